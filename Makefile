@@ -1,0 +1,39 @@
+# Haetae: `make demo` audits the bundled corpus, `make test` runs the suite. Both create .venv when absent.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.haetae-installed
+export GX_ANALYTICS_ENABLED := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export TLDEXTRACT_CACHE := $(CURDIR)/.cache/tldextract
+
+.PHONY: venv demo test lint bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	# torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/haetae audit pipelines/data/sample_corpus.jsonl --out out/demo
+	@echo "report: out/demo/report.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/audit_throughput.py
+	$(BIN)/python bench/dedup_quality.py
+
+clean:
+	rm -rf out build *.egg-info .pytest_cache

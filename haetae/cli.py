@@ -1,0 +1,55 @@
+"""The `haetae` console command. Each part of the project registers its own subcommands.
+
+A part's module exposes ``register(subparsers)``; each subcommand sets ``func(args, extra) -> int`` via
+``set_defaults``. Heavy imports belong inside the handlers so `haetae --help` stays fast. A handler that
+accepts pass-through options (e.g. Beam pipeline options) sets ``accepts_extra=True``; for every other
+command an unknown option is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from haetae import __version__
+from haetae.offline import ensure_offline
+
+PARTS = (
+    "haetae.pipelines.cli",
+    "haetae.taxonomy.cli",
+    "haetae.alignment.cli",
+    "haetae.reports.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="haetae", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"haetae {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in PARTS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that part has no commands yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    ensure_offline()
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_extra", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args.func(args, extra) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Human-readable reports: audit reports, coverage reports, ethics-committee reviews."""

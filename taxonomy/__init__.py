@@ -1,0 +1,1 @@
+"""K-AUT-style AI-risk taxonomy and taxonomy-driven safety data generation."""
