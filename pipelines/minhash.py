@@ -1,0 +1,344 @@
+"""Pure MinHash deduplication logic: parameters, normalisation, shingling, signatures, banding, clustering.
+
+Everything here is a small pure function (or a class with its set-up in ``__init__``) so it can be unit-tested
+by hand and shared by the in-memory API (:func:`near_duplicate_clusters`) and the Beam transform
+(:class:`haetae.pipelines.dedup.Deduplicate`). Both paths use the *same* functions for each step, so they
+produce the same clusters on the same data.
+
+Shingling is built for Korean: spacing changes (띄어쓰기) and particle swaps (은/는, 이/가) are common between
+copies of one text, so the default unit is character n-grams over the normalised text with all whitespace and
+punctuation removed (a spacing change then changes no shingle at all; a particle swap changes ``ngram``
+shingles). ``unit="morpheme"`` uses kiwipiepy morphemes with particles (J*) and symbols (S*) dropped instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+UNITS = ("char", "morpheme")
+
+DEDUP_PARAMS_SCHEMA: dict = {
+    "type": "object",
+    "description": "MinHash near-duplicate detection. bands * rows must equal num_perm.",
+    "additionalProperties": False,
+    "properties": {
+        "num_perm": {"type": "integer", "minimum": 1, "maximum": 1024,
+                     "description": "MinHash permutations (signature length)."},
+        "bands": {"type": "integer", "minimum": 1, "description": "LSH bands."},
+        "rows": {"type": "integer", "minimum": 1, "description": "Signature rows per LSH band."},
+        "ngram": {"type": "integer", "minimum": 1, "maximum": 64,
+                  "description": "Shingle length in units (characters or morphemes)."},
+        "unit": {"enum": list(UNITS), "description": "Shingle unit: char (whitespace-free) or morpheme."},
+        "threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
+                      "description": "Minimum estimated Jaccard similarity for a verified duplicate edge."},
+        "seed": {"type": "integer", "minimum": 0, "description": "Seed of the MinHash permutations."},
+        "max_bucket_size": {"type": "integer", "minimum": 2,
+                            "description": "Buckets larger than this are compared as a star plus a chain."},
+    },
+}
+
+
+@dataclass(frozen=True)
+class DedupParams:
+    """Near-duplicate parameters (the ``dedup.minhash`` section of a data policy).
+
+    num_perm: MinHash signature length. bands * rows must equal num_perm.
+    bands, rows: LSH banding. Two documents become a candidate pair when all ``rows`` values of at least one
+        band agree; the S-curve 1 - (1 - J**rows)**bands puts the 50 % point near (1/bands)**(1/rows).
+    ngram: shingle length in ``unit``s.
+    unit: "char" (character n-grams, whitespace and punctuation removed) or "morpheme" (kiwipiepy morphemes,
+        particles and symbols dropped).
+    threshold: a candidate pair is a duplicate edge when its estimated Jaccard similarity is >= threshold.
+    seed: seed of the permutations; signatures are only comparable under the same seed and num_perm.
+    max_bucket_size: a bucket with more members is "oversized": instead of all n*(n-1)/2 pairs, each member
+        is compared with the bucket's smallest id and with its predecessor in id order (2n pairs).
+    """
+
+    num_perm: int = 128
+    bands: int = 32
+    rows: int = 4
+    ngram: int = 5
+    unit: str = "char"
+    threshold: float = 0.6
+    seed: int = 42
+    max_bucket_size: int = 100
+
+    def __post_init__(self) -> None:
+        for name in ("num_perm", "bands", "rows", "ngram", "seed", "max_bucket_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"dedup parameter {name!r} must be an integer, got {value!r}")
+        for name in ("num_perm", "bands", "rows", "ngram"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"dedup parameter {name!r} must be >= 1, got {getattr(self, name)}")
+        if self.bands * self.rows != self.num_perm:
+            raise ValueError(
+                f"dedup parameters: bands * rows must equal num_perm ({self.bands} * {self.rows} != {self.num_perm})"
+            )
+        if self.unit not in UNITS:
+            raise ValueError(f"dedup parameter 'unit' must be one of {UNITS}, got {self.unit!r}")
+        if isinstance(self.threshold, bool) or not isinstance(self.threshold, int | float) \
+                or not 0 < self.threshold <= 1:
+            raise ValueError(f"dedup parameter 'threshold' must be a number in (0, 1], got {self.threshold!r}")
+        if self.seed < 0:
+            raise ValueError(f"dedup parameter 'seed' must be >= 0, got {self.seed}")
+        if self.max_bucket_size < 2:
+            raise ValueError(f"dedup parameter 'max_bucket_size' must be >= 2, got {self.max_bucket_size}")
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> DedupParams:
+        """Build from a policy mapping; unknown keys are an error naming them and the known ones."""
+        if d is None:
+            return cls()
+        if not isinstance(d, dict):
+            raise ValueError(f"dedup parameters must be a mapping, got {type(d).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown dedup parameter(s) {unknown}; known: {sorted(known)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------- text
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, case-folded, whitespace runs collapsed to one space, stripped. The basis of the exact key."""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def exact_key(text: str) -> str:
+    """sha256 hex digest of the normalised text: equal keys are exact duplicates."""
+    return hashlib.sha256(normalize_text(text).encode("utf-8")).hexdigest()
+
+
+def _is_dropped_char(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch)[0] in "PZC"
+
+
+def shingle_text(text: str) -> str:
+    """Normalised text with whitespace, punctuation and control characters removed (the char-unit stream)."""
+    return "".join(ch for ch in normalize_text(text) if not _is_dropped_char(ch))
+
+
+@functools.lru_cache(maxsize=1)
+def _kiwi():
+    from kiwipiepy import Kiwi
+
+    return Kiwi()
+
+
+def morphemes(text: str) -> list[str]:
+    """kiwipiepy morpheme forms without particles (J*), symbols/punctuation (S*) and whitespace."""
+    tokens = _kiwi().tokenize(normalize_text(text))
+    return [t.form for t in tokens if not t.tag.startswith(("J", "S", "W"))]
+
+
+def shingles(text: str, params: DedupParams | None = None) -> set[str]:
+    """The set of n-gram shingles of ``text``; a non-empty text shorter than ngram is one shingle."""
+    params = params or DedupParams()
+    n = params.ngram
+    if params.unit == "morpheme":
+        units = morphemes(text)
+        if not units:
+            return set()
+        if len(units) < n:
+            return {" ".join(units)}
+        return {" ".join(units[i:i + n]) for i in range(len(units) - n + 1)}
+    stream = shingle_text(text)
+    if not stream:
+        return set()
+    if len(stream) < n:
+        return {stream}
+    return {stream[i:i + n] for i in range(len(stream) - n + 1)}
+
+
+# ---------------------------------------------------------------------------------------------- MinHash
+
+class MinHasher:
+    """Computes datasketch MinHash signatures; the permutations are generated once, in ``__init__``."""
+
+    def __init__(self, params: DedupParams | None = None) -> None:
+        from datasketch import MinHash
+
+        self.params = params or DedupParams()
+        self._minhash = MinHash
+        self._permutations = MinHash(num_perm=self.params.num_perm, seed=self.params.seed).permutations
+
+    def signature(self, text: str) -> np.ndarray:
+        """uint32 array of length num_perm; all-max (see :func:`is_empty_signature`) when there is no shingle."""
+        mh = self._minhash(num_perm=self.params.num_perm, seed=self.params.seed,
+                           permutations=self._permutations, scheme="affine32")
+        mh.update_batch([s.encode("utf-8") for s in shingles(text, self.params)])
+        return np.asarray(mh.hashvalues, dtype=np.uint32)
+
+
+_EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def minhash_signature(text: str, params: DedupParams | None = None) -> np.ndarray:
+    """One-off signature (builds the permutations each call; use :class:`MinHasher` in loops)."""
+    return MinHasher(params).signature(text)
+
+
+def is_empty_signature(sig: np.ndarray) -> bool:
+    """True for the signature of a text without shingles: it takes no part in near-duplicate detection."""
+    return bool(np.all(sig == _EMPTY))
+
+
+def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """Fraction of equal MinHash values: an unbiased estimate of the shingle-set Jaccard similarity."""
+    return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
+
+
+def band_keys(sig: np.ndarray, params: DedupParams) -> list[tuple[int, bytes]]:
+    """(band index, band bytes) LSH bucket keys of a signature; none for an empty signature."""
+    if is_empty_signature(sig):
+        return []
+    r = params.rows
+    return [(b, sig[b * r:(b + 1) * r].tobytes()) for b in range(params.bands)]
+
+
+def bucket_pairs(ids: Iterable[str], max_bucket_size: int) -> tuple[list[tuple[str, str]], bool]:
+    """Candidate pairs (a < b) of one LSH bucket and whether the bucket was oversized.
+
+    A bucket of n <= max_bucket_size members yields all pairs. A larger one (usually many near-identical
+    boilerplate documents) yields, in id order, (first, x) and (previous, x) for each member x: 2n pairs
+    instead of n^2/2. Verified edges still connect true duplicates through the first member or the chain;
+    a pair of duplicates that meets only in oversized buckets and is split by a non-duplicate there is missed.
+    """
+    members = sorted(set(ids))
+    n = len(members)
+    if n <= max_bucket_size:
+        return [(members[i], members[j]) for i in range(n) for j in range(i + 1, n)], False
+    pairs = {(members[0], x) for x in members[1:]}
+    pairs.update((members[i - 1], members[i]) for i in range(2, n))
+    return sorted(pairs), True
+
+
+# ---------------------------------------------------------------------------------------------- clustering
+
+class UnionFind:
+    """Disjoint sets whose root is always the smallest id of its set (deterministic representatives)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while x != root:  # path compression
+            parent[x], x = root, parent.get(x, x)
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            lo, hi = (ra, rb) if ra < rb else (rb, ra)
+            self.parent[hi] = lo
+            self.parent.setdefault(lo, lo)
+
+    def mapping(self) -> dict[str, str]:
+        """Every id seen (in an edge) -> the smallest id of its component."""
+        return {x: self.find(x) for x in list(self.parent)}
+
+
+def exact_group(ids: Iterable[str]) -> tuple[str, list[str]]:
+    """(representative = smallest id, sorted members) of one exact-duplicate group."""
+    members = sorted(ids)
+    return members[0], members
+
+
+def cluster_assignments(
+    representative: str, groups: Iterable[tuple[str, list[str], np.ndarray]]
+) -> Iterator[tuple[str, dict]]:
+    """Per-id results of one near-duplicate cluster made of exact groups (group rep, members, signature).
+
+    ``representative`` is the smallest id of the cluster and is itself a group representative. kind is
+    "unique" for a cluster of one, "representative" for the cluster's representative, "exact" for an exact
+    duplicate of the representative and "near" for everything else; similarity is the estimated Jaccard
+    similarity to the representative (1.0 for the representative and its exact duplicates).
+    """
+    groups = list(groups)
+    size = sum(len(members) for _, members, _ in groups)
+    rep_sig = next(sig for g, _, sig in groups if g == representative)
+    for g, members, sig in groups:
+        sim = 1.0 if g == representative else estimate_jaccard(sig, rep_sig)
+        for m in members:
+            if size == 1:
+                kind = "unique"
+            elif m == representative:
+                kind = "representative"
+            elif g == representative:
+                kind = "exact"
+            else:
+                kind = "near"
+            yield m, {"cluster": representative, "cluster_size": size, "kind": kind, "similarity": sim}
+
+
+def dedup_assignments(items: Iterable[tuple[str, str]], params: DedupParams | None = None) -> dict[str, dict]:
+    """In-memory reference of :class:`~haetae.pipelines.dedup.Deduplicate`: id -> result dict.
+
+    Same steps as the Beam path: exact groups by :func:`exact_key`; signature of each group representative;
+    LSH buckets per band; candidate pairs by :func:`bucket_pairs`; edges with estimated Jaccard >= threshold;
+    connected components with :class:`UnionFind`. Holds everything in memory: for tests, small corpora and
+    in-process checks (taxonomy near-duplicates, eval/train leakage), not for the corpus-scale job.
+    """
+    params = params or DedupParams()
+    by_key: dict[str, list[str]] = {}
+    texts: dict[str, str] = {}
+    for doc_id, text in items:
+        if doc_id in texts:
+            raise ValueError(f"duplicate id {doc_id!r} in dedup input")
+        texts[doc_id] = text
+        by_key.setdefault(exact_key(text), []).append(doc_id)
+    hasher = MinHasher(params)
+    groups: dict[str, tuple[list[str], np.ndarray]] = {}
+    for ids in by_key.values():
+        rep, members = exact_group(ids)
+        groups[rep] = (members, hasher.signature(texts[rep]))
+    buckets: dict[tuple[int, bytes], list[str]] = {}
+    for rep, (_, sig) in groups.items():
+        for key in band_keys(sig, params):
+            buckets.setdefault(key, []).append(rep)
+    candidates: set[tuple[str, str]] = set()
+    for ids in buckets.values():
+        if len(ids) > 1:
+            candidates.update(bucket_pairs(ids, params.max_bucket_size)[0])
+    uf = UnionFind()
+    for a, b in candidates:
+        if estimate_jaccard(groups[a][1], groups[b][1]) >= params.threshold:
+            uf.union(a, b)
+    clusters: dict[str, list[str]] = {}
+    for rep in groups:
+        clusters.setdefault(uf.find(rep), []).append(rep)
+    out: dict[str, dict] = {}
+    for cluster_rep, reps in clusters.items():
+        out.update(cluster_assignments(cluster_rep, ((g, *groups[g]) for g in reps)))
+    return out
+
+
+def near_duplicate_clusters(
+    items: Iterable[tuple[str, str]], params: DedupParams | None = None
+) -> dict[str, str]:
+    """Map every id to its cluster representative (the cluster's smallest id; singletons map to themselves).
+
+    Clusters join exact duplicates (same :func:`exact_key`) and near duplicates (estimated Jaccard of the
+    shingle sets >= ``params.threshold``, found by MinHash LSH), transitively. Raises ValueError on a
+    repeated id.
+    """
+    return {doc_id: r["cluster"] for doc_id, r in dedup_assignments(items, params).items()}

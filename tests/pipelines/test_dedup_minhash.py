@@ -1,0 +1,139 @@
+"""Pure MinHash dedup logic: parameters, normalisation, shingles, banding, clustering (in-memory path)."""
+
+from __future__ import annotations
+
+import jsonschema
+import numpy as np
+import pytest
+from haetae.pipelines.dedup import (
+    DEDUP_PARAMS_SCHEMA,
+    DedupParams,
+    MinHasher,
+    dedup_assignments,
+    estimate_jaccard,
+    exact_key,
+    minhash_signature,
+    near_duplicate_clusters,
+    normalize_text,
+    shingles,
+)
+from haetae.pipelines.minhash import UnionFind, band_keys, bucket_pairs, is_empty_signature
+
+KO_BASE = (
+    "국가는 모든 국민이 인간다운 생활을 할 권리를 가진다는 원칙에 따라 사회보장과 사회복지의 증진에 노력할 의무를 "
+    "진다. 국가는 여자의 복지와 권익의 향상을 위하여 노력하여야 하며, 노인과 청소년의 복지향상을 위한 정책을 "
+    "실시할 의무를 진다. 신체장애자 및 질병·노령 기타의 사유로 생활능력이 없는 국민은 법률이 정하는 바에 의하여 "
+    "국가의 보호를 받는다."
+)
+KO_OTHER = (
+    "대통령은 내란 또는 외환의 죄를 범한 경우를 제외하고는 재직중 형사상의 소추를 받지 아니한다. 전직대통령의 "
+    "신분과 예우에 관하여는 법률로 정한다. 대통령은 국가의 원수이며, 외국에 대하여 국가를 대표한다. 대통령은 "
+    "국가의 독립·영토의 보전·국가의 계속성과 헌법을 수호할 책무를 진다."
+)
+
+
+def test_params_defaults_validate_and_match_schema():
+    p = DedupParams()
+    assert p.bands * p.rows == p.num_perm
+    jsonschema.validate(p.to_dict(), DEDUP_PARAMS_SCHEMA)
+    assert DedupParams.from_dict({"threshold": 0.8, "ngram": 4}) == DedupParams(threshold=0.8, ngram=4)
+    assert DedupParams.from_dict(None) == p
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"num_perm": 128, "bands": 30, "rows": 4}, "bands \\* rows"),
+        ({"threshold": 0}, "threshold"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"unit": "word"}, "unit"),
+        ({"ngram": "5"}, "ngram"),
+        ({"max_bucket_size": 1}, "max_bucket_size"),
+    ],
+)
+def test_params_reject_bad_values(bad, message):
+    with pytest.raises(ValueError, match=message):
+        DedupParams.from_dict(bad)
+
+
+def test_params_reject_unknown_keys_naming_them():
+    with pytest.raises(ValueError, match="unknown dedup parameter.*'treshold'"):
+        DedupParams.from_dict({"treshold": 0.7})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"treshold": 0.7}, DEDUP_PARAMS_SCHEMA)
+
+
+def test_normalisation_and_exact_key():
+    assert normalize_text("  Ｈｅｌｌｏ\t\nWORLD  ") == "hello world"
+    assert exact_key("Hello   world") == exact_key("hello world\n")
+    assert exact_key("hello world") != exact_key("hello, world")
+    assert len(exact_key("가")) == 64
+
+
+def test_char_shingles_ignore_spacing_and_punctuation():
+    p = DedupParams(ngram=3)
+    assert shingles("대한 민국, 만세!", p) == shingles("대한민국만세", p) == {"대한민", "한민국", "민국만", "국만세"}
+    assert shingles("ab", p) == {"ab"}
+    assert shingles(" \n ", p) == set()
+
+
+def test_morpheme_shingles_drop_particles():
+    p = DedupParams(unit="morpheme", ngram=2)
+    assert shingles("국민은 권리를 가진다", p) == shingles("국민이 권리가 가진다", p)
+
+
+def test_signature_is_deterministic_and_estimates_jaccard():
+    p = DedupParams()
+    hasher = MinHasher(p)
+    sig = hasher.signature(KO_BASE)
+    assert sig.dtype == np.uint32 and sig.shape == (p.num_perm,)
+    assert np.array_equal(sig, minhash_signature(KO_BASE, p))
+    edited = KO_BASE.replace("국민은", "국민이").replace("사회보장과", "사회 보장과") + " 끝."
+    a, b = shingles(KO_BASE, p), shingles(edited, p)
+    true_j = len(a & b) / len(a | b)
+    est = estimate_jaccard(sig, hasher.signature(edited))
+    assert abs(est - true_j) < 0.12  # 128 permutations: standard error ~0.04
+    assert estimate_jaccard(sig, hasher.signature(KO_OTHER)) < 0.2
+    assert is_empty_signature(hasher.signature("  ..  ")) and band_keys(hasher.signature(""), p) == []
+    assert len(band_keys(sig, p)) == p.bands
+
+
+def test_bucket_pairs_caps_oversized_buckets():
+    pairs, oversized = bucket_pairs(["c", "a", "b"], max_bucket_size=3)
+    assert pairs == [("a", "b"), ("a", "c"), ("b", "c")] and not oversized
+    ids = [f"d{i:03d}" for i in range(50)]
+    pairs, oversized = bucket_pairs(reversed(ids), max_bucket_size=10)
+    assert oversized and len(pairs) == 2 * 50 - 3
+    assert all(a < b for a, b in pairs)
+    assert ("d000", "d049") in pairs and ("d048", "d049") in pairs
+
+
+def test_union_find_uses_smallest_id_as_root():
+    uf = UnionFind()
+    for a, b in [("e", "d"), ("c", "e"), ("x", "y"), ("b", "y")]:
+        uf.union(a, b)
+    assert uf.mapping() == {"c": "c", "d": "c", "e": "c", "b": "b", "x": "b", "y": "b"}
+
+
+def test_in_memory_clusters_korean_near_duplicates():
+    items = [
+        ("k1", KO_BASE),
+        ("k2", KO_BASE.replace("국민이", "국민은").replace("국가는 여자의", "국가는  여자 의")),  # particles, spacing
+        ("k3", KO_BASE + "\n출처: 국가법령정보센터"),  # appended footer
+        ("k0", KO_BASE.upper()),  # exact duplicate after normalisation
+        ("k4", KO_OTHER),
+        ("k5", KO_BASE[:60] + KO_OTHER[60:]),  # heavy edit: mostly another text
+    ]
+    clusters = near_duplicate_clusters(items)
+    assert clusters == {"k0": "k0", "k1": "k0", "k2": "k0", "k3": "k0", "k4": "k4", "k5": "k5"}
+    full = dedup_assignments(items)
+    assert full["k1"]["kind"] == "exact" and full["k1"]["similarity"] == 1.0
+    assert full["k0"]["kind"] == "representative" and full["k0"]["cluster_size"] == 4
+    assert full["k2"]["kind"] == "near" and 0.6 <= full["k2"]["similarity"] < 1.0
+    assert full["k4"] == {"cluster": "k4", "cluster_size": 1, "kind": "unique", "similarity": 1.0}
+    assert near_duplicate_clusters(list(reversed(items))) == clusters
+
+
+def test_in_memory_rejects_repeated_ids():
+    with pytest.raises(ValueError, match="duplicate id 'a'"):
+        near_duplicate_clusters([("a", "x"), ("a", "y")])
