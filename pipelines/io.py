@@ -1,0 +1,369 @@
+"""Reading audit inputs and writing shards through Beam's filesystems (local, gs://, s3://, hdfs://).
+
+Inputs are JSONL (plain, ``.gz``, ``.zst``, ``.bz2``) or Parquet, named by path or glob. Uncompressed JSONL
+is split into byte ranges so one large file spreads over workers; compressed files and Parquet files are read
+whole by one worker. Every line or row becomes either a record or a quarantine row with a reason: nothing is
+dropped silently. Blank lines are not records; they are counted (``blank_lines``) and skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from haetae.pipelines import records as R
+
+log = logging.getLogger(__name__)
+
+QUARANTINE_TAG = "quarantine"
+DEFAULT_SPLIT_BYTES = 64 << 20
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_COMPRESSED_SUFFIXES = (".gz", ".gzip", ".zst", ".zstd", ".bz2", ".deflate", ".xz", ".lzma")
+
+
+class InputError(ValueError):
+    """An input path that cannot be read: the job stops before it starts."""
+
+
+@dataclass(frozen=True)
+class FileRange:
+    path: str
+    start: int
+    end: int  # exclusive; -1 = to the end of the file
+    whole: bool  # True when the range is the whole file (line numbers are known)
+
+
+def input_format(path: str) -> str:
+    lower = path.lower()
+    return "parquet" if lower.endswith(_PARQUET_SUFFIXES) else "jsonl"
+
+
+def expand_inputs(patterns: Iterable[str]) -> list[tuple[str, int]]:
+    """Resolve paths and globs to ``(path, size)``; a pattern that matches nothing is an ``InputError``."""
+    files: dict[str, int] = {}
+    for pattern in patterns:
+        try:
+            results = FileSystems.match([pattern])
+        except Exception as exc:  # Beam raises BeamIOError with per-pattern exceptions
+            raise InputError(f"cannot read input {pattern!r}: {exc}") from exc
+        metadata = results[0].metadata_list if results else []
+        if not metadata:
+            raise InputError(f"input {pattern!r} matches no file")
+        for meta in metadata:
+            files[meta.path] = meta.size_in_bytes
+    return sorted(files.items())
+
+
+def split_ranges(path: str, size: int, split_bytes: int = DEFAULT_SPLIT_BYTES) -> list[FileRange]:
+    """Byte ranges of one input: uncompressed JSONL is split, everything else is read whole."""
+    lower = path.lower()
+    if input_format(path) == "parquet" or lower.endswith(_COMPRESSED_SUFFIXES) or size <= split_bytes:
+        return [FileRange(path, 0, -1, True)]
+    return [FileRange(path, s, min(s + split_bytes, size), False) for s in range(0, size, split_bytes)]
+
+
+def _check_id(value: Any) -> tuple[str | None, str | None]:
+    """Return (id, None) or (None, quarantine reason)."""
+    if value is None or value == "":
+        return None, R.MISSING_ID
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None, R.INVALID_ID
+    return str(value), None
+
+
+def parse_object(
+    obj: Any, *, source: str, line: int | None, offset: int, raw: str, text_field: str, id_field: str,
+    max_bytes: int | None,
+) -> dict[str, Any]:
+    """Validate one decoded input object; returns a record dict or a quarantine row (has ``reason``)."""
+
+    def bad(reason: str, detail: str = "", record_id: str | None = None) -> dict[str, Any]:
+        return R.quarantine_row(source, line, offset, reason, raw, detail, record_id)
+
+    if not isinstance(obj, dict):
+        return bad(R.NOT_AN_OBJECT, f"expected a JSON object, got {type(obj).__name__}")
+    record_id, problem = _check_id(obj.get(id_field))
+    if problem:
+        return bad(problem, f"field {id_field!r}")
+    if text_field not in obj:
+        return bad(R.MISSING_TEXT, f"field {text_field!r} is absent", record_id)
+    text = obj[text_field]
+    if text is None:
+        return bad(R.NULL_TEXT, f"field {text_field!r} is null", record_id)
+    if not isinstance(text, str):
+        return bad(R.NON_STRING_TEXT, f"field {text_field!r} is {type(text).__name__}", record_id)
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:
+        return bad(R.LONE_SURROGATE, "text holds an unpaired UTF-16 surrogate", record_id)
+    if "\x00" in text:
+        return bad(R.NUL_CHARACTER, "text holds a NUL character", record_id)
+    if not text.strip():
+        return bad(R.EMPTY_TEXT, "text is empty or whitespace", record_id)
+    if max_bytes is not None and len(encoded) > max_bytes:
+        return bad(R.TOO_LARGE, f"text is {len(encoded)} bytes, limit {max_bytes}", record_id)
+    fields = {k: v for k, v in obj.items() if k not in (text_field, id_field)}
+    return {
+        "id": record_id,
+        "text": text,
+        "source": source,
+        "line": line,
+        "offset": offset,
+        "bytes": len(encoded),
+        "sha256": hashlib.sha256(encoded).hexdigest(),
+        "fields": fields,
+    }
+
+
+def parse_json_line(
+    raw: bytes, *, source: str, line: int | None, offset: int, text_field: str, id_field: str,
+    max_bytes: int | None,
+) -> dict[str, Any]:
+    """Decode and validate one JSONL line (without its newline)."""
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        shown = raw.decode("utf-8", errors="backslashreplace")
+        return R.quarantine_row(source, line, offset, R.INVALID_UTF8, shown, f"byte {exc.start}")
+    try:
+        obj = json.loads(decoded)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        return R.quarantine_row(source, line, offset, R.MALFORMED_JSON, decoded, getattr(exc, "msg", str(exc)))
+    return parse_object(
+        obj, source=source, line=line, offset=offset, raw=decoded, text_field=text_field,
+        id_field=id_field, max_bytes=max_bytes,
+    )
+
+
+def iter_jsonl_range(fr: FileRange) -> Iterator[tuple[int | None, int, bytes]]:
+    """Yield ``(line number, byte offset, raw line)`` for the lines that start inside the range."""
+    compression = CompressionTypes.AUTO if fr.whole else CompressionTypes.UNCOMPRESSED
+    with FileSystems.open(fr.path, compression_type=compression) as handle:
+        pos = 0
+        if fr.start > 0:
+            handle.seek(fr.start - 1)
+            pos = fr.start - 1 + len(handle.readline())  # finish the line that straddles the boundary
+        line_no = 0
+        while fr.end < 0 or pos < fr.end:
+            raw = handle.readline()
+            if not raw:
+                break
+            line_no += 1
+            yield (line_no if fr.whole else None), pos, raw.rstrip(b"\r\n")
+            pos += len(raw)
+
+
+class ReadRanges(beam.DoFn):
+    """Parse the lines or rows of one file range into records; bad input goes to the quarantine output."""
+
+    def __init__(self, text_field: str, id_field: str, max_bytes: int | None):
+        self.text_field, self.id_field, self.max_bytes = text_field, id_field, max_bytes
+        self.lines = Metrics.counter("read", "lines")
+        self.blank = Metrics.counter("read", "blank_lines")
+        self.read_bytes = Metrics.counter("read", "bytes")
+        self.ok = Metrics.counter("read", "records")
+        self.bad = Metrics.counter("read", "quarantined")
+
+    def setup(self):
+        self._progress = ProgressLog("read")
+
+    def process(self, fr: FileRange):
+        rows = self._parquet_rows(fr) if input_format(fr.path) == "parquet" else self._jsonl_rows(fr)
+        for row in rows:
+            self._progress.tick()
+            if "reason" in row:
+                self.bad.inc()
+                yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, row)
+            else:
+                self.ok.inc()
+                yield row
+
+    def _jsonl_rows(self, fr: FileRange) -> Iterator[dict[str, Any]]:
+        for line_no, offset, raw in iter_jsonl_range(fr):
+            self.read_bytes.inc(len(raw) + 1)
+            if not raw.strip():
+                self.blank.inc()
+                continue
+            self.lines.inc()
+            yield parse_json_line(
+                raw, source=fr.path, line=line_no, offset=offset, text_field=self.text_field,
+                id_field=self.id_field, max_bytes=self.max_bytes,
+            )
+
+    def _parquet_rows(self, fr: FileRange) -> Iterator[dict[str, Any]]:
+        import pyarrow.parquet as pq
+
+        with FileSystems.open(fr.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            parquet = pq.ParquetFile(handle)
+            index = 0
+            for batch in parquet.iter_batches(batch_size=1024):
+                for obj in batch.to_pylist():
+                    self.lines.inc()
+                    raw = json.dumps(obj, ensure_ascii=False, default=str)
+                    self.read_bytes.inc(len(raw))
+                    yield parse_object(
+                        obj, source=fr.path, line=index + 1, offset=index, raw=raw,
+                        text_field=self.text_field, id_field=self.id_field, max_bytes=self.max_bytes,
+                    )
+                    index += 1
+
+
+class ReadResult:
+    def __init__(self, records: beam.PCollection, quarantine: beam.PCollection, files: list[tuple[str, int]]):
+        self.records, self.quarantine, self.files = records, quarantine, files
+
+
+class ReadRecords(beam.PTransform):
+    """Read JSONL/Parquet inputs into records and quarantine rows.
+
+    The input patterns are resolved when the transform is built, so a missing or unreadable path is an
+    ``InputError`` before the job starts.
+    """
+
+    def __init__(
+        self, patterns: list[str], text_field: str = "text", id_field: str = "id", max_bytes: int | None = None,
+        split_bytes: int = DEFAULT_SPLIT_BYTES,
+    ):
+        super().__init__()
+        self.patterns, self.text_field, self.id_field = list(patterns), text_field, id_field
+        self.max_bytes, self.split_bytes = max_bytes, split_bytes
+        self.files = expand_inputs(self.patterns)
+
+    def expand(self, pbegin) -> ReadResult:
+        ranges = [r for path, size in self.files for r in split_ranges(path, size, self.split_bytes)]
+        parsed = (
+            pbegin
+            | "FileRanges" >> beam.Create(ranges)
+            | "SpreadRanges" >> beam.Reshuffle()
+            | "Parse" >> beam.ParDo(ReadRanges(self.text_field, self.id_field, self.max_bytes)).with_outputs(
+                QUARANTINE_TAG, main="records"
+            )
+        )
+        return ReadResult(parsed.records, parsed[QUARANTINE_TAG], self.files)
+
+
+class QuarantineDuplicateIds(beam.PTransform):
+    """Keep the first record of each id (by source, offset); the others become quarantine rows."""
+
+    def expand(self, records):
+        return (
+            records
+            | "KeyById" >> beam.Map(lambda r: (r["id"], r))
+            | "GroupById" >> beam.GroupByKey()
+            | "SplitDuplicates" >> beam.ParDo(_SplitDuplicates()).with_outputs(QUARANTINE_TAG, main="records")
+        )
+
+
+class _SplitDuplicates(beam.DoFn):
+    def __init__(self):
+        self.dups = Metrics.counter("read", "duplicate_ids")
+
+    def process(self, element):
+        _, group = element
+        ordered = sorted(group, key=lambda r: (r["source"], r["offset"]))
+        yield ordered[0]
+        first = ordered[0]
+        for r in ordered[1:]:
+            self.dups.inc()
+            raw = R.to_json_line({"id": r["id"], "text": r["text"], **r["fields"]})
+            detail = f"id first seen at {R.record_key(first['source'], first['offset'])}"
+            yield beam.pvalue.TaggedOutput(
+                QUARANTINE_TAG, R.quarantine_row(r["source"], r["line"], r["offset"], R.DUPLICATE_ID, raw, detail, r["id"])
+            )
+
+
+class ProgressLog:
+    """Prints a per-step count to stderr at most every ``every`` seconds (one per worker process)."""
+
+    def __init__(self, step: str, every: float = 5.0):
+        self.step, self.every, self.count = step, every, 0
+        self.last = time.monotonic()
+
+    def tick(self, n: int = 1) -> None:
+        self.count += n
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self.last = now
+            log.warning("[progress] %s: %d records (this worker)", self.step, self.count)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sinks. Beam's file sinks finalise through side inputs that its DaskRunner does not order correctly (their
+# shards come out empty), so on Dask the bundle sinks below are used: each bundle writes its own shard file.
+
+
+class _WriteBundleShards(beam.DoFn):
+    def __init__(self, directory: str, prefix: str, fmt: str, schema=None, max_rows: int = 100_000):
+        self.directory, self.prefix, self.fmt, self.schema, self.max_rows = directory, prefix, fmt, schema, max_rows
+
+    def start_bundle(self):
+        self._rows: list = []
+
+    def process(self, element):
+        self._rows.append(element)
+        if len(self._rows) >= self.max_rows:
+            yield self._flush()
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindow
+        from apache_beam.utils.windowed_value import WindowedValue
+
+        if self._rows:
+            yield WindowedValue(self._flush(), 0, [GlobalWindow()])
+
+    def _flush(self) -> str:
+        rows, self._rows = self._rows, []
+        suffix = ".parquet" if self.fmt == "parquet" else ".jsonl"
+        path = FileSystems.join(self.directory, f"{self.prefix}-{uuid.uuid4().hex}{suffix}")
+        if self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pylist(rows, schema=self.schema)
+            with FileSystems.create(path) as handle:
+                pq.write_table(table, handle)
+        else:
+            with FileSystems.create(path) as handle:
+                handle.write(("\n".join(rows) + "\n").encode("utf-8"))
+        return path
+
+
+class WriteShards(beam.PTransform):
+    """Write JSONL lines (str) or Parquet rows (dict) as shards ``DIR/PREFIX-*``.
+
+    ``bundle_sinks=False`` uses Beam's transactional file sinks; ``True`` writes one shard per bundle, which
+    works on every runner (used for Dask).
+    """
+
+    def __init__(self, directory: str, prefix: str, fmt: str = "jsonl", schema=None, bundle_sinks: bool = False):
+        super().__init__()
+        self.directory, self.prefix, self.fmt, self.schema, self.bundle_sinks = directory, prefix, fmt, schema, bundle_sinks
+
+    def expand(self, pcoll):
+        if self.bundle_sinks:
+            return pcoll | beam.ParDo(_WriteBundleShards(self.directory, self.prefix, self.fmt, self.schema))
+        base = FileSystems.join(self.directory, self.prefix)
+        if self.fmt == "parquet":
+            return pcoll | beam.io.WriteToParquet(base, self.schema, file_name_suffix=".parquet")
+        return pcoll | beam.io.WriteToText(base, file_name_suffix=".jsonl")
+
+
+def read_jsonl_dir(directory: str, prefix: str = "") -> list[dict[str, Any]]:
+    """Read every ``DIR/PREFIX*.jsonl`` shard (driver side, for small outputs and tests)."""
+    out: list[dict[str, Any]] = []
+    pattern = FileSystems.join(directory, f"{prefix}*.jsonl")
+    for meta in sorted(FileSystems.match([pattern])[0].metadata_list, key=lambda m: m.path):
+        with FileSystems.open(meta.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
+            out.extend(json.loads(line) for line in handle.read().decode("utf-8").splitlines() if line.strip())
+    return out
