@@ -1,0 +1,114 @@
+"""``haetae_hybrid``: one attention function for both K-EXAONE layer kinds, registered with transformers.
+
+Use ``ExaoneMoeForCausalLM.from_config(cfg, attn_implementation="haetae_hybrid")`` (or
+``model.set_attn_implementation("haetae_hybrid")``) after importing this module. transformers applies q/k RMSNorm
+and RoPE inside ``ExaoneMoeAttention`` before calling us, so the registered function receives normed/rotated q, k
+and the layer's ``sliding_window`` (``None`` for global layers). CUDA tensors go to the Triton kernels, anything
+else to the blocked CPU implementation. :func:`hybrid_attention` is the standalone API with the fused prologue.
+
+A custom attention name gets no mask from transformers unless a mask function is registered too: we register one
+that hands over only the 2D key-padding mask (sliced to the layer's key length, as for flash attention); the
+causal/window structure is generated inside the kernels, never as an ``L x L`` tensor.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .attention_blocked import blocked_attention
+
+NAME = "haetae_hybrid"
+
+
+def _use_triton(q: torch.Tensor) -> bool:
+    if not q.is_cuda:
+        return False
+    from . import attention_triton
+
+    return attention_triton.triton_available()
+
+
+def hybrid_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    *,
+    scale: float | None = None,
+    window: int | None = None,
+    key_padding_mask: torch.Tensor | None = None,
+    q_norm_weight: torch.Tensor | None = None,
+    k_norm_weight: torch.Tensor | None = None,
+    cos: torch.Tensor | None = None,
+    sin: torch.Tensor | None = None,
+    eps: float = 1e-5,
+) -> torch.Tensor:
+    """Causal (optionally sliding-window) GQA attention with an optional RMSNorm + RoPE prologue.
+
+    q ``[B, Hq, Lq, D]``, k/v ``[B, Hkv, Lk, D]``; queries are the last ``Lq`` positions; ``window=W`` lets the
+    query at position ``p`` see keys ``p - W < j <= p``; ``key_padding_mask`` ``[B, Lk]`` is True for real tokens.
+    Returns ``[B, Hq, Lq, D]``; query rows that see no key are zero. Differentiable in q, k, v and norm weights.
+    """
+    kwargs = dict(
+        scale=scale, window=window, key_padding_mask=key_padding_mask, q_norm_weight=q_norm_weight,
+        k_norm_weight=k_norm_weight, cos=cos, sin=sin, eps=eps,
+    )
+    if _use_triton(q):
+        from .attention_triton import triton_attention
+
+        return triton_attention(q, k, v, **kwargs)
+    return blocked_attention(q, k, v, **kwargs)
+
+
+def haetae_hybrid_attention(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    attention_mask: torch.Tensor | None,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    sliding_window: int | None = None,
+    **kwargs,
+) -> tuple[torch.Tensor, None]:
+    """transformers ``AttentionInterface`` entry point: returns ``([B, Lq, Hq, D], None)``."""
+    if dropout:
+        raise NotImplementedError(f"{NAME} does not implement attention dropout (got p={dropout}); set it to 0")
+    pad = None
+    if attention_mask is not None:
+        if attention_mask.dim() != 2:
+            raise ValueError(
+                f"{NAME} expects a 2D key-padding mask (from its registered mask function); got shape "
+                f"{tuple(attention_mask.shape)}: build the model with attn_implementation='{NAME}'"
+            )
+        pad = attention_mask[:, -key.shape[2] :].bool()
+    out = hybrid_attention(query, key, value, scale=scaling, window=sliding_window, key_padding_mask=pad)
+    return out.transpose(1, 2).contiguous(), None
+
+
+def padding_mask_only(
+    batch_size: int,
+    q_length: int,
+    kv_length: int,
+    q_offset: int = 0,
+    kv_offset: int = 0,
+    mask_function=None,
+    attention_mask: torch.Tensor | None = None,
+    **kwargs,
+) -> torch.Tensor | None:
+    """Mask hook for transformers: the last ``kv_length`` columns of the 2D padding mask, or None if no padding."""
+    if attention_mask is None:
+        return None
+    attention_mask = attention_mask[:, -kv_length:].bool()
+    return None if bool(attention_mask.all()) else attention_mask
+
+
+def register() -> None:
+    """Register ``haetae_hybrid`` (attention and mask functions) with transformers; safe to call repeatedly."""
+    from transformers import AttentionInterface
+    from transformers.masking_utils import AttentionMaskInterface
+
+    AttentionInterface.register(NAME, haetae_hybrid_attention)
+    AttentionMaskInterface.register(NAME, padding_mask_only)
+
+
+register()
