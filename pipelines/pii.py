@@ -1,0 +1,388 @@
+"""PII scoring with Presidio, Korean first: the scanner, redaction and the ``ScorePii`` Beam step.
+
+The analyzer runs Presidio's ``no_op`` NLP engine (no spaCy model): every recogniser is pattern based
+(see :mod:`haetae.pipelines.pii_recognizers`). Context words are matched as substrings in a character
+window around each match, which works for Korean text that a word tokenizer would split badly.
+Raw PII never goes to logs, exception messages or counter names; only entity types and offsets do.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+from collections import Counter
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import apache_beam as beam
+import yaml
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
+
+from haetae.pipelines.pii_recognizers import RECOGNIZERS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = "pii_recognizers.yaml"
+_TOP_KEYS = {
+    "version": int,
+    "languages": list,
+    "fallback_language": str,
+    "score_threshold": (int, float),
+    "context_window": int,
+    "context_boost": (int, float),
+    "context_min_score": (int, float),
+    "recognizers": dict,
+    "operators": dict,
+}
+_RECOGNIZER_KEYS = {"enabled": bool, "languages": list, "context": list, "options": dict}
+OPERATOR_TYPES = ("replace", "mask", "hash", "redact", "keep")
+
+
+class PiiConfigError(ValueError):
+    """The PII recogniser configuration is invalid; the message names the offending key."""
+
+
+@dataclass(frozen=True, order=True)
+class PiiSpan:
+    """One detected entity: character offsets into the text, Presidio entity type, confidence."""
+
+    start: int
+    end: int
+    type: str
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------- config
+
+
+def load_config(source: dict | str | Path | None = None) -> dict:
+    """Return a validated copy of the recogniser configuration.
+
+    ``source`` is a parsed dict, a YAML path, or None for the bundled policies/pii_recognizers.yaml.
+    """
+    if source is None:
+        text = resources.files("haetae.policies").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8")
+        config, where = yaml.safe_load(text), DEFAULT_CONFIG
+    elif isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise PiiConfigError(f"cannot read PII config {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise PiiConfigError(f"{path}: invalid YAML: {exc}") from None
+        where = str(path)
+    else:
+        config, where = copy.deepcopy(source), "PII config"
+    validate_config(config, where)
+    return config
+
+
+def _check_type(value: Any, expected: type | tuple, path: str, where: str) -> None:
+    if isinstance(value, bool) and expected is not bool:
+        raise PiiConfigError(f"{where}: {path} must be {_type_name(expected)}, got a boolean")
+    if not isinstance(value, expected):
+        raise PiiConfigError(f"{where}: {path} must be {_type_name(expected)}, got {type(value).__name__}")
+
+
+def _type_name(expected: type | tuple) -> str:
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+        bool: "true/false",
+    }
+    if isinstance(expected, tuple):
+        return "a number"
+    return names.get(expected, expected.__name__)
+
+
+def validate_config(config: Any, where: str = "PII config") -> None:
+    """Raise :class:`PiiConfigError` naming the key path of the first problem found."""
+    if not isinstance(config, dict):
+        raise PiiConfigError(f"{where}: top level must be a mapping")
+    for key, value in config.items():
+        if key not in _TOP_KEYS:
+            raise PiiConfigError(f"{where}: unknown key {key!r}; allowed: {sorted(_TOP_KEYS)}")
+        _check_type(value, _TOP_KEYS[key], key, where)
+    for required in ("languages", "recognizers"):
+        if required not in config:
+            raise PiiConfigError(f"{where}: missing required key {required!r}")
+    languages = config["languages"]
+    if not languages or not all(isinstance(lang, str) and lang for lang in languages):
+        raise PiiConfigError(f"{where}: languages must be a non-empty list of language codes")
+    fallback = config.get("fallback_language", languages[0])
+    if fallback not in languages:
+        raise PiiConfigError(f"{where}: fallback_language {fallback!r} is not in languages {languages}")
+    for key in ("score_threshold", "context_boost", "context_min_score"):
+        if key in config and not 0.0 <= float(config[key]) <= 1.0:
+            raise PiiConfigError(f"{where}: {key} must be between 0 and 1")
+    if config.get("context_window", 0) < 0:
+        raise PiiConfigError(f"{where}: context_window must be >= 0")
+    for name, settings in config["recognizers"].items():
+        path = f"recognizers.{name}"
+        if name not in RECOGNIZERS:
+            raise PiiConfigError(f"{where}: {path}: unknown recogniser; known: {sorted(RECOGNIZERS)}")
+        settings = {} if settings is None else settings
+        _check_type(settings, dict, path, where)
+        for key, value in settings.items():
+            if key not in _RECOGNIZER_KEYS:
+                raise PiiConfigError(
+                    f"{where}: {path}.{key}: unknown key; allowed: {sorted(_RECOGNIZER_KEYS)}"
+                )
+            _check_type(value, _RECOGNIZER_KEYS[key], f"{path}.{key}", where)
+        bad_langs = [lang for lang in settings.get("languages", []) if lang not in languages]
+        if bad_langs:
+            raise PiiConfigError(f"{where}: {path}.languages: {bad_langs} not in languages {languages}")
+        unknown_opts = set(settings.get("options", {})) - RECOGNIZERS[name].option_names()
+        if unknown_opts:
+            raise PiiConfigError(
+                f"{where}: {path}.options: unknown option(s) {sorted(unknown_opts)}; "
+                f"allowed: {sorted(RECOGNIZERS[name].option_names())}"
+            )
+    validate_operators(config.get("operators") or {}, where)
+
+
+def validate_operators(operators: Any, where: str = "operators") -> None:
+    """Check operator specs by running each one through presidio-anonymizer on a dummy span."""
+    _check_type(operators, dict, "operators", where)
+    for entity, spec in operators.items():
+        path = f"operators.{entity}"
+        _check_type(spec, dict, path, where)
+        if spec.get("type") not in OPERATOR_TYPES:
+            raise PiiConfigError(f"{where}: {path}.type must be one of {list(OPERATOR_TYPES)}")
+        try:
+            _anonymizer().anonymize(
+                text="0123456789",
+                analyzer_results=[RecognizerResult(str(entity), 0, 10, 1.0)],
+                operators=_operator_configs({entity: spec}),
+            )
+        except Exception as exc:  # presidio raises InvalidParamError and friends
+            raise PiiConfigError(f"{where}: {path}: {exc}") from None
+
+
+# ---------------------------------------------------------------------------------------------- analyzer
+
+
+class SubstringContextEnhancer(ContextAwareEnhancer):
+    """Raise a span's score when one of its recogniser's context words occurs near it.
+
+    Presidio's lemma enhancer needs tokens from an NLP engine; with ``no_op`` there are none. Here a
+    context word counts when it occurs (case-insensitively) within ``window`` characters before or after
+    the span, which also works for Korean, where context words are glued to particles.
+    """
+
+    def __init__(self, window: int = 30, boost: float = 0.35, min_score: float = 0.4):
+        super().__init__(boost, min_score, 0, 0)
+        self.window = window
+
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        recognizers: list[EntityRecognizer],
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
+        by_id = {r.id: r for r in recognizers}
+        lowered = None
+        for result in raw_results:
+            meta = result.recognition_metadata or {}
+            if meta.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
+                continue
+            recognizer = by_id.get(meta.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
+            words = list(getattr(recognizer, "context", None) or []) + list(context or [])
+            if not words or result.score >= self.MAX_SCORE:
+                continue
+            lowered = lowered if lowered is not None else text.lower()
+            before = lowered[max(0, result.start - self.window) : result.start]
+            after = lowered[result.end : result.end + self.window]
+            if any(w.lower() in before or w.lower() in after for w in words):
+                result.score = min(
+                    self.MAX_SCORE,
+                    max(
+                        result.score + self.context_similarity_factor, self.min_score_with_context_similarity
+                    ),
+                )
+                meta[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
+        return raw_results
+
+
+def build_analyzer(config: dict | str | Path | None = None) -> AnalyzerEngine:
+    """Build a Presidio AnalyzerEngine with the no_op NLP engine and the recognisers the config enables."""
+    config = load_config(config)
+    languages = list(config["languages"])
+    recognizers = []
+    for name, settings in config["recognizers"].items():
+        settings = settings or {}
+        if not settings.get("enabled", True):
+            continue
+        for language in settings.get("languages", languages):
+            recognizers.append(
+                RECOGNIZERS[name].build(language, settings.get("context"), settings.get("options"))
+            )
+    registry = RecognizerRegistry(recognizers=recognizers, supported_languages=languages)
+    nlp_engine = NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "no_op"} for lang in languages])
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=languages,
+        default_score_threshold=float(config.get("score_threshold", 0.4)),
+        context_aware_enhancer=SubstringContextEnhancer(
+            window=int(config.get("context_window", 30)),
+            boost=float(config.get("context_boost", 0.35)),
+            min_score=float(config.get("context_min_score", 0.4)),
+        ),
+    )
+
+
+def resolve_overlaps(spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Keep a deterministic non-overlapping subset, sorted by start.
+
+    Higher score wins, then the longer span, then the earlier start, then the entity name.
+    """
+    ranked = sorted(spans, key=lambda s: (-s.score, -(s.end - s.start), s.start, s.type))
+    kept: list[PiiSpan] = []
+    for span in ranked:
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept)
+
+
+# ---------------------------------------------------------------------------------------------- redaction
+
+
+@functools.lru_cache(maxsize=1)
+def _anonymizer():
+    from presidio_anonymizer import AnonymizerEngine
+
+    return AnonymizerEngine()
+
+
+def _operator_configs(operators: dict[str, dict]) -> dict:
+    from presidio_anonymizer.entities import OperatorConfig
+
+    configs = {}
+    for entity, spec in operators.items():
+        params = {k: v for k, v in spec.items() if k != "type"}
+        configs[entity] = OperatorConfig(spec["type"], params)
+    return configs
+
+
+def redact(text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None) -> str:
+    """Apply presidio-anonymizer operators; by default each span becomes ``<TYPE>``.
+
+    ``operators`` maps an entity type (or ``DEFAULT``) to ``{"type": "replace"|"mask"|"hash"|"redact"|"keep",
+    **params}``, e.g. ``{"PHONE_NUMBER": {"type": "mask", "masking_char": "*", "chars_to_mask": 4,
+    "from_end": True}}``. ``hash`` without a ``salt`` uses a random salt per call (Presidio's default).
+    """
+    if not spans:
+        return text
+    specs = {"DEFAULT": {"type": "replace"}}
+    specs.update({s.type: {"type": "replace", "new_value": f"<{s.type}>"} for s in spans})
+    specs.update(operators or {})
+    results = [RecognizerResult(s.type, s.start, s.end, s.score) for s in spans]
+    return (
+        _anonymizer().anonymize(text=text, analyzer_results=results, operators=_operator_configs(specs)).text
+    )
+
+
+# ---------------------------------------------------------------------------------------------- scanner
+
+
+class PiiScanner:
+    """Scan and redact text. Build once per process/worker; ``scan`` is thread-compatible, not shared-state."""
+
+    def __init__(self, analyzer: AnalyzerEngine, config: dict):
+        self.analyzer = analyzer
+        self.config = config
+        self.languages = tuple(config["languages"])
+        self.fallback_language = config.get("fallback_language", self.languages[0])
+        self.operators = dict(config.get("operators") or {})
+
+    @classmethod
+    def from_config(cls, config: dict | str | Path | None = None) -> PiiScanner:
+        config = load_config(config)
+        return cls(build_analyzer(config), config)
+
+    def resolve_language(self, language: str | None) -> str:
+        """Map a record's language code to one the analyzer has ('ko-KR' -> 'ko'; others -> fallback)."""
+        code = (language or "").lower().replace("_", "-").split("-")[0]
+        return code if code in self.languages else self.fallback_language
+
+    def scan(self, text: str, language: str | None) -> list[PiiSpan]:
+        """Detected PII spans, non-overlapping and sorted by start offset."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        if not text:
+            return []
+        results = self.analyzer.analyze(text=text, language=self.resolve_language(language))
+        spans = [PiiSpan(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in results]
+        return resolve_overlaps(spans)
+
+    def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None) -> str:
+        """Redact ``spans`` in ``text``; ``operators`` overrides the config's operators per entity type."""
+        merged = {**self.operators, **(operators or {})}
+        if operators:
+            validate_operators(operators)
+        return redact(text, spans, merged)
+
+
+def count_by_type(spans: list[PiiSpan]) -> dict[str, int]:
+    """Entity type -> number of spans, keys sorted."""
+    return dict(sorted(Counter(s.type for s in spans).items()))
+
+
+# ---------------------------------------------------------------------------------------------- Beam
+
+
+class ScorePii(beam.DoFn):
+    """Add "pii_spans" (list of {"start","end","type","score"}) and "pii_counts" ({type: n}) to each record.
+
+    The analyzer is built in ``setup()`` (once per worker). Counters (namespace "pii"): ``records``,
+    ``records_with_pii``, ``chars``, and ``entity_<TYPE>`` per entity type.
+    """
+
+    def __init__(
+        self, config: dict | str | Path | None = None, text_field: str = "text", lang_field: str = "lang"
+    ):
+        self._config = load_config(config)  # fail at construction time, before the job starts
+        self._text_field = text_field
+        self._lang_field = lang_field
+        self._scanner: PiiScanner | None = None
+        self._entity_counters: dict[str, Any] = {}
+
+    def setup(self) -> None:
+        self._scanner = PiiScanner.from_config(self._config)
+        self._records = beam.metrics.Metrics.counter("pii", "records")
+        self._with_pii = beam.metrics.Metrics.counter("pii", "records_with_pii")
+        self._chars = beam.metrics.Metrics.counter("pii", "chars")
+
+    def _entity_counter(self, entity: str):
+        if entity not in self._entity_counters:
+            self._entity_counters[entity] = beam.metrics.Metrics.counter("pii", f"entity_{entity}")
+        return self._entity_counters[entity]
+
+    def process(self, record: dict):
+        text = record.get(self._text_field)
+        if not isinstance(text, str):
+            raise TypeError(f"record {record.get('id')!r}: field {self._text_field!r} must be a string")
+        spans = self._scanner.scan(text, record.get(self._lang_field))
+        counts = count_by_type(spans)
+        self._records.inc()
+        self._chars.inc(len(text))
+        if spans:
+            self._with_pii.inc()
+        for entity, n in counts.items():
+            self._entity_counter(entity).inc(n)
+        yield {**record, "pii_spans": [s.to_dict() for s in spans], "pii_counts": counts}

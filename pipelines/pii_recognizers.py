@@ -1,0 +1,203 @@
+"""PII recognisers for Korean-first text, registered by name and switched on per language by YAML.
+
+Every recogniser is a Presidio ``EntityRecognizer``. Presidio's own classes are registered as they are; the
+Korean phone recogniser and the offline e-mail recogniser are defined here. All pattern recognisers run with
+the ASCII flag added to Presidio's flags (see :data:`REGEX_FLAGS`): Korean particles and words are glued to
+numbers and addresses ("010-1234-5678로", "hong@ex.kr에게"), and under Unicode rules Hangul counts as a word
+character, so ``\\b`` and ``\\w`` would not see a boundary there. With ASCII rules they do.
+Known limitation: full-width digits (０１０) are not matched.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import regex
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    CryptoRecognizer,
+    EmailRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    KrBrnRecognizer,
+    KrDriverLicenseRecognizer,
+    KrFrnRecognizer,
+    KrPassportRecognizer,
+    KrRrnRecognizer,
+    MacAddressRecognizer,
+    PhoneRecognizer,
+    UrlRecognizer,
+    UsSsnRecognizer,
+)
+
+REGEX_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE | regex.ASCII
+"""Presidio's default flags plus ASCII word boundaries (see the module docstring).
+
+Presidio matches with the ``regex`` package, whose ASCII flag differs from ``re.ASCII`` (256 there means
+VERSION1), so the flags must come from ``regex``."""
+
+
+@functools.lru_cache(maxsize=1)
+def offline_tld_extractor():
+    """A tldextract extractor that only uses the public-suffix snapshot bundled with tldextract.
+
+    No suffix-list URL and no disk cache, so it never touches the network or the user's cache directory.
+    """
+    import tldextract
+
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail recogniser, validating the domain suffix against the bundled public-suffix list."""
+
+    def validate_result(self, pattern_text: str) -> bool:
+        domain = pattern_text.rsplit("@", 1)[-1]
+        result = offline_tld_extractor()(domain)
+        return bool(result.suffix) and bool(result.domain)
+
+
+class KoreanPhoneRecognizer(PatternRecognizer):
+    """Korean phone numbers: mobile (010-XXXX-XXXX), landlines (02-, 031- ... 064-), 070/050x, +82 forms.
+
+    Separators may be '-', '.', ' ' or none; area codes may be in parentheses. Numbers must not be glued to
+    other digits. Unseparated landlines score low and need context (e.g. "전화", "Tel") to pass a threshold.
+    """
+
+    _AREA = r"(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4])"
+    _SEP = r"[-. ]?"
+    _LEFT = r"(?<![\d\-+])"
+    _RIGHT = r"(?!\d|-\d)"
+    PATTERNS = [
+        Pattern("KR mobile (separated)", _LEFT + r"01[016789][-. ]\d{3,4}[-. ]\d{4}" + _RIGHT, 0.75),
+        Pattern("KR mobile (plain)", _LEFT + r"01[016789]\d{7,8}" + _RIGHT, 0.5),
+        Pattern(
+            "KR landline (separated)",
+            _LEFT + r"(?:\(0" + _AREA + r"\)\s?|0" + _AREA + r"[-. ])\d{3,4}[-. ]\d{4}" + _RIGHT,
+            0.6,
+        ),
+        Pattern(
+            "KR internet/personal (070, 050x)",
+            _LEFT + r"0(?:70|50\d)[-. ]\d{3,4}[-. ]\d{4}" + _RIGHT,
+            0.6,
+        ),
+        Pattern("KR landline (plain)", _LEFT + r"0" + _AREA + r"\d{7,8}" + _RIGHT, 0.3),
+        Pattern(
+            "KR +82",
+            r"\+82[-. ]?(?:\(0\))?(?:1[016789]|"
+            + _AREA
+            + r"|70)"
+            + _SEP
+            + r"\d{3,4}"
+            + _SEP
+            + r"\d{4}"
+            + _RIGHT,
+            0.8,
+        ),
+    ]
+    CONTEXT = [
+        "전화",
+        "연락처",
+        "휴대폰",
+        "핸드폰",
+        "휴대전화",
+        "팩스",
+        "tel",
+        "phone",
+        "mobile",
+        "fax",
+        "call",
+    ]
+
+    def __init__(
+        self,
+        patterns: list[Pattern] | None = None,
+        context: list[str] | None = None,
+        supported_language: str = "ko",
+        supported_entity: str = "PHONE_NUMBER",
+        name: str | None = None,
+    ):
+        super().__init__(
+            supported_entity=supported_entity,
+            patterns=patterns or self.PATTERNS,
+            context=context or self.CONTEXT,
+            supported_language=supported_language,
+            name=name,
+        )
+
+
+KOREAN_CONTEXT: dict[str, list[str]] = {
+    "kr_rrn": ["주민등록번호", "주민번호", "생년월일"],
+    "email": ["이메일", "메일", "전자우편", "e-mail"],
+    "credit_card": ["카드", "신용카드", "카드번호", "체크카드"],
+    "ip_address": ["아이피", "IP 주소", "접속"],
+    "iban": ["계좌", "국제은행계좌번호"],
+}
+"""Korean context words added to Presidio's English ones (Presidio's Korean recognisers already have them)."""
+
+
+@dataclass(frozen=True)
+class RecognizerSpec:
+    """A registered recogniser: a Presidio class (or factory) plus the entity it reports."""
+
+    name: str
+    factory: Callable[..., EntityRecognizer]
+    entity: str
+    description: str
+
+    def option_names(self) -> set[str]:
+        params = inspect.signature(self.factory).parameters
+        fixed = {"self", "supported_language", "name", "context", "patterns", "supported_entity"}
+        return {p for p in params if p not in fixed}
+
+    def build(self, language: str, context: list[str] | None = None, options: dict | None = None):
+        """Instantiate for one language; ``context`` extends the recogniser's own context words."""
+        options = dict(options or {})
+        unknown = set(options) - self.option_names()
+        if unknown:
+            raise ValueError(
+                f"recogniser {self.name!r}: unknown option(s) {sorted(unknown)}; "
+                f"allowed: {sorted(self.option_names())}"
+            )
+        recognizer = self.factory(supported_language=language, name=f"{self.name}_{language}", **options)
+        extra = list(KOREAN_CONTEXT.get(self.name, [])) + list(context or [])
+        if extra:
+            recognizer.context = list(dict.fromkeys([*(recognizer.context or []), *extra]))
+        if isinstance(recognizer, PatternRecognizer):
+            recognizer.global_regex_flags = REGEX_FLAGS
+        return recognizer
+
+
+RECOGNIZERS: dict[str, RecognizerSpec] = {}
+
+
+def register_recognizer(name: str, factory: Callable[..., EntityRecognizer], entity: str, description: str):
+    """Add a recogniser to the registry under ``name`` (the key used in policies/pii_recognizers.yaml)."""
+    if name in RECOGNIZERS:
+        raise ValueError(f"recogniser {name!r} is already registered")
+    RECOGNIZERS[name] = RecognizerSpec(name, factory, entity, description)
+    return factory
+
+
+for _name, _factory, _entity, _description in [
+    ("kr_phone", KoreanPhoneRecognizer, "PHONE_NUMBER", "Korean mobile/landline/+82 phone numbers"),
+    ("kr_rrn", KrRrnRecognizer, "KR_RRN", "Korean resident registration number (checksum-validated)"),
+    ("kr_frn", KrFrnRecognizer, "KR_FRN", "Korean foreigner registration number"),
+    ("kr_passport", KrPassportRecognizer, "KR_PASSPORT", "Korean passport number (needs context)"),
+    ("kr_driver_license", KrDriverLicenseRecognizer, "KR_DRIVER_LICENSE", "Korean driver's licence number"),
+    ("kr_brn", KrBrnRecognizer, "KR_BRN", "Korean business registration number (checksum-validated)"),
+    ("email", OfflineEmailRecognizer, "EMAIL_ADDRESS", "e-mail address, suffix checked offline"),
+    ("credit_card", CreditCardRecognizer, "CREDIT_CARD", "payment card number (Luhn-validated)"),
+    ("ip_address", IpRecognizer, "IP_ADDRESS", "IPv4 and IPv6 addresses"),
+    ("iban", IbanRecognizer, "IBAN_CODE", "IBAN (checksum-validated)"),
+    ("phone_intl", PhoneRecognizer, "PHONE_NUMBER", "international phone numbers via libphonenumber"),
+    ("us_ssn", UsSsnRecognizer, "US_SSN", "US social security number"),
+    ("url", UrlRecognizer, "URL", "web addresses"),
+    ("mac_address", MacAddressRecognizer, "MAC_ADDRESS", "network MAC addresses"),
+    ("crypto_wallet", CryptoRecognizer, "CRYPTO", "bitcoin wallet addresses"),
+]:
+    register_recognizer(_name, _factory, _entity, _description)
