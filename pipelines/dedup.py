@@ -1,16 +1,48 @@
-"""Exact and near-duplicate detection (MinHash LSH). Pure API re-exported from :mod:`haetae.pipelines.minhash`.
+"""Exact and near-duplicate detection as Beam data: ``Deduplicate`` plus the pure API of :mod:`.minhash`.
 
-The Beam transform ``Deduplicate`` lives here too (added below the pure API).
+Input: PCollection[(id, text)] with unique ids. Output: exactly one (id, result) per input id, where result is
+{"cluster": representative id, "cluster_size": int, "kind": "unique" | "representative" | "exact" | "near",
+"similarity": estimated Jaccard similarity to the representative (1.0 for exact duplicates and itself)}.
+
+Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
+
+1. ExactGroups: key by sha256 of the normalised text, GroupByKey; the smallest id represents the group and only
+   that representative gets a MinHash signature (permutations built once per worker in ``setup()``).
+2. LSH: each representative emits (band index, band bytes) -> id; GroupByKey per bucket; ``bucket_pairs``
+   turns a bucket into candidate pairs (an oversized bucket gives a star plus a chain, 2n pairs, counted);
+   Distinct removes pairs that met in several bands.
+3. Verify: two joins on id attach both signatures to each pair; an estimated Jaccard >= threshold makes a
+   verified edge, anything below is a rejected pair (both counted).
+4. Components: union-find in a CombineFn over the verified edges. Partial union-finds are built per bundle
+   and merged on one worker, whose memory holds one entry per document *that has a near duplicate* (never
+   the corpus, never the texts). That is simple and exact; its limit is a duplicate graph that does not fit
+   one worker (order 10^8 duplicated documents). The alternative, iterated large-star/small-star rounds as
+   Beam stages, needs a data-dependent number of rounds (a driver loop of pipelines) and O(log^2 n)
+   shuffles of the edge list, so it is left for corpora that actually reach that size.
+5. Assign: join each exact group with its component representative (the component's smallest id), group by
+   representative and emit every member with :func:`~.minhash.cluster_assignments`, exactly as the in-memory
+   reference :func:`~.minhash.dedup_assignments` does, so both paths give identical results.
+
+Counters (namespace "dedup"): documents, exact_duplicates, lsh_buckets_oversized, candidate_pairs,
+verified_edges, rejected_pairs, near_duplicate_clusters, near_duplicates.
 """
 
 from __future__ import annotations
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
 
 from haetae.pipelines.minhash import (
     DEDUP_PARAMS_SCHEMA,
     DedupParams,
     MinHasher,
+    UnionFind,
+    band_keys,
+    bucket_pairs,
+    cluster_assignments,
     dedup_assignments,
     estimate_jaccard,
+    exact_group,
     exact_key,
     minhash_signature,
     near_duplicate_clusters,
@@ -21,6 +53,7 @@ from haetae.pipelines.minhash import (
 __all__ = [
     "DEDUP_PARAMS_SCHEMA",
     "DedupParams",
+    "Deduplicate",
     "MinHasher",
     "dedup_assignments",
     "estimate_jaccard",
@@ -30,3 +63,175 @@ __all__ = [
     "normalize_text",
     "shingles",
 ]
+
+NAMESPACE = "dedup"
+
+
+class _KeyByExactHash(beam.DoFn):
+    def __init__(self) -> None:
+        self.documents = Metrics.counter(NAMESPACE, "documents")
+
+    def process(self, element):
+        doc_id, text = element
+        self.documents.inc()
+        yield exact_key(text), (doc_id, text)
+
+
+class _ExactGroupSignature(beam.DoFn):
+    """(exact key, [(id, text)...]) -> (representative, (sorted members, signature of the representative))."""
+
+    def __init__(self, params: DedupParams) -> None:
+        self.params = params
+        self.exact_duplicates = Metrics.counter(NAMESPACE, "exact_duplicates")
+        self.hasher: MinHasher | None = None
+
+    def setup(self) -> None:
+        self.hasher = MinHasher(self.params)
+
+    def process(self, element):
+        _, docs = element
+        texts = dict(docs)
+        rep, members = exact_group(texts)
+        self.exact_duplicates.inc(len(members) - 1)
+        yield rep, (members, self.hasher.signature(texts[rep]))
+
+
+class _BucketCandidatePairs(beam.DoFn):
+    def __init__(self, max_bucket_size: int) -> None:
+        self.max_bucket_size = max_bucket_size
+        self.oversized = Metrics.counter(NAMESPACE, "lsh_buckets_oversized")
+
+    def process(self, element):
+        _, ids = element
+        ids = list(ids)
+        if len(ids) < 2:
+            return
+        pairs, oversized = bucket_pairs(ids, self.max_bucket_size)
+        if oversized:
+            self.oversized.inc()
+        yield from pairs
+
+
+def _attach_first_signature(element):
+    """(a, {"sig": [sig_a], "pair": [b...]}) -> (b, (a, sig_a)) per candidate."""
+    a, joined = element
+    sigs, partners = joined["sig"], joined["pair"]
+    if partners:
+        sig_a = sigs[0]
+        for b in partners:
+            yield b, (a, sig_a)
+
+
+class _VerifyPairs(beam.DoFn):
+    """(b, {"sig": [sig_b], "half": [(a, sig_a)...]}) -> verified edges (a, b)."""
+
+    def __init__(self, threshold: float) -> None:
+        self.threshold = threshold
+        self.candidates = Metrics.counter(NAMESPACE, "candidate_pairs")
+        self.verified = Metrics.counter(NAMESPACE, "verified_edges")
+        self.rejected = Metrics.counter(NAMESPACE, "rejected_pairs")
+
+    def process(self, element):
+        b, joined = element
+        halves = joined["half"]
+        if not halves:
+            return
+        sig_b = joined["sig"][0]
+        for a, sig_a in halves:
+            self.candidates.inc()
+            if estimate_jaccard(sig_a, sig_b) >= self.threshold:
+                self.verified.inc()
+                yield a, b
+            else:
+                self.rejected.inc()
+
+
+class UnionFindFn(beam.CombineFn):
+    """Connected components of an edge stream; output: {node: smallest id of its component}."""
+
+    def create_accumulator(self) -> UnionFind:
+        return UnionFind()
+
+    def add_input(self, acc: UnionFind, edge) -> UnionFind:
+        acc.union(*edge)
+        return acc
+
+    def merge_accumulators(self, accumulators) -> UnionFind:
+        accumulators = iter(accumulators)
+        merged = next(accumulators)
+        for acc in accumulators:
+            for node, parent in acc.parent.items():
+                merged.union(node, parent)
+        return merged
+
+    def extract_output(self, acc: UnionFind) -> dict[str, str]:
+        return acc.mapping()
+
+
+def _route_group(element):
+    """(group rep, {"group": [(members, sig)], "component": [rep?]}) -> (cluster rep, (g, members, sig))."""
+    g, joined = element
+    (members, sig), = joined["group"]
+    component = joined["component"]
+    yield (component[0] if component else g), (g, members, sig)
+
+
+class _AssignMembers(beam.DoFn):
+    def __init__(self) -> None:
+        self.clusters = Metrics.counter(NAMESPACE, "near_duplicate_clusters")
+        self.near = Metrics.counter(NAMESPACE, "near_duplicates")
+
+    def process(self, element):
+        rep, groups = element
+        groups = list(groups)
+        if len(groups) > 1:
+            self.clusters.inc()
+            self.near.inc(len(groups) - 1)
+        yield from cluster_assignments(rep, groups)
+
+
+class Deduplicate(beam.PTransform):
+    """PCollection[(id, text)] -> PCollection[(id, result dict)], one per input id (see the module docstring)."""
+
+    def __init__(self, params: DedupParams | None = None, label: str | None = None) -> None:
+        super().__init__(label)
+        self.params = params or DedupParams()
+
+    def expand(self, docs):
+        p = self.params
+        groups = (
+            docs
+            | "KeyByExactHash" >> beam.ParDo(_KeyByExactHash())
+            | "GroupExact" >> beam.GroupByKey()
+            | "SignGroups" >> beam.ParDo(_ExactGroupSignature(p))
+        )
+        signatures = groups | "Signatures" >> beam.MapTuple(lambda g, v: (g, v[1]))
+        pairs = (
+            groups
+            | "BandKeys" >> beam.FlatMapTuple(lambda g, v: [(key, g) for key in band_keys(v[1], p)])
+            | "GroupBuckets" >> beam.GroupByKey()
+            | "CandidatePairs" >> beam.ParDo(_BucketCandidatePairs(p.max_bucket_size))
+            | "DistinctPairs" >> beam.Distinct()
+        )
+        edges = (
+            {"sig": signatures, "pair": pairs}
+            | "JoinFirst" >> beam.CoGroupByKey()
+            | "AttachFirst" >> beam.FlatMap(_attach_first_signature)
+        )
+        verified = (
+            {"sig": signatures, "half": edges}
+            | "JoinSecond" >> beam.CoGroupByKey()
+            | "Verify" >> beam.ParDo(_VerifyPairs(p.threshold))
+        )
+        components = (
+            verified
+            | "UnionFind" >> beam.CombineGlobally(UnionFindFn()).without_defaults()
+            | "ComponentItems" >> beam.FlatMap(lambda mapping: sorted(mapping.items()))
+        )
+        return (
+            {"group": groups, "component": components}
+            | "JoinComponents" >> beam.CoGroupByKey()
+            | "RouteToCluster" >> beam.FlatMap(_route_group)
+            | "GroupClusters" >> beam.GroupByKey()
+            | "AssignMembers" >> beam.ParDo(_AssignMembers())
+        )
