@@ -1,0 +1,203 @@
+"""Copyright-notice and licence detection on real notice shapes, plus the ScoreRights Beam step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import apache_beam as beam
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from haetae.pipelines.rights import (
+    DETECTORS,
+    Evidence,
+    RightsConfigError,
+    RightsScanner,
+    ScoreRights,
+    load_config,
+)
+
+DATA = Path("/work/shared/data")
+
+
+@pytest.fixture(scope="module")
+def scanner() -> RightsScanner:
+    return RightsScanner.from_config()
+
+
+@pytest.mark.parametrize(
+    "text, kinds",
+    [
+        ("Copyright 2024 Jane Doe", ["copyright_statement"]),
+        ("Copyright (c) 2009-2021 ACME Corp.", ["copyright_statement", "copyright_symbol"]),
+        ("© 2021 The Authors", ["copyright_symbol"]),
+        ("(c) 2019 Example Ltd.", ["copyright_symbol"]),
+        (
+            "Copyright © 2024 ACME. All rights reserved.",
+            ["all_rights_reserved", "copyright_statement", "copyright_symbol"],
+        ),
+        ("ALL RIGHTS RESERVED", ["all_rights_reserved"]),
+        ("ⓒ 한겨레신문사 : 무단전재 및 재배포 금지", ["copyright_symbol", "ko_no_redistribution"]),
+        ("<저작권자(c) 연합뉴스, 무단 전재-재배포 금지>", ["ko_copyright_holder", "ko_no_redistribution"]),
+        ("저작권자 ⓒ 서울신문사", ["copyright_symbol", "ko_copyright_holder"]),
+        ("무단 전재 및 재배포 금지", ["ko_no_redistribution"]),
+        ("이 기사는 재배포 금지입니다", ["ko_no_redistribution"]),
+        ("무단 복제 금지", ["ko_no_redistribution"]),
+        ("이 기사의 저작권은 한국일보에 있습니다.", ["ko_copyright_holder"]),
+        ("판권 소유", ["all_rights_reserved"]),
+    ],
+)
+def test_copyright_notice_kinds(scanner, text, kinds):
+    signals = scanner.scan(f"본문입니다.\n{text}\n")
+    assert signals.copyright == kinds
+    assert signals.licences == []
+
+
+def test_copyright_spans_point_at_the_notice(scanner):
+    text = "기사 본문.\n<ⓒ경향신문, 무단전재 및 재배포 금지>"
+    spans = scanner.scan(text).copyright_spans
+    assert [(e.signal, text[e.start : e.end]) for e in spans] == [
+        ("copyright_symbol", "ⓒ경"),
+        ("ko_no_redistribution", "무단전재"),
+        ("ko_no_redistribution", "재배포 금지"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the Copyright Act of 1976 protects works",
+        "저작자·발명가·과학기술자와 예술가의 권리는 법률로써 보호한다.",
+        "다음 각 호: ⓐ 신청서 ⓑ 증명서 ⓒ 사본",
+        "see sections (a), (b) and (c) of the act",
+        "저작권법 제136조는 무단으로 복제한 자를 처벌한다.",
+    ],
+)
+def test_no_false_copyright(scanner, text):
+    assert scanner.scan(text).copyright == []
+
+
+MIT = """Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction"""
+BSD3 = """Redistribution and use in source and binary forms, with or without modification, are permitted
+provided that the following conditions are met: ... 3. Neither the name of the copyright holder nor ..."""
+BSD2 = """Redistribution and use in source and binary forms, with or without modification, are permitted
+provided that the following conditions are met: 1. Redistributions of source code must retain ..."""
+
+
+@pytest.mark.parametrize(
+    "text, licences",
+    [
+        ("# SPDX-License-Identifier: Apache-2.0\nimport os", ["Apache-2.0"]),
+        ("/* SPDX-License-Identifier: (MIT OR Apache-2.0) */", ["MIT", "Apache-2.0"]),
+        ("// SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note", ["GPL-2.0-only"]),
+        (MIT, ["MIT"]),
+        ('Licensed under the Apache License, Version 2.0 (the "License");', ["Apache-2.0"]),
+        ("GNU GENERAL PUBLIC LICENSE\nVersion 3, 29 June 2007", ["GPL-3.0-only"]),
+        (
+            "under the terms of the GNU General Public License as published by the Free Software Foundation; "
+            "either version 2 of the License, or (at your option) any later version.",
+            ["GPL-2.0-or-later"],
+        ),
+        ("GNU LESSER GENERAL PUBLIC LICENSE Version 2.1, February 1999", ["LGPL-2.1-only"]),
+        ("GNU AFFERO GENERAL PUBLIC LICENSE Version 3", ["AGPL-3.0-only"]),
+        (BSD3, ["BSD-3-Clause"]),
+        (BSD2, ["BSD-2-Clause"]),
+        ("subject to the terms of the Mozilla Public License, v. 2.0.", ["MPL-2.0"]),
+        ("This is free and unencumbered software released into the public domain.", ["Unlicense"]),
+        ("CC0 1.0 Universal", ["CC0-1.0"]),
+        ("https://creativecommons.org/licenses/by/4.0/", ["CC-BY-4.0"]),
+        ("Creative Commons Attribution-ShareAlike 4.0 International", ["CC-BY-SA-4.0"]),
+        ("Creative Commons Attribution-NonCommercial 4.0 International", ["CC-BY-NC-4.0"]),
+        ("Text is available under CC BY-NC-SA 4.0.", ["CC-BY-NC-SA-4.0"]),
+        ("크리에이티브 커먼즈 저작자표시-동일조건변경허락 4.0 국제 라이선스", ["CC-BY-SA-4.0"]),
+        ("크리에이티브 커먼즈 저작자표시 4.0", ["CC-BY-4.0"]),
+        ("공공누리 제1유형", ["KOGL-Type1"]),
+        ("본 저작물은 공공누리 2유형으로 개방", ["KOGL-Type2"]),
+        ("KOGL Type 3", ["KOGL-Type3"]),
+        ("공공누리 출처표시+상업적이용금지+변경금지", ["KOGL-Type4"]),
+        ("This project is licensed under the MIT License.", ["MIT"]),
+    ],
+)
+def test_licences(scanner, text, licences):
+    signals = scanner.scan(text)
+    assert signals.licences == licences
+    assert signals.licence == licences[0]
+    assert all(isinstance(e, Evidence) for e in signals.licence_evidence)
+
+
+def test_spdx_header_is_primary_over_licence_text(scanner):
+    text = "Licensed under the Apache License, Version 2.0\n...\n// SPDX-License-Identifier: MIT\n"
+    signals = scanner.scan(text)
+    assert signals.licences == ["MIT", "Apache-2.0"]
+    assert signals.licence == "MIT"
+
+
+def test_real_legal_text_has_no_signal(scanner):
+    paths = [DATA / "ko_constitution.txt", *sorted((DATA / "ko_bills").glob("*.txt"))]
+    assert len(paths) > 5
+    for path in paths:
+        signals = scanner.scan(path.read_text(encoding="utf-8"))
+        assert (signals.copyright, signals.licences) == ([], []), path.name
+
+
+def test_yaml_switch_and_errors(tmp_path):
+    config = load_config()
+    config["detectors"]["ko_no_redistribution"] = {"enabled": False}
+    off = RightsScanner.from_config(config)
+    assert off.scan("ⓒ 중앙일보 무단 전재 및 재배포 금지").copyright == ["copyright_symbol"]
+    del config["detectors"]["copyright_statement"]  # not listed = off
+    assert RightsScanner.from_config(config).scan("ⓒ 중앙일보").copyright == []
+    assert set(load_config()["detectors"]) == set(DETECTORS)
+
+    for bad, message in [
+        ({"detectors": {"kogle": {}}}, r"detectors\.kogle: unknown detector"),
+        ({"detectors": {"kogl": {"on": True}}}, r"detectors\.kogl\.on: unknown key"),
+        ({"detectors": {"kogl": {"enabled": "yes"}}}, r"detectors\.kogl\.enabled must be true/false"),
+        ({"detector": {}}, r"unknown key 'detector'"),
+    ]:
+        with pytest.raises(RightsConfigError, match=message):
+            RightsScanner.from_config(bad)
+    path = tmp_path / "r.yaml"
+    path.write_text("detectors: [kogl\n", encoding="utf-8")
+    with pytest.raises(RightsConfigError, match="invalid YAML"):
+        load_config(path)
+
+
+def test_score_rights_in_beam():
+    records = [
+        {"id": "a", "text": "본문\nⓒ 한겨레 무단전재 및 재배포 금지", "lang": "ko"},
+        {"id": "b", "text": "# SPDX-License-Identifier: MIT\nprint()", "lang": "en"},
+        {"id": "c", "text": "대한민국은 민주공화국이다.", "lang": "ko"},
+    ]
+    p = BeamTestPipeline()
+    out = (
+        p
+        | beam.Create(records)
+        | beam.ParDo(ScoreRights())
+        | beam.Map(
+            lambda r: (r["id"], r["lang"], tuple(r["copyright_signals"]), r["licence"], tuple(r["licences"]))
+        )
+    )
+    assert_that(
+        out,
+        equal_to(
+            [
+                ("a", "ko", ("copyright_symbol", "ko_no_redistribution"), None, ()),
+                ("b", "en", (), "MIT", ("MIT",)),
+                ("c", "ko", (), None, ()),
+            ]
+        ),
+    )
+    result = p.run()
+    result.wait_until_finish()
+    counters = {
+        c.key.metric.name: c.committed
+        for c in result.metrics().query(MetricsFilter().with_namespace("rights"))["counters"]
+    }
+    assert counters["records"] == 3
+    assert counters["records_with_copyright"] == 1
+    assert counters["licence_MIT"] == 1
+    assert counters["copyright_ko_no_redistribution"] == 2
