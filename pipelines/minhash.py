@@ -8,7 +8,7 @@ produce the same clusters on the same data.
 Shingling is built for Korean: spacing changes (띄어쓰기) and particle swaps (은/는, 이/가) are common between
 copies of one text, so the default unit is character n-grams over the normalised text with all whitespace and
 punctuation removed (a spacing change then changes no shingle at all; a particle swap changes ``ngram``
-shingles). ``unit="morpheme"`` uses kiwipiepy morphemes with particles (J*) and symbols (S*) dropped instead.
+shingles). ``unit="morpheme"`` uses kiwipiepy morphemes with particles (J*) and punctuation dropped instead.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ DEDUP_PARAMS_SCHEMA: dict = {
         "seed": {"type": "integer", "minimum": 0, "description": "Seed of the MinHash permutations."},
         "max_bucket_size": {"type": "integer", "minimum": 2,
                             "description": "Buckets larger than this are compared as a star plus a chain."},
+        "fold_particles": {"type": "boolean",
+                           "description": "Fold Korean particle pairs (은/는, 이/가, 을/를, 와/과) before char shingling."},
     },
 }
 
@@ -59,6 +61,9 @@ class DedupParams:
     seed: seed of the permutations; signatures are only comparable under the same seed and num_perm.
     max_bucket_size: a bucket with more members is "oversized": instead of all n*(n-1)/2 pairs, each member
         is compared with the bucket's smallest id and with its predecessor in id order (2n pairs).
+    fold_particles: map the syllables of alternating Korean particle pairs onto one (는->은, 가->이, 를->을,
+        과->와) before char shingling, everywhere in the text, so 은/는-style swaps change no shingle. Both
+        sides of a comparison are folded alike; unrelated texts gain a little background similarity.
     """
 
     num_perm: int = 128
@@ -66,9 +71,10 @@ class DedupParams:
     rows: int = 4
     ngram: int = 5
     unit: str = "char"
-    threshold: float = 0.6
+    threshold: float = 0.5
     seed: int = 42
     max_bucket_size: int = 100
+    fold_particles: bool = True
 
     def __post_init__(self) -> None:
         for name in ("num_perm", "bands", "rows", "ngram", "seed", "max_bucket_size"):
@@ -89,6 +95,8 @@ class DedupParams:
             raise ValueError(f"dedup parameter 'threshold' must be a number in (0, 1], got {self.threshold!r}")
         if self.seed < 0:
             raise ValueError(f"dedup parameter 'seed' must be >= 0, got {self.seed}")
+        if not isinstance(self.fold_particles, bool):
+            raise ValueError(f"dedup parameter 'fold_particles' must be true or false, got {self.fold_particles!r}")
         if self.max_bucket_size < 2:
             raise ValueError(f"dedup parameter 'max_bucket_size' must be >= 2, got {self.max_bucket_size}")
 
@@ -128,9 +136,14 @@ def _is_dropped_char(ch: str) -> bool:
     return ch.isspace() or unicodedata.category(ch)[0] in "PZC"
 
 
-def shingle_text(text: str) -> str:
-    """Normalised text with whitespace, punctuation and control characters removed (the char-unit stream)."""
-    return "".join(ch for ch in normalize_text(text) if not _is_dropped_char(ch))
+_PARTICLE_FOLD = str.maketrans({"는": "은", "가": "이", "를": "을", "과": "와"})
+
+
+def shingle_text(text: str, fold_particles: bool = False) -> str:
+    """Normalised text without whitespace, punctuation and control characters (the char-unit stream),
+    with the alternating Korean particle syllables folded onto one of each pair when ``fold_particles``."""
+    stream = "".join(ch for ch in normalize_text(text) if not _is_dropped_char(ch))
+    return stream.translate(_PARTICLE_FOLD) if fold_particles else stream
 
 
 @functools.lru_cache(maxsize=1)
@@ -140,10 +153,15 @@ def _kiwi():
     return Kiwi()
 
 
+# Kiwi tags dropped from morpheme shingles: particles (J*) and punctuation/symbols; foreign words (SL),
+# Hanja (SH), numbers (SN) and web tokens (W_*) stay.
+_DROPPED_TAGS = ("J", "SF", "SP", "SS", "SE", "SO", "SW", "SB")
+
+
 def morphemes(text: str) -> list[str]:
-    """kiwipiepy morpheme forms without particles (J*), symbols/punctuation (S*) and whitespace."""
+    """kiwipiepy morpheme forms without particles (J*) and punctuation/symbols."""
     tokens = _kiwi().tokenize(normalize_text(text))
-    return [t.form for t in tokens if not t.tag.startswith(("J", "S", "W"))]
+    return [t.form for t in tokens if not t.tag.startswith(_DROPPED_TAGS)]
 
 
 def shingles(text: str, params: DedupParams | None = None) -> set[str]:
@@ -157,7 +175,7 @@ def shingles(text: str, params: DedupParams | None = None) -> set[str]:
         if len(units) < n:
             return {" ".join(units)}
         return {" ".join(units[i:i + n]) for i in range(len(units) - n + 1)}
-    stream = shingle_text(text)
+    stream = shingle_text(text, params.fold_particles)
     if not stream:
         return set()
     if len(stream) < n:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jsonschema
 import numpy as np
 import pytest
+
 from haetae.pipelines.dedup import (
     DEDUP_PARAMS_SCHEMA,
     DedupParams,
@@ -129,7 +130,7 @@ def test_in_memory_clusters_korean_near_duplicates():
     full = dedup_assignments(items)
     assert full["k1"]["kind"] == "exact" and full["k1"]["similarity"] == 1.0
     assert full["k0"]["kind"] == "representative" and full["k0"]["cluster_size"] == 4
-    assert full["k2"]["kind"] == "near" and 0.6 <= full["k2"]["similarity"] < 1.0
+    assert full["k2"]["kind"] == "near" and 0.5 <= full["k2"]["similarity"] < 1.0
     assert full["k4"] == {"cluster": "k4", "cluster_size": 1, "kind": "unique", "similarity": 1.0}
     assert near_duplicate_clusters(list(reversed(items))) == clusters
 
