@@ -25,8 +25,6 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from haetae.pipelines.pii_recognizers import RECOGNIZERS
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
     "version": int,
@@ -221,6 +219,9 @@ class SubstringContextEnhancer(ContextAwareEnhancer):
 def build_analyzer(config: dict | str | Path | None = None) -> AnalyzerEngine:
     """Build a Presidio AnalyzerEngine with the no_op NLP engine and the recognisers the config enables."""
     config = load_config(config)
+    presidio_log = logging.getLogger("presidio-analyzer")
+    if presidio_log.level == logging.NOTSET:  # it logs at INFO on every analyze() call; keep workers quiet
+        presidio_log.setLevel(logging.WARNING)
     languages = list(config["languages"])
     recognizers = []
     for name, settings in config["recognizers"].items():

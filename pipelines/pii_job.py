@@ -1,0 +1,207 @@
+"""`haetae pii scan IN.jsonl --out OUT.jsonl`: PII spans of every record, as a Beam job.
+
+Output: OUT.jsonl, one line ``{"id", "spans": [{"start", "end", "type", "score"}]}`` per readable input
+record (character offsets into ``text``, Presidio entity names), **sorted by id** (string order) so that
+reruns give identical files. The sort runs in the driver after the job, so it holds the output (ids and
+spans, not texts) in memory.
+
+Bad input is never fatal and never silent: lines that cannot be used (malformed JSON, missing or non-string
+text, empty text, NUL characters, duplicate ids, ...) go to ``OUT.quarantine.jsonl`` with their line number
+and a reason, are counted on stderr, and the job exits 0 (the output is complete for every usable line).
+User errors (unreadable input, bad --language, bad PII config) print one line on stderr and exit 2.
+
+``--language auto`` identifies each record's language offline (Hangul share, then py3langid); any other
+value is used for every record. Languages the scanner has no recognisers for fall back to its
+``fallback_language`` (see policies/pii_recognizers.yaml).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections import Counter
+from typing import Any
+
+import apache_beam as beam
+
+NAMESPACE = "pii_scan"
+
+
+class PiiScanError(ValueError):
+    """A user error reported on stderr without a traceback."""
+
+
+def quarantine_path(out: str) -> str:
+    """``OUT.jsonl`` -> ``OUT.quarantine.jsonl``."""
+    root, ext = os.path.splitext(out)
+    return f"{root}.quarantine{ext or '.jsonl'}"
+
+
+def output_line(record: dict[str, Any]) -> str:
+    """The OUT.jsonl line of one scored record."""
+    return json.dumps(
+        {"id": record["id"], "spans": record["pii_spans"]}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+class SetLanguage(beam.DoFn):
+    """Add "lang" to each record: detected per record (``"auto"``) or the given code."""
+
+    def __init__(self, language: str = "auto"):
+        self.language = language
+
+    def setup(self) -> None:
+        self._detect = None
+        if self.language == "auto":
+            from haetae.pipelines.langid import LanguageIdentifier
+
+            self._detect = LanguageIdentifier().detect
+        self._counters: dict[str, Any] = {}
+
+    def process(self, record: dict):
+        lang = self._detect(record["text"])[0] if self._detect else self.language
+        if lang not in self._counters:
+            self._counters[lang] = beam.metrics.Metrics.counter(NAMESPACE, f"lang_{lang}")
+        self._counters[lang].inc()
+        yield {**record, "lang": lang}
+
+
+def build_pipeline(
+    pipeline,
+    input_pattern: str,
+    parts_dir: str,
+    *,
+    language: str,
+    text_field: str,
+    id_field: str,
+    pii_config=None,
+    bundle_sinks: bool = False,
+) -> None:
+    """Read -> unique ids -> language -> ScorePii -> shards of output lines and quarantine rows in parts_dir."""
+    from haetae.pipelines import records as R
+    from haetae.pipelines.io import QUARANTINE_TAG, QuarantineDuplicateIds, ReadRecords, WriteShards
+    from haetae.pipelines.pii import ScorePii
+
+    read = pipeline | "Read" >> ReadRecords([input_pattern], text_field=text_field, id_field=id_field)
+    unique = read.records | "UniqueIds" >> QuarantineDuplicateIds()
+    lines = (
+        unique.records
+        | "Language" >> beam.ParDo(SetLanguage(language))
+        | "ScorePii" >> beam.ParDo(ScorePii(pii_config))
+        | "OutputLines" >> beam.Map(output_line)
+    )
+    quarantine = (read.quarantine, unique[QUARANTINE_TAG]) | "Quarantine" >> beam.Flatten()
+    lines | "WriteSpans" >> WriteShards(parts_dir, "spans", bundle_sinks=bundle_sinks)
+    (
+        quarantine
+        | "QuarantineLines" >> beam.Map(R.to_json_line)
+        | "WriteQuarantine" >> WriteShards(parts_dir, "quarantine", bundle_sinks=bundle_sinks)
+    )
+
+
+def _pipeline_options(runner: str, extra: list[str]):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from haetae.pipelines.runners import resolve_runner
+
+    resolved = resolve_runner(runner)
+    args = [f"--runner={resolved}", *extra]
+    if resolved == "DirectRunner" and not any(a.startswith("--direct_running_mode") for a in extra):
+        args += [
+            "--direct_running_mode=multi_processing",
+            f"--direct_num_workers={min(os.cpu_count() or 1, 4)}",
+        ]
+    return PipelineOptions(args), resolved
+
+
+def _merge(parts_dir: str, prefix: str, dest: str, key) -> int:
+    """Sort the shard lines of ``prefix`` by ``key`` into ``dest``; returns the line count."""
+    from haetae.pipelines.io import read_jsonl_dir
+
+    rows = sorted(read_jsonl_dir(parts_dir, prefix), key=key)
+    tmp = f"{dest}.tmp-{uuid.uuid4().hex}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+    os.replace(tmp, dest)
+    return len(rows)
+
+
+def run_pii_scan(args, extra_beam_args: list[str]) -> int:
+    """Run the stage for parsed CLI ``args`` (input, out, language, text_field, id_field, runner)."""
+    from haetae.offline import ensure_offline
+
+    ensure_offline()
+    try:
+        return _run(args, list(extra_beam_args or []))
+    except PiiScanError as exc:
+        print(f"haetae pii scan: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args, extra: list[str]) -> int:
+    import shutil
+
+    from haetae.pipelines.io import InputError, expand_inputs
+    from haetae.pipelines.pii import PiiConfigError, load_config
+
+    language = (getattr(args, "language", None) or "auto").strip().lower()
+    if language != "auto" and not language.replace("-", "").isalpha():
+        raise PiiScanError(f"--language must be 'auto' or a language code like ko or en, got {language!r}")
+    try:
+        expand_inputs([args.input])
+        pii_config = load_config(getattr(args, "pii_config", None))
+    except (InputError, PiiConfigError) as exc:
+        raise PiiScanError(str(exc)) from None
+    out = os.path.abspath(args.out)
+    if os.path.isdir(out):
+        raise PiiScanError(f"--out {args.out} is a directory; give a file name like out.jsonl")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    parts_dir = f"{out}.parts-{uuid.uuid4().hex[:8]}"
+    options, runner = _pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra)
+    try:
+        pipeline = beam.Pipeline(options=options)
+        build_pipeline(
+            pipeline,
+            args.input,
+            parts_dir,
+            language=language,
+            text_field=getattr(args, "text_field", "text") or "text",
+            id_field=getattr(args, "id_field", "id") or "id",
+            pii_config=pii_config,
+            bundle_sinks="Dask" in runner,
+        )
+        pipeline.run().wait_until_finish()
+        scanned = _merge(parts_dir, "spans", out, key=lambda row: str(row["id"]))
+        qpath = quarantine_path(out)
+        quarantined = _merge(parts_dir, "quarantine", qpath, key=lambda q: (q["source"], q["offset"]))
+    finally:
+        shutil.rmtree(parts_dir, ignore_errors=True)
+    _report(out, scanned, qpath, quarantined)
+    return 0
+
+
+def _report(out: str, scanned: int, qpath: str, quarantined: int) -> None:
+    entities: Counter[str] = Counter()
+    with_pii = 0
+    with open(out, encoding="utf-8") as f:
+        for line in f:
+            spans = json.loads(line)["spans"]
+            with_pii += bool(spans)
+            entities.update(s["type"] for s in spans)
+    summary = ", ".join(f"{t} {n}" for t, n in sorted(entities.items())) or "none"
+    print(
+        f"haetae pii scan: {scanned} records scanned, {with_pii} with PII ({summary}) -> {out}",
+        file=sys.stderr,
+    )
+    if quarantined:
+        reasons: Counter[str] = Counter()
+        with open(qpath, encoding="utf-8") as f:
+            for line in f:
+                reasons[json.loads(line)["reason"]] += 1
+        detail = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items()))
+        print(
+            f"haetae pii scan: {quarantined} input lines quarantined ({detail}) -> {qpath}", file=sys.stderr
+        )
