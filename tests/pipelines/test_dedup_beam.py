@@ -190,7 +190,9 @@ def test_dedup_job_writes_clusters_and_quarantine(tmp_path, corpus):
     dup = next(q for q in quarantine if q["reason"] == "duplicate_id")
     assert dup["line"] == len(items) + 5 and dup["id"] == "d00"
     summary = json.loads((out / "dedup_summary.json").read_text(encoding="utf-8"))
-    assert summary["counts"]["lines"] == len(lines)
+    assert summary["counts"]["records"] == len(lines)
+    assert summary["counts"]["clusters"] == len(set(clusters.values()))
+    assert not list(out.glob("*-part-*"))
     assert summary["params"]["threshold"] == 0.5
 
 
@@ -209,7 +211,7 @@ def test_dedup_job_user_errors_exit_nonzero(tmp_path, capsys):
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "text": "x"}\n', encoding="utf-8")
     assert run_dedup(_job_args([str(tmp_path / "missing*.jsonl")], tmp_path / "o"), []) == 2
-    assert "no input file matches" in capsys.readouterr().err
+    assert "matches no file" in capsys.readouterr().err
     policy = tmp_path / "p.yaml"
     policy.write_text("dedup:\n  minhash:\n    treshold: 0.7\n", encoding="utf-8")
     assert run_dedup(_job_args([str(src)], tmp_path / "o", str(policy)), []) == 2
