@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from haetae import __version__
@@ -38,8 +39,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _QuietImportWarnings(logging.Filter):
+    """Hide Beam's import-time notice about optional GCP client libraries."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_QuietImportWarnings())
+    for name in ("apache_beam", "great_expectations", "distributed", "presidio-analyzer"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # Beam forwards its workers' own start-up notices; they are not about the job.
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+
+
 def main(argv: list[str] | None = None) -> int:
     ensure_offline()
+    _setup_logging()
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "accepts_extra", False):

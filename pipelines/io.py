@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -295,7 +297,7 @@ class ProgressLog:
         now = time.monotonic()
         if now - self.last >= self.every:
             self.last = now
-            log.warning("[progress] %s: %d records (this worker)", self.step, self.count)
+            print(f"[progress] {self.step}: {self.count} records (worker {os.getpid()})", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------------------

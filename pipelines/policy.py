@@ -1,0 +1,256 @@
+"""Data policy: schema validation (errors name the YAML line) and the decision rules.
+
+The decision for a record is the first rule that fires, in this order: quarantine (the reader's), language,
+size and quality limits, licence deny list, copyright notice without an allowed licence, PII with a ``drop``
+action or too many redactions, duplicates (non-representative members), PII with a ``redact`` action, keep.
+Every rule has a name (``"pii.entities.KR_RRN"``, ``"dedup.near"``...) that the ledger records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from haetae.pipelines import records as R
+from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
+
+ACTIONS = ("redact", "drop", "keep")
+_ACTION = {"enum": list(ACTIONS)}
+_OPERATOR = {
+    "type": "object",
+    "properties": {"type": {"enum": ["replace", "mask", "hash", "redact", "keep"]}},
+    "required": ["type"],
+}
+_ENTITY_RULE = {
+    "type": "object",
+    "properties": {"action": _ACTION, "operator": _OPERATOR},
+    "required": ["action"],
+    "additionalProperties": False,
+}
+_RATE = {"type": "number", "minimum": 0, "maximum": 1}
+
+POLICY_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "version", "limits", "pii", "rights", "dedup", "validation"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "version": {"type": ["integer", "string"]},
+        "limits": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "max_bytes": {"type": "integer", "minimum": 1},
+                "min_chars": {"type": "integer", "minimum": 0},
+            },
+        },
+        "pii": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "recognizers": {"type": "string"},
+                "default": _ENTITY_RULE,
+                "entities": {"type": "object", "additionalProperties": _ENTITY_RULE},
+                "max_redactions": {"type": "integer", "minimum": 0},
+            },
+        },
+        "rights": {
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "detectors": {"type": "string"},
+                "licences": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {
+                        "allow": {"type": "array", "items": {"type": "string"}},
+                        "deny": {"type": "array", "items": {"type": "string"}},
+                        "unknown": _ACTION,
+                    },
+                },
+                "copyright": {
+                    "type": "object", "additionalProperties": False,
+                    "properties": {"notice_without_allowed_licence": {"enum": ["drop", "keep", "quarantine"]}},
+                },
+            },
+        },
+        "dedup": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"exact": _ACTION, "near": _ACTION, "minhash": DEDUP_PARAMS_SCHEMA},
+        },
+        "quality": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"max_symbol_ratio": _RATE, "max_repeated_line_ratio": _RATE},
+        },
+        "languages": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"allow": {"type": "array", "items": {"type": "string"}}},
+        },
+        "validation": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"max_duplicate_rate": _RATE, "max_quarantine_rate": _RATE},
+        },
+    },
+}
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and line."""
+
+
+def _node_line(root: yaml.Node | None, path: list[Any]) -> int | None:
+    """1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, v in node.value if k.value == part), None)
+            if match is None:
+                return line
+            node, line = match, key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+@dataclass
+class Policy:
+    """A validated data policy."""
+
+    name: str
+    path: str
+    sha256: str
+    doc: dict[str, Any]
+    dedup_params: DedupParams = field(default_factory=DedupParams)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.sha256[:12]}"
+
+    def section(self, name: str) -> dict[str, Any]:
+        return self.doc.get(name) or {}
+
+    def resolve(self, relative: str) -> str:
+        """A path named in the policy, relative to the policy file."""
+        return str((Path(self.path).parent / relative).resolve())
+
+    def entity_rule(self, entity: str) -> dict[str, Any]:
+        pii = self.section("pii")
+        return (pii.get("entities") or {}).get(entity) or pii.get("default") or {"action": "redact"}
+
+    def operators(self) -> dict[str, dict[str, Any]]:
+        """Presidio anonymizer operator configs per entity type (typed placeholders unless set)."""
+        pii = self.section("pii")
+        out = {e: r["operator"] for e, r in (pii.get("entities") or {}).items() if "operator" in r}
+        default = (pii.get("default") or {}).get("operator")
+        if default:
+            out["DEFAULT"] = default
+        return out
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy file; ``None`` loads the shipped default."""
+    from haetae.policies import DEFAULT_DATA_POLICY
+
+    path = Path(path or DEFAULT_DATA_POLICY)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy: {exc.strerror or exc}") from exc
+    try:
+        root = yaml.compose(text)
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "?"
+        raise PolicyError(f"{path}:{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(doc, dict):
+        raise PolicyError(f"{path}: a policy must be a YAML mapping")
+    errors = sorted(jsonschema.Draft202012Validator(POLICY_SCHEMA).iter_errors(doc), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = list(err.path)
+        if err.validator == "additionalProperties":
+            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            if extra:
+                where = [*where, extra[0]]
+                msg = f"unknown key {extra[0]!r}"
+            else:
+                msg = err.message
+        else:
+            msg = err.message
+        dotted = ".".join(str(p) for p in where) or "(top level)"
+        raise PolicyError(f"{path}:line {_node_line(root, where)}: {dotted}: {msg}")
+    try:
+        params = DedupParams.from_dict((doc.get("dedup") or {}).get("minhash") or {})
+    except ValueError as exc:
+        raise PolicyError(f"{path}:line {_node_line(root, ['dedup', 'minhash'])}: dedup.minhash: {exc}") from exc
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: str
+    rule: str  # the policy rule that fired
+    reasons: tuple[str, ...] = ()
+
+
+def pre_dedup_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
+    """Rules that decide a record before deduplication; ``None`` means it goes on to dedup."""
+    langs = policy.section("languages").get("allow") or []
+    if langs and rec.get("lang") not in langs:
+        return Verdict(R.DROP, "languages.allow", (f"language {rec.get('lang')} not allowed",))
+    limits = policy.section("limits")
+    min_chars = limits.get("min_chars")
+    if min_chars is not None and len(rec["text"].strip()) < min_chars:
+        return Verdict(R.DROP, "limits.min_chars", (f"{len(rec['text'].strip())} chars < {min_chars}",))
+    quality, signals = policy.section("quality"), rec.get("quality") or {}
+    for key, signal in (("max_symbol_ratio", "symbol_ratio"), ("max_repeated_line_ratio", "repeated_line_ratio")):
+        limit = quality.get(key)
+        if limit is not None and signals.get(signal, 0.0) > limit:
+            return Verdict(R.DROP, f"quality.{key}", (f"{signal} {signals[signal]:.2f} > {limit}",))
+    licences = policy.section("rights").get("licences") or {}
+    allow, deny = set(licences.get("allow") or []), set(licences.get("deny") or [])
+    found = list(rec.get("licences") or [])
+    denied = [lic for lic in found if lic in deny]
+    if denied:
+        return Verdict(R.DROP, "rights.licences.deny", tuple(f"licence {lic} denied" for lic in denied))
+    unknown = [lic for lic in found if lic not in allow and lic not in deny]
+    if unknown and (licences.get("unknown") or "keep") == "drop":
+        return Verdict(R.DROP, "rights.licences.unknown", tuple(f"licence {lic} not on a list" for lic in unknown))
+    notices = rec.get("copyright_signals") or []
+    if notices and not any(lic in allow for lic in found):
+        action = (policy.section("rights").get("copyright") or {}).get("notice_without_allowed_licence", "drop")
+        if action != "keep":
+            reasons = tuple(f"copyright notice: {n}" for n in notices)
+            return Verdict(action, "rights.copyright.notice_without_allowed_licence", reasons)
+    counts = rec.get("pii_counts") or {}
+    for entity in sorted(counts):
+        if policy.entity_rule(entity)["action"] == "drop":
+            return Verdict(R.DROP, f"pii.entities.{entity}", (f"{counts[entity]} x {entity}",))
+    max_red = policy.section("pii").get("max_redactions")
+    n_red = sum(n for e, n in counts.items() if policy.entity_rule(e)["action"] == "redact")
+    if max_red is not None and n_red > max_red:
+        return Verdict(R.DROP, "pii.max_redactions", (f"{n_red} redactions > {max_red}",))
+    return None
+
+
+def final_verdict(policy: Policy, rec: dict[str, Any], dup: dict[str, Any] | None) -> Verdict:
+    """Decide a record that passed the pre-dedup rules, given its duplicate info."""
+    if dup and dup.get("kind") in ("exact", "near"):
+        action = policy.section("dedup").get(dup["kind"], "drop")
+        if action == "drop":
+            return Verdict(R.DROP, f"dedup.{dup['kind']}", (f"{dup['kind']} duplicate of {dup['cluster']}",))
+    redactable = sorted(e for e in (rec.get("pii_counts") or {}) if policy.entity_rule(e)["action"] == "redact")
+    if redactable:
+        return Verdict(R.REDACT, "pii.redact", tuple(f"{rec['pii_counts'][e]} x {e}" for e in redactable))
+    return Verdict(R.KEEP, "default.keep")
+
+
+def spans_to_redact(policy: Policy, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in spans if policy.entity_rule(s["type"])["action"] == "redact"]

@@ -1,0 +1,28 @@
+"""Cheap text-quality signals recorded in the ledger and used by the policy's ``quality`` limits."""
+
+from __future__ import annotations
+
+
+def quality_signals(text: str) -> dict[str, float]:
+    """Character, word and line statistics of a text."""
+    chars = len(text)
+    letters = digits = spaces = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+        elif ch.isdigit():
+            digits += 1
+        elif ch.isspace():
+            spaces += 1
+    symbols = chars - letters - digits - spaces
+    words = text.split()
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    repeated = len(lines) - len(set(lines))
+    return {
+        "chars": float(chars),
+        "words": float(len(words)),
+        "mean_word_chars": round(sum(map(len, words)) / len(words), 3) if words else 0.0,
+        "symbol_ratio": round(symbols / chars, 4) if chars else 0.0,
+        "digit_ratio": round(digits / chars, 4) if chars else 0.0,
+        "repeated_line_ratio": round(repeated / len(lines), 4) if lines else 0.0,
+    }
