@@ -1,0 +1,68 @@
+"""Hybrid KV cache for K-EXAONE: sliding-window layers keep only their last ``W - 1`` positions, global layers all.
+
+transformers 5's ``DynamicCache(config=...)`` already builds a ``DynamicSlidingWindowLayer`` (trim to ``W - 1``
+keys after each update; the new token's own key makes ``W``) for every ``sliding_attention`` layer, and
+``ExaoneMoeModel`` creates one by default. :class:`HybridKVCache` makes that choice explicit and checked (it refuses
+a config whose sliding layers would silently keep everything) and adds byte accounting; :func:`kv_cache_bytes`
+computes the same from a config without allocating, and :func:`relative_kv_cache` is the methods.md formula.
+"""
+
+from __future__ import annotations
+
+from transformers.cache_utils import DynamicCache, DynamicLayer, DynamicSlidingWindowLayer
+
+
+def _layer_kinds(config) -> list[str]:
+    text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
+    kinds = list(getattr(text, "layer_types", None) or ["full_attention"] * text.num_hidden_layers)
+    if "sliding_attention" in kinds and not getattr(text, "sliding_window", None):
+        raise ValueError("config has sliding_attention layers but no sliding_window")
+    return kinds
+
+
+class HybridKVCache(DynamicCache):
+    """``DynamicCache`` with a trimmed layer per sliding layer and a growing one per global layer."""
+
+    def __init__(self, config) -> None:
+        super().__init__(config=config)
+        kinds = _layer_kinds(config)
+        for i, (kind, layer) in enumerate(zip(kinds, self.layers)):
+            sliding = isinstance(layer, DynamicSlidingWindowLayer)
+            if (kind == "sliding_attention") != sliding or not isinstance(layer, DynamicLayer):
+                raise TypeError(f"layer {i} is {kind} but its cache layer is {type(layer).__name__}")
+        self.layer_kinds = kinds
+
+    def nbytes(self) -> int:
+        """Bytes of key and value tensors currently held."""
+        return cache_nbytes(self)
+
+
+def cache_nbytes(cache) -> int:
+    """Bytes of key/value tensors held by any transformers cache (layers not yet filled count 0)."""
+    total = 0
+    for layer in cache.layers:
+        for t in (getattr(layer, "keys", None), getattr(layer, "values", None)):
+            if t is not None and hasattr(t, "numel"):
+                total += t.numel() * t.element_size()
+    return total
+
+
+def kv_cache_bytes(config, context: int, batch: int = 1, bytes_per_value: int = 2, all_global: bool = False) -> int:
+    """KV-cache bytes for ``context`` tokens: 2 (K and V) x kv_heads x head_dim x positions kept, summed over layers.
+
+    A sliding layer keeps ``min(W, context)`` positions (the window a decoding step attends to), a global layer
+    ``context``; ``all_global=True`` gives the baseline with every layer global.
+    """
+    text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    per_position = 2 * text.num_key_value_heads * head_dim * bytes_per_value * batch
+    positions = 0
+    for kind in _layer_kinds(config):
+        sliding = kind == "sliding_attention" and not all_global
+        positions += min(text.sliding_window, context) if sliding else context
+    return positions * per_position
+
+
+def relative_kv_cache(local_per_global: int, window: int, context: int) -> float:
+    """methods.md section 1: ``(1 + r * min(W, L) / L) / (r + 1)``."""
+    return (1 + local_per_global * min(window, context) / context) / (local_per_global + 1)
