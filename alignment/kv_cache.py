@@ -24,8 +24,8 @@ class HybridKVCache(DynamicCache):
     """``DynamicCache`` with a trimmed layer per sliding layer and a growing one per global layer."""
 
     def __init__(self, config) -> None:
-        super().__init__(config=config)
         kinds = _layer_kinds(config)
+        super().__init__(config=config)
         for i, (kind, layer) in enumerate(zip(kinds, self.layers)):
             sliding = isinstance(layer, DynamicSlidingWindowLayer)
             if (kind == "sliding_attention") != sliding or not isinstance(layer, DynamicLayer):
