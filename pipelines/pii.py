@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass
 from importlib import resources
@@ -310,6 +311,7 @@ class PiiScanner:
         self.languages = tuple(config["languages"])
         self.fallback_language = config.get("fallback_language", self.languages[0])
         self.operators = dict(config.get("operators") or {})
+        self._prefilter = _prefilter(config)
 
     @classmethod
     def from_config(cls, config: dict | str | Path | None = None) -> PiiScanner:
@@ -325,7 +327,7 @@ class PiiScanner:
         """Detected PII spans, non-overlapping and sorted by start offset."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        if not text:
+        if not text or (self._prefilter is not None and not self._prefilter.search(text)):
             return []
         results = self.analyzer.analyze(text=text, language=self.resolve_language(language))
         spans = [PiiSpan(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in results]
@@ -337,6 +339,21 @@ class PiiScanner:
         if operators:
             validate_operators(operators)
         return redact(text, spans, merged)
+
+
+def _prefilter(config: dict) -> re.Pattern | None:
+    """One regex that any detectable entity needs (the union of the enabled recognisers' gates).
+
+    Texts without it skip Presidio entirely; None when some enabled recogniser has no gate.
+    """
+    gates = []
+    for name, settings in config["recognizers"].items():
+        if (settings or {}).get("enabled", True):
+            gate = RECOGNIZERS[name].gate
+            if gate is None:
+                return None
+            gates.append(gate)
+    return re.compile("|".join(f"(?:{g})" for g in gates), re.ASCII | re.IGNORECASE) if gates else None
 
 
 def count_by_type(spans: list[PiiSpan]) -> dict[str, int]:

@@ -62,6 +62,11 @@ class Detector:
     name: ClassVar[str]
     kind: ClassVar[str]
     priority: ClassVar[int] = 50  # lower wins when choosing the primary licence
+    gates: ClassVar[tuple[str, ...]] = ()
+    """Lower-case substrings, one of which every match contains; texts with none skip the detector."""
+
+    def may_match(self, lowered: str) -> bool:
+        return not self.gates or any(g in lowered for g in self.gates)
 
     def find(self, text: str) -> list[Evidence]:
         raise NotImplementedError
@@ -109,6 +114,7 @@ class CopyrightStatement(PatternDetector):
     """
 
     name = "copyright_statement"
+    gates = ("copyright", "©", "ⓒ", "(c)")
     kind = "copyright"
     PATTERNS = [
         ("copyright_statement", r"\bcopyrights?\s*(?:" + _SYMBOL + r"|:?\s*" + _YEAR + r")"),
@@ -129,6 +135,7 @@ class AllRightsReserved(PatternDetector):
     """'All rights reserved', 'All Rights Reserved.' and the Korean '판권 소유' / '모든 권리 보유'."""
 
     name = "all_rights_reserved"
+    gates = ("reserved", "판권", "권리")
     kind = "copyright"
     PATTERNS = [
         ("all_rights_reserved", r"\ball\s+rights\s+reserved\b"),
@@ -141,6 +148,7 @@ class KoreanNoRedistribution(PatternDetector):
     """News-style footers: '무단 전재 및 재배포 금지', '무단전재-재배포금지', '무단 복제 금지', '재배포 금지'."""
 
     name = "ko_no_redistribution"
+    gates = ("무단", "배포")
     kind = "copyright"
     PATTERNS = [
         ("ko_no_redistribution", r"무단\s*전재"),
@@ -157,6 +165,7 @@ class KoreanCopyrightHolder(PatternDetector):
     """'저작권자 ⓒ 연합뉴스', '<저작권자(c) 한겨레>', '이 기사의 저작권은 OO에 있습니다'."""
 
     name = "ko_copyright_holder"
+    gates = ("저작권",)
     kind = "copyright"
     PATTERNS = [
         ("ko_copyright_holder", r"저작권자\s*[(<\[]?\s*(?:©|ⓒ|Ⓒ|\(c\)|c\))"),
@@ -174,6 +183,7 @@ class SpdxHeader(Detector):
     """``SPDX-License-Identifier: <expression>``; every licence id of the expression is reported."""
 
     name = "spdx_header"
+    gates = ("spdx-license-identifier",)
     kind = "licence"
     priority = 0
     _LINE = re.compile(r"SPDX-License-Identifier:\s*([^\n\r*#]*)", re.IGNORECASE)
@@ -200,6 +210,16 @@ class LicenceText(Detector):
     """Recognisable text of common licences (full texts and standard notice headers)."""
 
     name = "licence_text"
+    gates = (
+        "permission",
+        "apache",
+        "mozilla",
+        "unencumbered",
+        "cc0",
+        "boost",
+        "general public",
+        "redistribution",
+    )
     kind = "licence"
     priority = 10
     SIMPLE: ClassVar[list[tuple[str, str]]] = [
@@ -273,6 +293,7 @@ class CreativeCommons(Detector):
     and Korean name ('저작자표시-비영리 4.0')."""
 
     name = "creative_commons"
+    gates = ("creative", "cc", "저작자")
     kind = "licence"
     priority = 20
     _URL = re.compile(r"creativecommons\.org/licenses/(by(?:-nc)?(?:-sa|-nd)?)/(\d\.\d)", _FLAGS)
@@ -310,6 +331,7 @@ class LicenceReference(PatternDetector):
     """Short references: 'Licensed under the MIT License', 'released under the Apache License 2.0'."""
 
     name = "licence_reference"
+    gates = ("under",)
     kind = "licence"
     priority = 30
     _LEAD = r"(?:licen[sc]ed|released|distributed|available)\s+under\s+(?:the\s+(?:terms\s+of\s+the\s+)?)?"
@@ -328,6 +350,7 @@ class KoreaOpenGovernmentLicence(Detector):
     or the conditions spelled out ('출처표시+상업적이용금지+변경금지' = type 4)."""
 
     name = "kogl"
+    gates = ("공공누리", "kogl", "공공저작물")
     kind = "licence"
     priority = 20
     _TYPED = re.compile(
@@ -416,7 +439,10 @@ class RightsScanner:
     def scan(self, text: str) -> RightsSignals:
         signals = RightsSignals()
         licence_rank: dict[str, tuple[int, int]] = {}
+        lowered = text.lower()
         for detector in self.detectors:
+            if not detector.may_match(lowered):
+                continue
             evidence = sorted(detector.find(text), key=lambda e: (e.start, e.end, e.signal))
             if detector.kind == "copyright":
                 signals.copyright_spans.extend(evidence)

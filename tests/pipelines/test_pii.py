@@ -130,11 +130,30 @@ def test_english_document(scanner):
     text = "Write to jane.roe@example.org or call (212) 555-0123. Card 4012888888881881, host 10.0.0.7."
     assert scanner.scan(text, "en") == [
         PiiSpan(9, 29, "EMAIL_ADDRESS", 1.0),
-        PiiSpan(38, 52, "PHONE_NUMBER", 0.75),
+        PiiSpan(38, 52, "PHONE_NUMBER", 1.0),  # validated by libphonenumber
         PiiSpan(59, 75, "CREDIT_CARD", 1.0),
         PiiSpan(82, 90, "IP_ADDRESS", 0.6),
     ]
     assert scanner.scan("IP: 10.0.0.7", "en") == [PiiSpan(4, 12, "IP_ADDRESS", 0.95)]  # context "IP"
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("London office: +44 20 7946 0958.", "+44 20 7946 0958"),
+        ("Tokyo +81-3-1234-5678 desk", "+81-3-1234-5678"),
+        ("US line 415.555.2671 today", "415.555.2671"),
+        ("Version 1.234.5678 released", None),  # not a phone number shape
+        ("Order +1 (000) 000-0000 void", None),  # libphonenumber says invalid
+    ],
+)
+def test_international_phone_numbers(scanner, text, value):
+    assert found(scanner, text, "en") == ([("PHONE_NUMBER", value)] if value else [])
+
+
+def test_texts_without_digits_or_at_skip_presidio(scanner):
+    assert scanner._prefilter is not None
+    assert scanner.scan("헌법 전문에는 숫자가 없다. No digits here either.", "ko") == []
 
 
 def test_language_resolution(scanner):
