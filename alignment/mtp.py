@@ -19,6 +19,7 @@ dense SwiGLU FFN of ``intermediate_size``; for the 236B config that is ~0.5B par
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -181,3 +182,20 @@ class ExaoneMoeWithMTP(ExaoneMoeForCausalLM):
             mtp_loss=mtp_loss,
             last_hidden_state=hidden,
         )
+
+
+def has_mtp_weights(checkpoint_dir: str | Path) -> bool:
+    """Whether a safetensors checkpoint directory holds ``mtp.*`` tensors (single file or sharded index)."""
+    import json
+
+    from safetensors import safe_open
+
+    directory = Path(checkpoint_dir)
+    index = directory / "model.safetensors.index.json"
+    if index.is_file():
+        return any(k.startswith("mtp.") for k in json.loads(index.read_text())["weight_map"])
+    single = directory / "model.safetensors"
+    if not single.is_file():
+        return False
+    with safe_open(str(single), "pt") as handle:
+        return any(k.startswith("mtp.") for k in handle.keys())
