@@ -3,9 +3,11 @@
 transformers 5 stores the routed experts of a layer as two 3-D parameters, ``mlp.experts.gate_up_proj``
 (E, 2I, H) and ``mlp.experts.down_proj`` (E, H, I). PEFT targets them with ``LoraConfig.target_parameters``
 (its ``ParamWrapper``): each expert gets its own rank-r pair, applied as a parametrisation of the 3-D weight, so
-merge/unmerge add or subtract the per-expert delta in place. Attention projections and (optionally) the shared
-expert are ordinary ``nn.Linear`` targets. The router (``mlp.gate``, sigmoid scores + correction bias) is frozen
-by default, as in K-EXAONE's RL stage; ``train_router=True`` makes a trainable copy through ``modules_to_save``.
+merge/unmerge add or subtract the per-expert delta in place. Attention projections are ordinary ``nn.Linear``
+targets. The shared expert and the dense FFN are not offered: for exaone_moe PEFT 0.21 rewrites any
+``gate_proj``/``up_proj``/``down_proj`` target onto the fused experts (its transformers v4 -> v5 MoE conversion),
+and it resolves a regex ``target_modules`` to bare leaf names, so the MTP block is kept out with
+``exclude_modules``. The router (``mlp.gate``, sigmoid scores + correction bias) is frozen by default, as in K-EXAONE's RL stage; ``train_router=True`` makes a trainable copy through ``modules_to_save``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ class ExaoneLoraConfig:
     alpha: int = 16
     attention: bool = True
     experts: bool = True
-    shared_experts: bool = False
-    dense_ffn: bool = False
     train_router: bool = False
     train_mtp: bool = False  # train the MTP block in full (it is small) alongside the adapters
 
@@ -33,10 +33,6 @@ class ExaoneLoraConfig:
         names: list[str] = []
         if self.attention:
             names.append(rf"self_attn\.(?:{'|'.join(ATTENTION_PROJECTIONS)})")
-        if self.shared_experts:
-            names.append(r"mlp\.shared_experts\.(?:gate_proj|up_proj|down_proj)")
-        if self.dense_ffn:
-            names.append(r"mlp\.(?:gate_proj|up_proj|down_proj)")
         if not names:
             return None
         # Main-model layers only: the MTP block is trained in full or not at all.
@@ -48,7 +44,7 @@ class ExaoneLoraConfig:
         regex = self.target_modules_regex()
         params = list(EXPERT_PARAMETERS) if self.experts else []
         if regex is None and not params:
-            raise ValueError("LoRA needs at least one target: attention, experts, shared_experts or dense_ffn")
+            raise ValueError("LoRA needs at least one target: attention or experts")
         modules_to_save = (["gate"] if self.train_router else []) + (["mtp"] if self.train_mtp else [])
         return LoraConfig(
             r=self.r,
@@ -57,6 +53,7 @@ class ExaoneLoraConfig:
             target_modules=regex if regex is not None else [],
             target_parameters=params or None,
             modules_to_save=modules_to_save or None,
+            exclude_modules=None if self.train_mtp else r"^mtp\..*$",
             bias="none",
             task_type="CAUSAL_LM",
         )
