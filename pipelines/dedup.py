@@ -13,12 +13,13 @@ Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
    Distinct removes pairs that met in several bands.
 3. Verify: two joins on id attach both signatures to each pair; an estimated Jaccard >= threshold makes a
    verified edge, anything below is a rejected pair (both counted).
-4. Components: union-find in a CombineFn over the verified edges. Partial union-finds are built per bundle
-   and merged on one worker, whose memory holds one entry per document *that has a near duplicate* (never
-   the corpus, never the texts). That is simple and exact; its limit is a duplicate graph that does not fit
-   one worker (order 10^8 duplicated documents). The alternative, iterated large-star/small-star rounds as
-   Beam stages, needs a data-dependent number of rounds (a driver loop of pipelines) and O(log^2 n)
-   shuffles of the edge list, so it is left for corpora that actually reach that size.
+4. Components: the verified edges are grouped under one key and a union-find (root = smallest id) runs over
+   them on one worker, which then emits (node, representative) one by one. That worker holds one map entry
+   per document *that has a near duplicate* (never the corpus, never texts or signatures): exact, one shuffle
+   of the (small) edge list, deterministic. Its limit is a duplicate graph that does not fit one worker's
+   memory (order 10^8 near-duplicated documents). The scalable alternative, iterated large-star/small-star
+   rounds as Beam stages, needs a data-dependent number of rounds (a driver loop of pipelines) and
+   O(log^2 n) shuffles of the edge list; it is left for corpora that reach that size.
 5. Assign: join each exact group with its component representative (the component's smallest id), group by
    representative and emit every member with :func:`~.minhash.cluster_assignments`, exactly as the in-memory
    reference :func:`~.minhash.dedup_assignments` does, so both paths give identical results.
@@ -30,6 +31,7 @@ verified_edges, rejected_pairs, near_duplicate_clusters, near_duplicates.
 from __future__ import annotations
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.metrics import Metrics
 
 from haetae.pipelines.minhash import (
@@ -42,7 +44,6 @@ from haetae.pipelines.minhash import (
     cluster_assignments,
     dedup_assignments,
     estimate_jaccard,
-    exact_group,
     exact_key,
     minhash_signature,
     near_duplicate_clusters,
@@ -65,6 +66,11 @@ __all__ = [
 ]
 
 NAMESPACE = "dedup"
+
+
+def _sig(raw: bytes) -> np.ndarray:
+    """A signature from its bytes (signatures travel between stages as bytes)."""
+    return np.frombuffer(raw, dtype=np.uint32)
 
 
 class _KeyByExactHash(beam.DoFn):
@@ -90,10 +96,14 @@ class _ExactGroupSignature(beam.DoFn):
 
     def process(self, element):
         _, docs = element
-        texts = dict(docs)
-        rep, members = exact_group(texts)
+        members, rep, rep_text = [], None, ""
+        for doc_id, text in docs:  # only ids are kept: an exact group can be very large
+            members.append(doc_id)
+            if rep is None or doc_id < rep:
+                rep, rep_text = doc_id, text
+        members.sort()
         self.exact_duplicates.inc(len(members) - 1)
-        yield rep, (members, self.hasher.signature(texts[rep]))
+        yield rep, (members, self.hasher.signature(rep_text).tobytes())  # bytes: encoded natively by Beam
 
 
 class _BucketCandidatePairs(beam.DoFn):
@@ -137,35 +147,29 @@ class _VerifyPairs(beam.DoFn):
         if not halves:
             return
         sig_b = joined["sig"][0]
+        sig_b = _sig(sig_b)
         for a, sig_a in halves:
             self.candidates.inc()
-            if estimate_jaccard(sig_a, sig_b) >= self.threshold:
+            if estimate_jaccard(_sig(sig_a), sig_b) >= self.threshold:
                 self.verified.inc()
                 yield a, b
             else:
                 self.rejected.inc()
 
 
-class UnionFindFn(beam.CombineFn):
-    """Connected components of an edge stream; output: {node: smallest id of its component}."""
+class _ConnectedComponents(beam.DoFn):
+    """(None, all verified edges) -> (node, smallest id of its component) for every node of an edge.
 
-    def create_accumulator(self) -> UnionFind:
-        return UnionFind()
+    The edges arrive as one grouped iterable (streamed by the runner); only the union-find parent map is held.
+    """
 
-    def add_input(self, acc: UnionFind, edge) -> UnionFind:
-        acc.union(*edge)
-        return acc
-
-    def merge_accumulators(self, accumulators) -> UnionFind:
-        accumulators = iter(accumulators)
-        merged = next(accumulators)
-        for acc in accumulators:
-            for node, parent in acc.parent.items():
-                merged.union(node, parent)
-        return merged
-
-    def extract_output(self, acc: UnionFind) -> dict[str, str]:
-        return acc.mapping()
+    def process(self, element):
+        _, edges = element
+        uf = UnionFind()
+        for a, b in edges:
+            uf.union(a, b)
+        for node in sorted(uf.parent):
+            yield node, uf.find(node)
 
 
 def _route_group(element):
@@ -187,7 +191,7 @@ class _AssignMembers(beam.DoFn):
         if len(groups) > 1:
             self.clusters.inc()
             self.near.inc(len(groups) - 1)
-        yield from cluster_assignments(rep, groups)
+        yield from cluster_assignments(rep, [(g, members, _sig(sig)) for g, members, sig in groups])
 
 
 class Deduplicate(beam.PTransform):
@@ -208,7 +212,7 @@ class Deduplicate(beam.PTransform):
         signatures = groups | "Signatures" >> beam.MapTuple(lambda g, v: (g, v[1]))
         pairs = (
             groups
-            | "BandKeys" >> beam.FlatMapTuple(lambda g, v: [(key, g) for key in band_keys(v[1], p)])
+            | "BandKeys" >> beam.FlatMapTuple(lambda g, v: [(key, g) for key in band_keys(_sig(v[1]), p)])
             | "GroupBuckets" >> beam.GroupByKey()
             | "CandidatePairs" >> beam.ParDo(_BucketCandidatePairs(p.max_bucket_size))
             | "DistinctPairs" >> beam.Distinct()
@@ -225,8 +229,9 @@ class Deduplicate(beam.PTransform):
         )
         components = (
             verified
-            | "UnionFind" >> beam.CombineGlobally(UnionFindFn()).without_defaults()
-            | "ComponentItems" >> beam.FlatMap(lambda mapping: sorted(mapping.items()))
+            | "OneKey" >> beam.Map(lambda edge: (None, edge))
+            | "GroupEdges" >> beam.GroupByKey()
+            | "UnionFind" >> beam.ParDo(_ConnectedComponents())
         )
         return (
             {"group": groups, "component": components}

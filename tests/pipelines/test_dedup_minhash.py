@@ -96,7 +96,7 @@ def test_signature_is_deterministic_and_estimates_jaccard():
     assert abs(est - true_j) < 0.12  # 128 permutations: standard error ~0.04
     assert estimate_jaccard(sig, hasher.signature(KO_OTHER)) < 0.2
     assert is_empty_signature(hasher.signature("  ..  ")) and band_keys(hasher.signature(""), p) == []
-    assert len(band_keys(sig, p)) == p.bands
+    assert len(band_keys(sig, p)) == len(set(band_keys(sig, p))) == p.bands
 
 
 def test_bucket_pairs_caps_oversized_buckets():
