@@ -1,0 +1,223 @@
+"""Text backends for the safety-data generator.
+
+``TemplateBackend`` (default) is offline and deterministic: prompts stay as the templates wrote them.
+``ChatBackend`` calls an OpenAI-compatible ``/v1/chat/completions`` server (vLLM, SGLang, ...) to paraphrase
+prompts and write answers to benign prompts, with a per-request timeout, retries with exponential backoff on
+timeouts / connection errors / HTTP 429 and 5xx, a client-side rate limit, and an on-disk response cache
+(a cache hit sends no request). Malformed responses raise :class:`BackendError` naming the URL and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+LANGUAGE_NAMES = {"ko": "Korean", "en": "English", "es": "Spanish", "de": "German", "ja": "Japanese", "vi": "Vietnamese"}
+RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
+
+
+class BackendError(RuntimeError):
+    """The backend could not produce text (after retries, or on a malformed or refused response)."""
+
+
+class GenerationBackend(Protocol):
+    name: str
+
+    def paraphrase(self, text: str, language: str) -> str: ...
+
+    def answer(self, question: str, language: str) -> str | None: ...
+
+
+class TemplateBackend:
+    """Offline default: no variation, benign answers come from the response templates."""
+
+    name = "template"
+
+    def paraphrase(self, text: str, language: str) -> str:
+        return text
+
+    def answer(self, question: str, language: str) -> str | None:
+        return None
+
+
+class RateLimiter:
+    """At most ``per_second`` acquisitions per second across threads (evenly spaced)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            time.sleep(wait)
+
+
+def chat_completions_url(base_url: str) -> str:
+    """``http://host:port`` or ``http://host:port/v1`` -> ``.../v1/chat/completions``."""
+    base = base_url.rstrip("/")
+    if base.endswith("/chat/completions"):
+        return base
+    return f"{base}/chat/completions" if base.endswith("/v1") else f"{base}/v1/chat/completions"
+
+
+@dataclass
+class ChatBackend:
+    base_url: str
+    model: str
+    api_key: str | None = None
+    timeout: float = 60.0
+    max_retries: int = 4
+    backoff: float = 1.0  # seconds before the first retry; doubles each retry (capped at 30 s)
+    requests_per_second: float | None = None
+    temperature: float = 0.7
+    max_tokens: int = 512
+    cache_dir: str | None = None
+    name: str = field(init=False)
+    requests_sent: int = field(init=False, default=0)
+    cache_hits: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        if not self.base_url.startswith(("http://", "https://")):
+            raise BackendError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
+        if not self.model:
+            raise BackendError("--model is required for the openai backend")
+        self.url = chat_completions_url(self.base_url)
+        self.name = f"openai:{self.model}"
+        self._limiter = RateLimiter(self.requests_per_second)
+        self._counter_lock = threading.Lock()
+        if self.api_key is None:
+            self.api_key = os.environ.get("OPENAI_API_KEY")
+
+    # -------------------------------------------------------------------------------- public API
+
+    def paraphrase(self, text: str, language: str) -> str:
+        lang = LANGUAGE_NAMES.get(language, language)
+        system = (
+            f"You rewrite messages for a dataset. Rewrite the user's message in {lang} with different wording, "
+            "keeping its meaning, intent, requested level of detail and any quoted, tagged or encoded parts "
+            "exactly as they are. Output only the rewritten message, nothing else."
+        )
+        return self.complete([{"role": "system", "content": system}, {"role": "user", "content": text}])
+
+    def answer(self, question: str, language: str) -> str | None:
+        lang = LANGUAGE_NAMES.get(language, language)
+        system = f"You are a helpful, accurate assistant. Answer in {lang}, concisely and factually."
+        return self.complete([{"role": "system", "content": system}, {"role": "user", "content": question}])
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        """Content of the first choice; cached on disk by (url, model, messages, sampling)."""
+        payload = {"model": self.model, "messages": messages, "temperature": self.temperature,
+                   "max_tokens": self.max_tokens}
+        key = hashlib.sha256(json.dumps([self.url, payload], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        cached = self._cache_get(key)
+        if cached is not None:
+            with self._counter_lock:
+                self.cache_hits += 1
+            return cached
+        body = self._post_with_retries(payload)
+        content = self._parse(body)
+        self._cache_put(key, content)
+        return content
+
+    # -------------------------------------------------------------------------------- internals
+
+    def _post_with_retries(self, payload: dict) -> bytes:
+        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        last = "no attempt"
+        for attempt in range(self.max_retries + 1):
+            if attempt:
+                time.sleep(min(30.0, self.backoff * 2 ** (attempt - 1)))
+            self._limiter.acquire()
+            with self._counter_lock:
+                self.requests_sent += 1
+            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return response.read()
+            except urllib.error.HTTPError as exc:
+                detail = exc.read()[:200].decode("utf-8", "replace")
+                last = f"HTTP {exc.code}: {detail}"
+                if exc.code not in RETRY_STATUS:
+                    raise BackendError(f"{self.url}: {last}") from None
+            except TimeoutError:
+                last = f"timed out after {self.timeout:g} s"
+            except urllib.error.URLError as exc:
+                if isinstance(exc.reason, TimeoutError | socket.timeout):
+                    last = f"timed out after {self.timeout:g} s"
+                else:
+                    last = f"connection failed: {exc.reason}"
+            except (ConnectionError, http_client_errors()) as exc:
+                last = f"connection failed: {exc!r}"
+        raise BackendError(f"{self.url}: giving up after {self.max_retries + 1} attempt(s); last error: {last}")
+
+    def _parse(self, body: bytes) -> str:
+        try:
+            doc = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BackendError(f"{self.url}: malformed response, not JSON ({exc}): {body[:120]!r}") from None
+        try:
+            content = doc["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise BackendError(
+                f"{self.url}: malformed response, no choices[0].message.content: {json.dumps(doc)[:200]}"
+            ) from None
+        if not isinstance(content, str) or not content.strip():
+            raise BackendError(f"{self.url}: empty completion (finish_reason="
+                               f"{doc['choices'][0].get('finish_reason')!r})")
+        return content.strip()
+
+    def _cache_path(self, key: str) -> Path | None:
+        return Path(self.cache_dir) / key[:2] / f"{key}.json" if self.cache_dir else None
+
+    def _cache_get(self, key: str) -> str | None:
+        path = self._cache_path(key)
+        if path is None or not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))["content"]
+        except (OSError, ValueError, KeyError):
+            return None  # a damaged entry is a miss; it is rewritten
+
+    def _cache_put(self, key: str, content: str) -> None:
+        path = self._cache_path(key)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(json.dumps({"content": content}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def http_client_errors() -> type[Exception]:
+    import http.client
+
+    return http.client.HTTPException
+
+
+def make_backend(kind: str, *, base_url: str | None = None, model: str | None = None, **options) -> GenerationBackend:
+    if kind == "template":
+        return TemplateBackend()
+    if kind == "openai":
+        if not base_url:
+            raise BackendError("--base-url is required for the openai backend")
+        return ChatBackend(base_url=base_url, model=model or "", **options)
+    raise BackendError(f"unknown backend {kind!r} (known: template, openai)")

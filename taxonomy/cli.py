@@ -1,0 +1,173 @@
+"""`haetae taxonomy validate|stats|export` and `haetae safety generate`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+TAXONOMY_HELP = "taxonomy folder with manifest.yaml, or a manifest file (default: the shipped K-AUT-style taxonomy)"
+
+
+def _taxonomy_args(p: argparse.ArgumentParser, positional: bool = True) -> None:
+    if positional:
+        p.add_argument("dir", nargs="?", default=None, metavar="DIR", help=TAXONOMY_HELP)
+    p.add_argument("--national", default=None, metavar="FILE",
+                   help="replace the national domain with this country file (e.g. taxonomy/data/countries/de/national.yaml)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    tax = sub.add_parser("taxonomy", help="validate, summarise and export the AI-risk taxonomy")
+    tax_sub = tax.add_subparsers(dest="taxonomy_command", required=True, metavar="COMMAND")
+
+    validate = tax_sub.add_parser("validate", help="schema, unique ids, 5 criteria, area counts, near-duplicate areas")
+    _taxonomy_args(validate)
+    validate.add_argument("--no-near-duplicates", action="store_true", help="skip the MinHash near-duplicate check")
+    validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    validate.set_defaults(func=_validate)
+
+    stats = tax_sub.add_parser("stats", help="areas, criteria and severities per domain")
+    _taxonomy_args(stats)
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    stats.set_defaults(func=_stats)
+
+    export = tax_sub.add_parser("export", help="committee-readable Markdown or HTML (Korean and English)")
+    _taxonomy_args(export)
+    export.add_argument("--format", choices=("md", "html"), default="md")
+    export.add_argument("--out", required=True, metavar="FILE")
+    export.set_defaults(func=_export)
+
+    safety = sub.add_parser("safety", help="taxonomy-driven safety data")
+    safety_sub = safety.add_subparsers(dest="safety_command", required=True, metavar="COMMAND")
+    gen = safety_sub.add_parser(
+        "generate", help="red-team, benign, SFT, GrouPER preference and eval splits in chat format",
+        description="Generate safety training and evaluation data from a taxonomy. Outputs OUT/train_sft.jsonl, "
+                    "train_redteam.jsonl, preference.jsonl, eval.jsonl, benign.jsonl, dropped.jsonl, manifest.json, "
+                    "coverage.html.")
+    gen.add_argument("--taxonomy", default=None, metavar="DIR", help=TAXONOMY_HELP)
+    _taxonomy_args(gen, positional=False)
+    gen.add_argument("--languages", default="ko,en,es,de,ja,vi", help="comma-separated (default: ko,en,es,de,ja,vi)")
+    gen.add_argument("--per-area", type=int, default=10, metavar="N", help="red-team training prompts per area and language")
+    gen.add_argument("--benign-per-area", type=int, default=None, metavar="N",
+                     help="benign training prompts per area and language (default: per-area // 2)")
+    gen.add_argument("--eval-per-area", type=int, default=10, metavar="N", help="evaluation items per area (default 10)")
+    gen.add_argument("--group-size", type=int, default=4, metavar="G", help="responses per preference group (2..4)")
+    gen.add_argument("--out", required=True, metavar="DIR")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--audit", choices=("pipeline", "inline", "off"), default="pipeline",
+                     help="pipeline: the Beam data-audit job (default); inline: same PII rules in-process; off")
+    gen.add_argument("--parquet", action="store_true", help="also write each split as Parquet")
+    gen.add_argument("--backend", choices=("template", "openai"), default="template")
+    gen.add_argument("--base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    gen.add_argument("--model", default=None)
+    gen.add_argument("--timeout", type=float, default=60.0, help="seconds per request (openai backend)")
+    gen.add_argument("--max-retries", type=int, default=4)
+    gen.add_argument("--rate-limit", type=float, default=None, metavar="RPS", help="max requests per second")
+    gen.add_argument("--workers", type=int, default=4, help="concurrent requests (openai backend)")
+    gen.add_argument("--cache-dir", default=None, help="response cache (default: OUT/_cache for the openai backend)")
+    gen.set_defaults(func=_generate)
+
+
+def _load(args: argparse.Namespace, path: str | None):
+    from haetae.taxonomy.loader import TaxonomyError, load_taxonomy
+
+    try:
+        return load_taxonomy(path, national=args.national)
+    except TaxonomyError as exc:
+        print(f"haetae taxonomy: {exc}", file=sys.stderr)
+        return None
+
+
+def _validate(args: argparse.Namespace, extra: list[str]) -> int:
+    from haetae.taxonomy.checks import run_checks
+    from haetae.taxonomy.export import format_stats, stats
+
+    taxonomy = _load(args, args.dir)
+    if taxonomy is None:
+        return 1
+    report = run_checks(taxonomy, near_duplicates=not args.no_near_duplicates)
+    for w in report.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    if report.errors:
+        print(f"haetae taxonomy: {len(report.errors)} error(s):", file=sys.stderr)
+        for err in report.errors:
+            print(f"  {err}", file=sys.stderr)
+        return 1
+    if args.strict and report.warnings:
+        print(f"haetae taxonomy: {len(report.warnings)} warning(s) with --strict", file=sys.stderr)
+        return 1
+    print("OK " + format_stats(stats(taxonomy)))
+    return 0
+
+
+def _stats(args: argparse.Namespace, extra: list[str]) -> int:
+    from haetae.taxonomy.export import format_stats, stats
+
+    taxonomy = _load(args, args.dir)
+    if taxonomy is None:
+        return 1
+    s = stats(taxonomy)
+    print(json.dumps(s, ensure_ascii=False, indent=2) if args.json else format_stats(s))
+    return 0
+
+
+def _export(args: argparse.Namespace, extra: list[str]) -> int:
+    from pathlib import Path
+
+    from haetae.taxonomy.export import to_html, to_markdown
+
+    taxonomy = _load(args, args.dir)
+    if taxonomy is None:
+        return 1
+    text = to_html(taxonomy) if args.format == "html" else to_markdown(taxonomy)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out} ({len(taxonomy.areas)} areas)")
+    return 0
+
+
+def _generate(args: argparse.Namespace, extra: list[str]) -> int:
+    from pathlib import Path
+
+    from haetae.taxonomy.backends import BackendError, make_backend
+    from haetae.taxonomy.generate import GenerateConfig, generate
+    from haetae.taxonomy.items import ItemConfig
+    from haetae.taxonomy.templates import TemplateError, available_languages
+
+    languages = tuple(x.strip() for x in args.languages.split(",") if x.strip())
+    unknown = sorted(set(languages) - set(available_languages()))
+    if unknown:
+        print(f"haetae safety generate: no templates for language(s) {', '.join(unknown)} "
+              f"(available: {', '.join(available_languages())})", file=sys.stderr)
+        return 2
+    try:
+        items = ItemConfig(languages=languages, per_area=args.per_area, benign_per_area=args.benign_per_area,
+                           eval_per_area=args.eval_per_area, seed=args.seed)
+        cfg = GenerateConfig(items=items, group_size=args.group_size, audit=args.audit, parquet=args.parquet,
+                             workers=args.workers)
+        if not 2 <= args.group_size <= 4:
+            raise ValueError(f"--group-size must be 2..4, got {args.group_size}")
+    except ValueError as exc:
+        print(f"haetae safety generate: {exc}", file=sys.stderr)
+        return 2
+    taxonomy = _load(args, args.taxonomy)
+    if taxonomy is None:
+        return 1
+    missing = sorted({lang for a in taxonomy.areas for lang in languages if lang not in a.topic})
+    if missing:
+        print(f"haetae safety generate: the taxonomy has no topic text for {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        backend = make_backend(
+            args.backend, base_url=args.base_url, model=args.model, timeout=args.timeout,
+            max_retries=args.max_retries, requests_per_second=args.rate_limit,
+            cache_dir=args.cache_dir or str(Path(args.out) / "_cache"),
+        ) if args.backend == "openai" else make_backend("template")
+        manifest = generate(taxonomy, args.out, cfg, backend)
+    except (BackendError, TemplateError) as exc:
+        print(f"haetae safety generate: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(manifest["counts"]))
+    print(f"coverage: {Path(args.out) / 'coverage.html'}  manifest: {Path(args.out) / 'manifest.json'}")
+    return 0
