@@ -1,12 +1,26 @@
-"""Beam runner resolution, including a DaskRunner that executes every sink.
+"""Beam runner resolution, and a DaskRunner that runs multi-sink, multi-output pipelines correctly.
 
-Beam's own ``DaskRunner`` (2.77) computes only the last Dask bag of the translated graph, so a pipeline with
-several sinks (kept shards, ledger, quarantine, aggregates) silently loses all but one of them. ``DaskRunner``
-here computes every leaf of the graph instead, and closes its client when the job ends.
+Beam 2.77's ``DaskRunner`` has three faults that lose data silently in a pipeline like the audit job:
+
+1. it computes only the last Dask bag of the translated graph, so with several sinks all but one are skipped;
+2. a multi-output ``ParDo``'s bag holds every output, and each consumer reads all of them, whatever its tag;
+3. elements a ``DoFn`` emits from ``finish_bundle`` are dropped (outputs are collected before it runs).
+
+``DaskRunner`` here computes every leaf bag, filters a producer's bag by the consumer's tag, and collects a
+bundle's outputs after ``finish_bundle``. It also closes its client when the job ends. Beam's file sinks still
+finalise through side inputs that Dask does not order, so the audit writes shards per bundle on Dask
+(``haetae.pipelines.io.WriteShards(bundle_sinks=True)``).
 """
 
 from __future__ import annotations
 
+import collections
+import dataclasses
+import functools
+
+from apache_beam import pvalue
+from apache_beam.pipeline import AppliedPTransform, PipelineVisitor
+from apache_beam.runners.dask import transform_evaluator as te
 from apache_beam.runners.dask.dask_runner import DaskOptions, DaskRunnerResult, dask_overrides
 from apache_beam.runners.dask.dask_runner import DaskRunner as _BeamDaskRunner
 
@@ -25,6 +39,97 @@ def resolve_runner(name: str) -> str:
     return RUNNER_ALIASES.get(name, name)
 
 
+def _apply_dofn_to_bundle(items, invoker_args, invoker_kwargs, receivers):
+    """Beam's bundle function, collecting outputs after ``finish_bundle`` as well."""
+    receivers.values.clear()
+    invoker = te.DoFnInvoker.create_invoker(*invoker_args, **invoker_kwargs)
+    invoker.invoke_setup()
+    invoker.invoke_start_bundle()
+    for item in items:
+        invoker.invoke_process(item)
+    invoker.invoke_finish_bundle()
+    invoker.invoke_teardown()
+    results = [te.TaggedOutput(v.tag, v.value.value) if isinstance(v, te.TaggedOutput) else v.value
+               for v in receivers.values]
+    receivers.values.clear()
+    return results
+
+
+class _ParDo(te.ParDo):
+    def apply(self, input_bag, side_inputs=None):
+        transform = self.transform
+        args, kwargs = transform.raw_side_inputs
+        main_input = next(iter(self.applied.main_inputs.values()))
+        window_fn = main_input.windowing.windowfn if hasattr(main_input, "windowing") else None
+        receivers = te.OneReceiver()
+        invoker_args = [
+            te.DoFnSignature(transform.fn),
+            te._OutputHandler(
+                window_fn=window_fn, main_receivers=receivers[None], tagged_receivers=receivers,
+                per_element_output_counter=None, output_batch_converter=None, process_yields_batches=False,
+                process_batch_yields_elements=False),
+        ]
+        invoker_kwargs = dict(
+            context=te.DoFnContext(transform.label, state=None), side_inputs=side_inputs, input_args=list(args),
+            input_kwargs=kwargs, user_state_context=None, bundle_finalizer_param=te.DoFn.BundleFinalizerParam())
+        return input_bag.map(te.get_windowed_value, window_fn).map_partitions(
+            _apply_dofn_to_bundle, invoker_args, invoker_kwargs, receivers)
+
+
+_TRANSLATIONS = {**te.TRANSLATIONS, te.apache_beam.ParDo: _ParDo}
+
+
+def _select_tag(item, tag):
+    if isinstance(item, te.TaggedOutput):
+        return item.tag == tag
+    return tag is None
+
+
+def _untag(item):
+    return item.value if isinstance(item, te.TaggedOutput) else item
+
+
+def _tag_of(pcoll, producer: AppliedPTransform):
+    """The output tag a consumer reads from its producer (None = main output)."""
+    return next((tag for tag, out in producer.outputs.items() if out is pcoll), None)
+
+
+def _visitor(bag_kwargs):
+    @dataclasses.dataclass
+    class Visitor(PipelineVisitor):
+        bags: dict = dataclasses.field(default_factory=collections.OrderedDict)
+
+        def _input_bag(self, pcoll):
+            producer = pcoll.producer
+            bag = self.bags[producer]
+            if len(producer.outputs) <= 1:
+                return bag
+            selected = bag.filter(functools.partial(_select_tag, tag=_tag_of(pcoll, producer)))
+            return selected.map(_untag)
+
+        def visit_transform(self, node: AppliedPTransform) -> None:
+            op = _TRANSLATIONS.get(node.transform.__class__, te.NoOp)(node, bag_kwargs=bag_kwargs)
+            kws = {"input_bag": None, "side_inputs": None}
+            inputs = list(node.inputs)
+            if inputs:
+                bags = []
+                for value in inputs:
+                    if isinstance(value, pvalue.PBegin):
+                        bags.append(None)
+                    if value.producer in self.bags:
+                        bags.append(self._input_bag(value))
+                kws["input_bag"] = bags[0] if len(bags) == 1 and not isinstance(op, te.Flatten) else bags
+            if node.side_inputs:
+                kws["side_inputs"] = [
+                    te.SideInputMap(type(si), si._view_options(),
+                                    te.DaskBagWindowedIterator(self._input_bag(si.pvalue), si._window_mapping_fn))
+                    for si in node.side_inputs
+                ]
+            self.bags[node] = op.apply(**kws)
+
+    return Visitor()
+
+
 class _ClosingResult(DaskRunnerResult):
     def wait_until_finish(self, duration=None) -> str:
         try:
@@ -34,7 +139,7 @@ class _ClosingResult(DaskRunnerResult):
 
 
 class DaskRunner(_BeamDaskRunner):
-    """Beam's DaskRunner, computing all leaf bags rather than only the last one."""
+    """Beam's DaskRunner with every sink computed, tagged outputs separated and finish_bundle outputs kept."""
 
     def run_pipeline(self, pipeline, options):
         import dask
@@ -43,16 +148,17 @@ class DaskRunner(_BeamDaskRunner):
         dask_options = options.view_as(DaskOptions).get_all_options(drop_default=True, current_only=True)
         bag_kwargs = DaskOptions._extract_bag_kwargs(dask_options)
         client = ddist.Client(**dask_options)
-        pipeline.replace_all(dask_overrides())
-        visitor = self.to_dask_bag_visitor(bag_kwargs)
-        pipeline.visit(visitor)
-        consumed = set()
-        for node in visitor.bags:
-            for pcoll in node.inputs:
-                consumed.add(getattr(pcoll, "producer", None))
-            for side in node.side_inputs:
-                consumed.add(side.pvalue.producer)
-        leaves = [bag for node, bag in visitor.bags.items() if node not in consumed]
-        graphs = dask.optimize(*leaves)
-        futures = client.compute(list(graphs))
+        try:
+            pipeline.replace_all(dask_overrides())
+            visitor = _visitor(bag_kwargs)
+            pipeline.visit(visitor)
+            consumed = set()
+            for node in visitor.bags:
+                consumed.update(getattr(p, "producer", None) for p in node.inputs)
+                consumed.update(si.pvalue.producer for si in node.side_inputs)
+            leaves = [bag for node, bag in visitor.bags.items() if node not in consumed]
+            futures = client.compute(list(dask.optimize(*leaves)))
+        except BaseException:
+            client.close()
+            raise
         return _ClosingResult(client, futures)

@@ -1,0 +1,229 @@
+"""End-to-end audit job on the bundled sample corpus and on bad input (real Beam, Presidio, GX)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from haetae.pipelines import records as R
+from haetae.pipelines.audit import run_audit
+from haetae.pipelines.io import read_jsonl_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "pipelines" / "data" / "sample_corpus.jsonl"
+IN_MEMORY = ["--direct_running_mode=in_memory"]
+PHONE = re.compile(r"01\d-\d{3,4}-\d{4}|02-\d{3}-\d{4}")
+EMAIL = re.compile(r"[\w.]+@example\.(kr|com)")
+
+
+def ledger(out: Path):
+    return pq.read_table(sorted((out / "ledger").glob("*.parquet"))).to_pylist()
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("audit")
+    summary = run_audit([str(SAMPLE)], str(out), beam_args=IN_MEMORY, progress=False)
+    return out, summary
+
+
+def test_counts_reconcile_with_input_lines(sample_run):
+    out, summary = sample_run
+    lines = [ln for ln in SAMPLE.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    rows = ledger(out)
+    assert summary.counts["input"] == len(lines) == len(rows)
+    assert sum(summary.counts[d] for d in R.DECISIONS) == len(lines)
+    kept = read_jsonl_dir(str(out / "kept"))
+    quarantine = read_jsonl_dir(str(out / "quarantine"))
+    assert len(kept) == summary.counts["keep"] + summary.counts["redact"]
+    assert len(quarantine) == summary.counts["quarantine"]
+    assert summary.ok, summary.validation["failed"]
+    assert len({r["key"] for r in rows}) == len(rows)
+
+
+def test_every_decision_names_its_rule_and_policy(sample_run):
+    out, summary = sample_run
+    rows = ledger(out)
+    by_id = {r["id"]: r for r in rows if r["decision"] != "quarantine"}
+    planted = {json.loads(ln)["id"]: json.loads(ln) for ln in SAMPLE.read_text(encoding="utf-8").splitlines()
+               if ln.startswith("{") and '"planted"' in ln}
+    kinds = {}
+    for rid, doc in planted.items():
+        kinds.setdefault(doc["planted"], []).append(by_id[rid])
+    assert all(r["rule"].startswith("pii.entities.") and r["decision"] == "drop" for r in kinds["pii_drop"])
+    assert all(r["rule"] == "rights.copyright.notice_without_allowed_licence" for r in kinds["copyright"])
+    assert sum(r["decision"] == "redact" for r in kinds["pii"]) >= 20
+    # every planted copy shares a cluster with its original; one of each pair is dropped as a duplicate
+    assert all(r["dup_cluster_size"] >= 2 for r in kinds["duplicate"])
+    assert sum(r["rule"].startswith("dedup.") for r in rows) >= len(kinds["duplicate"])
+    assert {r["policy_sha256"] for r in rows} == {summary.aggregates["policy"]["sha256"]}
+    for r in rows:
+        assert r["decision"] in R.DECISIONS and r["rule"] and r["reasons"] is not None
+        assert r["sha256"] and r["bytes"] > 0
+
+
+def test_kept_text_is_redacted_and_keeps_other_fields(sample_run):
+    out, _ = sample_run
+    kept = {r["id"]: r for r in read_jsonl_dir(str(out / "kept"))}
+    rows = {r["id"]: r for r in ledger(out) if r["decision"] == "redact"}
+    assert rows
+    for rid, row in rows.items():
+        text = kept[rid]["text"]
+        assert not PHONE.search(text) and not EMAIL.search(text)
+        assert re.search(r"<[A-Z_]+>", text), text[-80:]
+        assert row["residual_pii"] == 0 and row["redactions"] >= 1
+        assert "source" in kept[rid]  # input fields other than id/text survive
+
+
+def test_reports_and_logs_never_show_raw_pii(sample_run):
+    out, _ = sample_run
+    for name in ("report.html", "aggregates.json", "validation.json"):
+        content = (out / name).read_text(encoding="utf-8")
+        assert not PHONE.search(content), name
+        assert not EMAIL.search(content), name
+        assert "900101-1234568" not in content and "4111 1111 1111 1111" not in content
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for section in ("Records by decision", "PII spans by entity type", "Licences found", "Duplicate clusters",
+                    "Language mix", "Great Expectations", "Masked examples"):
+        assert section in html
+    assert "<svg" in html and "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
+
+
+BAD_LINES = [
+    b'{"id": "ok-1", "text": "\xeb\x8c\x80\xed\x95\x9c\xeb\xaf\xbc\xea\xb5\xad\xec\x9d\x80 \xeb\xaf\xbc\xec\xa3\xbc\xea\xb3\xb5\xed\x99\x94\xea\xb5\xad\xec\x9d\xb4\xeb\x8b\xa4. \xeb\xaa\xa8\xeb\x93\xa0 \xea\xb6\x8c\xeb\xa0\xa5\xec\x9d\x80 \xea\xb5\xad\xeb\xaf\xbc\xec\x9c\xbc\xeb\xa1\x9c\xeb\xb6\x80\xed\x84\xb0 \xeb\x82\x98\xec\x98\xa8\xeb\x8b\xa4."}',
+    b'{"id": "bad-json", "text": "no closing quote}',
+    b'"just a string"',
+    b'{"id": "no-text"}',
+    b'{"id": "null-text", "text": null}',
+    b'{"id": "num-text", "text": 42}',
+    b'{"id": "bad-utf8", "text": "caf\xc3\x28 au lait"}',
+    b'{"id": "nul", "text": "a\\u0000b is not allowed in training text"}',
+    b'{"id": "surrogate", "text": "lone \\udc00 surrogate in an otherwise fine sentence"}',
+    b'{"id": "empty", "text": "   "}',
+    b'{"id": "huge", "text": "' + b"x" * 3000 + b'"}',
+    b'{"id": "ok-1", "text": "a second record that reuses an id already taken earlier"}',
+    b'{"text": "a record without any id field at all, which cannot be traced"}',
+    b"",
+    b'{"id": "ok-2", "text": "The committee reviews the audit report before a model release."}',
+]
+EXPECTED_REASONS = {
+    "bad-json": R.MALFORMED_JSON, "no-text": R.MISSING_TEXT, "null-text": R.NULL_TEXT,
+    "num-text": R.NON_STRING_TEXT, "nul": R.NUL_CHARACTER, "surrogate": R.LONE_SURROGATE,
+    "empty": R.EMPTY_TEXT, "huge": R.TOO_LARGE,
+}
+
+
+@pytest.fixture(scope="module")
+def bad_input(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad")
+    path = root / "bad.jsonl"
+    path.write_bytes(b"\n".join(BAD_LINES) + b"\n")
+    policy = (ROOT / "policies" / "data_policy.yaml").read_text(encoding="utf-8")
+    policy = policy.replace("max_bytes: 1000000", "max_bytes: 2000").replace(
+        "recognizers: pii_recognizers.yaml", f"recognizers: {ROOT / 'policies' / 'pii_recognizers.yaml'}").replace(
+        "detectors: rights_detectors.yaml", f"detectors: {ROOT / 'policies' / 'rights_detectors.yaml'}")
+    strict = policy.replace("max_quarantine_rate: 0.3", "max_quarantine_rate: 1.0")
+    (root / "policy.yaml").write_text(strict, encoding="utf-8")
+    (root / "strict.yaml").write_text(policy, encoding="utf-8")
+    return root
+
+
+def test_bad_input_is_quarantined_with_reasons_never_lost(bad_input, tmp_path):
+    out = tmp_path / "out"
+    summary = run_audit([str(bad_input / "bad.jsonl")], str(out), policy_path=str(bad_input / "policy.yaml"),
+                        beam_args=IN_MEMORY, progress=False)
+    quarantine = read_jsonl_dir(str(out / "quarantine"))
+    by_reason = {}
+    for q in quarantine:
+        by_reason.setdefault(q["reason"], []).append(q)
+        assert q["raw"] and q["source"].endswith("bad.jsonl") and q["line"] >= 1
+    for rid, reason in EXPECTED_REASONS.items():
+        assert any(f"\"{rid}\"" in q["raw"] for q in by_reason[reason]), (rid, reason)
+    assert {R.INVALID_UTF8, R.NOT_AN_OBJECT, R.MISSING_ID, R.DUPLICATE_ID} <= set(by_reason)
+    assert by_reason[R.DUPLICATE_ID][0]["line"] == 12  # the later occurrence is the one held back
+    assert "\\x" in by_reason[R.INVALID_UTF8][0]["raw"]  # undecodable bytes shown escaped
+    non_blank = sum(1 for ln in BAD_LINES if ln.strip())
+    assert summary.counts["input"] == non_blank == len(ledger(out))
+    assert summary.counts["quarantine"] == 12 and summary.ok
+
+
+def test_failed_expectation_exits_nonzero_and_is_reported(bad_input, tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "haetae.cli", "audit", str(bad_input / "bad.jsonl"), "--out", str(out),
+         "--policy", str(bad_input / "strict.yaml"), "--quiet", *IN_MEMORY],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "quarantine rate within policy" in proc.stderr
+    validation = json.loads((out / "validation.json").read_text())
+    assert not validation["success"]
+    assert validation["failed"] == ["totals: quarantine rate within policy"]
+    assert "FAIL" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_unreadable_input_is_a_clear_error(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "haetae.cli", "audit", str(tmp_path / "missing-*.jsonl"), "--out", str(tmp_path / "o")],
+        capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "matches no file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rerun_gives_identical_ledger_rows(sample_run, tmp_path):
+    out, _ = sample_run
+    run_audit([str(SAMPLE)], str(tmp_path), beam_args=IN_MEMORY, progress=False, report=False)
+    first = sorted(ledger(out), key=lambda r: r["key"])
+    second = sorted(ledger(tmp_path), key=lambda r: r["key"])
+    assert first == second
+
+
+def test_compressed_and_parquet_inputs_give_the_same_decisions(sample_run, tmp_path):
+    import zstandard
+
+    out, _ = sample_run
+    lines = [ln for ln in SAMPLE.read_text(encoding="utf-8").splitlines() if ln.startswith('{"id"')]
+    good, seen = [], set()
+    for doc in (json.loads(ln) for ln in lines if _parses(ln)):
+        if isinstance(doc.get("text"), str) and _encodable(doc["text"]) and doc["id"] not in seen:
+            seen.add(doc["id"])
+            good.append(doc)
+    half = len(good) // 3
+    gz_part = "\n".join(json.dumps(d, ensure_ascii=False) for d in good[:half]) + "\n"
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(gz_part.encode()))
+    zst_part = "\n".join(json.dumps(d, ensure_ascii=False) for d in good[half:2 * half]) + "\n"
+    (tmp_path / "b.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(zst_part.encode()))
+    pq.write_table(pa.Table.from_pylist([{"id": d["id"], "text": d["text"]} for d in good[2 * half:]]),
+                   tmp_path / "c.parquet")
+    res = tmp_path / "res"
+    summary = run_audit([str(tmp_path / "*.jsonl.*"), str(tmp_path / "c.parquet")], str(res),
+                        beam_args=IN_MEMORY, progress=False, report=False)
+    assert summary.counts["input"] == len(good) and summary.counts["quarantine"] == 0
+    plain = {r["id"]: r["decision"] for r in ledger(out) if r["decision"] != "quarantine"}
+    mixed = {r["id"]: r["decision"] for r in ledger(res)}
+    assert mixed == {k: plain[k] for k in mixed}
+    sources = {r["source"].rsplit("/", 1)[-1] for r in ledger(res)}
+    assert sources == {"a.jsonl.gz", "b.jsonl.zst", "c.parquet"}
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+        return True
+    except ValueError:
+        return False
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
