@@ -68,6 +68,14 @@ class SetLanguage(beam.DoFn):
         yield {**record, "lang": lang}
 
 
+def _is_record(row: dict) -> bool:
+    return "reason" not in row
+
+
+def _is_quarantine(row: dict) -> bool:
+    return "reason" in row
+
+
 def build_pipeline(
     pipeline,
     input_pattern: str,
@@ -85,14 +93,21 @@ def build_pipeline(
     from haetae.pipelines.pii import ScorePii
 
     read = pipeline | "Read" >> ReadRecords([input_pattern], text_field=text_field, id_field=id_field)
-    unique = read.records | "UniqueIds" >> QuarantineDuplicateIds()
+    # Beam's DaskRunner (2.77) hands every tagged output of a DoFn to every consumer, so each side of a
+    # split is filtered again: records never carry "reason", quarantine rows always do.
+    records = read.records | "OnlyRecords" >> beam.Filter(_is_record)
+    unique = records | "UniqueIds" >> QuarantineDuplicateIds()
     lines = (
         unique.records
+        | "OnlyUniqueRecords" >> beam.Filter(_is_record)
         | "Language" >> beam.ParDo(SetLanguage(language))
         | "ScorePii" >> beam.ParDo(ScorePii(pii_config))
         | "OutputLines" >> beam.Map(output_line)
     )
-    quarantine = (read.quarantine, unique[QUARANTINE_TAG]) | "Quarantine" >> beam.Flatten()
+    quarantine = (
+        read.quarantine | "OnlyBadLines" >> beam.Filter(_is_quarantine),
+        unique[QUARANTINE_TAG] | "OnlyDuplicates" >> beam.Filter(_is_quarantine),
+    ) | "Quarantine" >> beam.Flatten()
     lines | "WriteSpans" >> WriteShards(parts_dir, "spans", bundle_sinks=bundle_sinks)
     (
         quarantine
