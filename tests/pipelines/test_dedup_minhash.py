@@ -18,7 +18,14 @@ from haetae.pipelines.dedup import (
     normalize_text,
     shingles,
 )
-from haetae.pipelines.minhash import UnionFind, band_keys, bucket_pairs, is_empty_signature
+from haetae.pipelines.minhash import (
+    UnionFind,
+    band_keys,
+    bucket_pairs,
+    char_shingle_hashes,
+    is_empty_signature,
+    shingle_text,
+)
 
 KO_BASE = (
     "국가는 모든 국민이 인간다운 생활을 할 권리를 가진다는 원칙에 따라 사회보장과 사회복지의 증진에 노력할 의무를 "
@@ -50,6 +57,7 @@ def test_params_defaults_validate_and_match_schema():
         ({"unit": "word"}, "unit"),
         ({"ngram": "5"}, "ngram"),
         ({"max_bucket_size": 1}, "max_bucket_size"),
+        ({"fold_particles": "yes"}, "fold_particles"),
     ],
 )
 def test_params_reject_bad_values(bad, message):
@@ -76,6 +84,25 @@ def test_char_shingles_ignore_spacing_and_punctuation():
     assert shingles("대한 민국, 만세!", p) == shingles("대한민국만세", p) == {"대한민", "한민국", "민국만", "국만세"}
     assert shingles("ab", p) == {"ab"}
     assert shingles(" \n ", p) == set()
+
+
+def test_particle_folding_makes_particle_swaps_invisible():
+    swapped = KO_BASE.replace("국민이", "국민가").replace("국민은", "국민는").replace("생활을", "생활를")
+    folded, plain = DedupParams(fold_particles=True), DedupParams(fold_particles=False)
+    assert shingles(swapped, folded) == shingles(KO_BASE, folded)
+    assert shingles(swapped, plain) != shingles(KO_BASE, plain)
+    assert shingles("Hello world", folded) == shingles("Hello world", plain)
+
+
+def test_vectorised_char_hashes_hash_exactly_the_shingle_set():
+    for params in (DedupParams(ngram=5), DedupParams(ngram=3, fold_particles=False)):
+        a_text, b_text = KO_BASE, KO_BASE[:150] + KO_OTHER
+        a = char_shingle_hashes(shingle_text(a_text, params.fold_particles), params.ngram)
+        b = char_shingle_hashes(shingle_text(b_text, params.fold_particles), params.ngram)
+        sa, sb = shingles(a_text, params), shingles(b_text, params)
+        assert a.dtype == np.uint32 and len(a) == len(sa) and len(b) == len(sb)
+        assert len(np.intersect1d(a, b)) == len(sa & sb) > 0
+    assert len(char_shingle_hashes("ab", 5)) == 1 and len(char_shingle_hashes("", 5)) == 0
 
 
 def test_morpheme_shingles_drop_particles():
