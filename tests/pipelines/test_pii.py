@@ -13,6 +13,7 @@ from haetae.pipelines.pii import (
     PiiScanner,
     PiiSpan,
     load_config,
+    measure_scan_speed,
     resolve_overlaps,
 )
 from haetae.pipelines.pii_recognizers import RECOGNIZERS, offline_tld_extractor
@@ -303,3 +304,11 @@ def test_no_network_and_no_fetch_warnings(monkeypatch, caplog):
         fresh = PiiScanner.from_config()
         assert found(fresh, "메일 kim@snu.ac.kr로") == [("EMAIL_ADDRESS", "kim@snu.ac.kr")]
     assert not [r for r in caplog.records if "tldextract" in r.name and r.levelno >= logging.WARNING]
+
+
+def test_measure_scan_speed_counts(scanner):
+    docs = [("전화 010-1234-5678", "ko"), ("no pii here", "en"), ("mail a@ex.kr", "ko")]
+    speed = measure_scan_speed(docs, scanner)
+    assert speed["docs"] == 3 and speed["spans"] == 2
+    assert speed["bytes"] == sum(len(t.encode()) for t, _ in docs)
+    assert speed["docs_per_s"] > 0 and speed["mb_per_s"] > 0
