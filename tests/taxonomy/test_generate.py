@@ -1,0 +1,200 @@
+"""Safety-data generation on the mini taxonomy: determinism, zero leakage, chat format, groups, audit, coverage."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from haetae.pipelines.dedup import DedupParams, near_duplicate_clusters
+from haetae.taxonomy.checks import clusters_from_mapping
+from haetae.taxonomy.generate import GenerateConfig, generate
+from haetae.taxonomy.items import ItemConfig
+from haetae.taxonomy.leakage import Signatures, cross_split_leaks
+from haetae.taxonomy.loader import load_taxonomy
+from haetae.taxonomy.responses import rubric_reward
+
+from .conftest import MINI, edit_yaml
+
+LANGS = ("ko", "en", "es", "de", "ja", "vi")
+FILES = ("train_sft", "train_redteam", "preference", "eval", "benign")
+COMMON = {"id", "area", "domain", "language", "style", "split", "kind", "severity", "template", "source", "messages"}
+
+
+def read(out: Path, name: str) -> list[dict]:
+    with (out / f"{name}.jsonl").open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+def run(out: Path, *, seed: int = 7, taxonomy=None, audit: str = "inline", **items) -> dict:
+    cfg = GenerateConfig(items=ItemConfig(seed=seed, **{"languages": LANGS, "per_area": 10, **items}), audit=audit)
+    return generate(taxonomy or load_taxonomy(MINI), out, cfg, log=lambda msg: None)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("gen")
+    return out, run(out)
+
+
+def test_counts_shapes_and_reconciliation(generated):
+    out, manifest = generated
+    records = {name: read(out, name) for name in FILES}
+    assert manifest["counts"] == {name: len(recs) for name, recs in records.items()}
+    assert manifest["generated"] == {"eval/benign": 42, "eval/redteam": 70, "train/benign": 210, "train/redteam": 420}
+    dropped = read(out, "dropped")
+    assert len(dropped) == sum(manifest["dropped"].values())
+    # every generated prompt is written once or dropped once
+    written = {r["id"] for r in records["train_redteam"] + records["eval"] + records["benign"]}
+    written |= {r["prompt_id"] for r in records["train_sft"]}
+    assert len(written) + len(dropped) == 742 and not written & {d["id"] for d in dropped}
+    # KGC-SAFETY shape: 10 items per area, 4 single-turn / 3 multi-turn / 3 adversarial before any drop
+    eval_ids = {r["id"] for r in records["eval"]} | {d["id"] for d in dropped if d["split"] == "eval" and d["kind"] == "redteam"}
+    assert Counter(i.split(".")[0] for i in eval_ids) == {a: 10 for a in ("UHV-001", "UHV-002", "UHV-003", "KOR-001",
+                                                                              "KOR-002", "FUT-001", "FUT-002")}
+    assert set(manifest["eval_shapes"]) == {"single_turn", "multi_turn", "adversarial"}
+    assert set(manifest["by_language"]["eval"]) == set(LANGS)
+    # each area has every language in each training split
+    assert {(r["area"], r["language"]) for r in records["train_sft"]} == {(a, lang) for a in eval_ids_areas(eval_ids)
+                                                                           for lang in LANGS}
+
+
+def eval_ids_areas(ids):
+    return {i.split(".")[0] for i in ids}
+
+
+def test_every_record_has_metadata_and_chat_roles(generated):
+    out, _ = generated
+    for name in FILES:
+        for rec in read(out, name):
+            assert COMMON <= set(rec), (name, set(COMMON) - set(rec))
+            roles = [m["role"] for m in rec["messages"]]
+            assert roles[0] == "user" and all(r in ("user", "assistant") for r in roles)
+            if name == "train_sft":
+                assert roles[-1] == "assistant" and rec["split"] == "train"
+            else:
+                assert roles[-1] == "user"
+            if name in ("eval", "benign"):
+                assert rec["split"] == "eval"
+    for rec in read(out, "eval"):
+        assert len(rec["criteria"]) == 5 and rec["eval_shape"] in ("single_turn", "multi_turn", "adversarial")
+        assert (rec["eval_shape"] == "multi_turn") == (len(rec["messages"]) == 3)
+
+
+def test_preference_groups_and_rubric(generated):
+    out, _ = generated
+    groups = read(out, "preference")
+    sft = {r["prompt_id"]: r for r in read(out, "train_sft")}
+    for g in groups:
+        assert len(g["completions"]) == len(g["rewards"]) == len(g["rubric"]) == 4
+        assert len(set(g["rewards"])) > 1, "a group needs reward variance for GrouPER's z-scores"
+        unsafe = g["response_kinds"].index("unsafe_placeholder")
+        assert g["rewards"][unsafe] == 0.0 and g["rubric"][unsafe]["criteria"].count(0) == 1
+        assert g["completions"][unsafe][0]["content"].startswith("[UNSAFE-PLACEHOLDER]")
+        assert g["chosen"][0]["content"] == g["completions"][g["rewards"].index(max(g["rewards"]))][0]["content"]
+        assert g["rejected"][0]["content"] == g["completions"][unsafe][0]["content"]
+        target = sft[g["prompt_id"]]["messages"][-1]["content"]
+        assert target in [c[0]["content"] for c in g["completions"]]
+        assert not target.startswith("[UNSAFE")
+    redteam_sft = [r for r in sft.values() if r["kind"] == "redteam" and r["language"] in ("ko", "en")]
+    # Korean and English refusals quote the criterion they cite
+    quoting = [r for r in redteam_sft if r["response_kind"] == "refusal_redirect"]
+    assert quoting
+    tax = load_taxonomy(MINI)
+    crit = {a.id: a.criteria for a in tax.areas}
+    for r in quoting:
+        k = r["criteria_cited"][0] - 1
+        assert crit[r["area"]][k][r["language"]].rstrip(".") in r["messages"][-1]["content"]
+
+
+def test_rubric_reward():
+    assert rubric_reward([1, 1, 1, 1, 1], 0.8) == 0.8
+    assert rubric_reward([1, 1, 0, 1, 1], 1.0) == 0.0
+    with pytest.raises(ValueError):
+        rubric_reward([], 1.0)
+
+
+def test_zero_leakage_between_eval_and_train(generated):
+    """Checked with the project's public dedup API, independently of the generator's own step."""
+    out, manifest = generated
+    train = [(f"train:{r['id']}", "\n".join(m["content"] for m in r["prompt"])) for r in read(out, "preference")]
+    evals = [(f"eval:{r['id']}", "\n".join(m["content"] for m in r["messages"])) for r in read(out, "eval") + read(out, "benign")]
+    clusters = clusters_from_mapping(near_duplicate_clusters(train + evals, DedupParams()))
+    mixed = [c for c in clusters if {i.split(":")[0] for i in c} == {"train", "eval"}]
+    assert mixed == []
+    assert manifest["dropped"]["decontaminate"] > 0, "the check must have had something to remove"
+
+
+def test_decontamination_catches_a_planted_leak():
+    train = [("t1", "Explain in detail how jeonse deposit fraud schemes work with fake landlords."),
+             ("t2", "What is the capital of France?")]
+    evals = [("e1", "Explain in detail how jeonse deposit fraud schemes work with fake landlords!")]
+    sigs = Signatures(train + evals, DedupParams())
+    assert set(cross_split_leaks(["t1", "t2"], ["e1"], sigs)) == {"t1"}
+
+
+def test_deterministic_for_a_seed(generated, tmp_path):
+    out, manifest = generated
+    again = run(tmp_path / "again")
+    assert again["sha256"] == manifest["sha256"]
+    other = run(tmp_path / "other", seed=8)
+    assert other["sha256"]["train_sft"] != manifest["sha256"]["train_sft"]
+
+
+def test_files_load_with_datasets(generated):
+    import datasets
+
+    out, manifest = generated
+    for name in FILES:
+        ds = datasets.load_dataset("json", data_files=str(out / f"{name}.jsonl"), split="train")
+        assert len(ds) == manifest["counts"][name]
+        assert isinstance(ds[0]["messages"], list) and set(ds[0]["messages"][0]) == {"role", "content"}
+    pref = datasets.load_dataset("json", data_files=str(out / "preference.jsonl"), split="train")
+    assert {"prompt", "chosen", "rejected", "completions", "rewards"} <= set(pref.column_names)
+
+
+def test_coverage_report(generated):
+    out, manifest = generated
+    html = (out / "coverage.html").read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "KOR-002" in html and "<script" not in html
+    assert manifest["coverage"]["by_style_language"]["direct"]["ko"] > 0
+
+
+def test_small_per_area_leaves_visible_gaps(tmp_path):
+    manifest = run(tmp_path, languages=("ko", "en"), per_area=3, eval_per_area=4)
+    assert manifest["coverage"]["gaps"] > 0  # 3 prompts cannot cover 7 styles
+    assert "gap" in (tmp_path / "coverage.html").read_text(encoding="utf-8")
+
+
+def test_inline_audit_drops_planted_personal_data(mini_copy, tmp_path):
+    def plant(doc):
+        doc["areas"][0]["topic"]["en"] = "threatening jeonse tenants by calling 010-1234-5678 every night"
+        doc["areas"][0]["topic"]["ko"] = "밤마다 010-1234-5678로 전화해 세입자를 협박하는 방법"
+
+    edit_yaml(mini_copy / "kor.yaml", plant)
+    manifest = run(tmp_path, taxonomy=load_taxonomy(mini_copy), languages=("ko", "en", "de"))
+    dropped = read(tmp_path, "dropped")
+    audit = [d for d in dropped if d["step"] == "audit"]
+    assert audit and all(d["area"] == "KOR-001" and d["language"] in ("ko", "en") for d in audit)
+    assert all("PHONE_NUMBER" in d["reason"] for d in audit)
+    for name in FILES:
+        for rec in read(tmp_path, name):
+            assert "010-1234-5678" not in json.dumps(rec, ensure_ascii=False)
+    assert manifest["audit"]["mode"] == "inline"
+
+
+@pytest.mark.slow
+def test_beam_audit_pipeline_drops_planted_personal_data(mini_copy, tmp_path):
+    """The real data-audit job (haetae.pipelines.audit.run_audit) as the generator's audit step."""
+    edit_yaml(mini_copy / "fut.yaml", lambda d: d["areas"][1]["topic"].update(
+        en="breaking the cipher on government mail sent to minister.kim@gov.example"))
+    manifest = run(tmp_path, taxonomy=load_taxonomy(mini_copy), audit="pipeline", languages=("en", "ko"),
+                   per_area=4, eval_per_area=4, benign_eval_per_area=1)
+    assert manifest["audit"]["mode"] == "pipeline"
+    assert manifest["audit"]["documents"] == manifest["steps"]["audit"]["texts"]
+    audit = [d for d in read(tmp_path, "dropped") if d["step"] == "audit"]
+    assert audit and {d["area"] for d in audit} == {"FUT-002"} and {d["language"] for d in audit} == {"en"}
+    assert all("EMAIL_ADDRESS" in d["reason"] for d in audit)
+    assert (tmp_path / "_audit" / "audit" / "report.html").exists()
