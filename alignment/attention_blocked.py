@@ -12,6 +12,7 @@ Semantics (mask, alignment, empty rows -> 0) are those of :mod:`haetae.alignment
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from .attention_reference import check_shapes, prologue
 
@@ -77,7 +78,9 @@ class BlockedHybridAttention(torch.autograd.Function):
                 None if q_sin is None else q_sin[:, start:stop],
                 eps,
             )
-            probs, blse = _block_probs(qb, kn[:, :, lo:hi], pad, start, stop, lo, hi, offset, window, scale, groups)
+            probs, blse = _block_probs(
+                qb, kn[:, :, lo:hi], pad, start, stop, lo, hi, offset, window, scale, groups
+            )
             vb = v[:, :, lo:hi]
             ob = probs.to(v.dtype).flatten(2, 3) @ vb  # [B, Hkv, G*bq, D]
             out_g[:, :, :, start:stop] = ob.view(batch, kv_heads, groups, stop - start, dim)
@@ -142,7 +145,9 @@ class BlockedHybridAttention(torch.autograd.Function):
             inputs = [t for t in leaves if t is not None and t.requires_grad]
             grads = [None] * 4
             if outs and inputs:
-                got = torch.autograd.grad([o for o, _ in outs], inputs, [g for _, g in outs], allow_unused=True)
+                got = torch.autograd.grad(
+                    [o for o, _ in outs], inputs, [g for _, g in outs], allow_unused=True
+                )
                 by_id = {id(t): g for t, g in zip(inputs, got)}
                 grads = [None if t is None else by_id.get(id(t)) for t in leaves]
         dq_raw, dk_raw, dqw, dkw = grads
@@ -189,11 +194,16 @@ def blocked_attention(
     sin: torch.Tensor | None = None,
     eps: float = 1e-5,
     block: int | None = None,
+    use_sdpa: bool = True,
 ) -> torch.Tensor:
     """Hybrid attention on CPU (any device works), differentiable in q, k, v and both norm weights.
 
     Same arguments and result as :func:`haetae.alignment.attention_reference.reference_attention`; ``block`` is the
-    query block size (default: adapted to the window and a working-memory budget).
+    query block size (default: adapted to the window and a working-memory budget). A global layer without padding
+    (training, or one decoding token) goes to PyTorch's fused flash-attention CPU kernel through
+    ``scaled_dot_product_attention(is_causal=True, enable_gqa=True)``, which has the same blocked structure and
+    O(L x block) memory but fused tiles (~3x faster than the Python-level loop here); ``use_sdpa=False`` forces the
+    loop.
     """
     check_shapes(q, k, v, window)
     scale = q.shape[-1] ** -0.5 if scale is None else float(scale)
@@ -204,6 +214,18 @@ def blocked_attention(
         pad = key_padding_mask.to(device=q.device, dtype=torch.bool)
         if pad.all():
             pad = None
+    q_len, k_len = q.shape[2], k.shape[2]
+    if use_sdpa and window is None and pad is None and q_len in (1, k_len):
+        offset = k_len - q_len
+        qn = prologue(
+            q,
+            q_norm_weight,
+            None if cos is None else cos[:, offset:],
+            None if sin is None else sin[:, offset:],
+            eps,
+        )
+        kn = prologue(k, k_norm_weight, cos, sin, eps)
+        return F.scaled_dot_product_attention(qn, kn, v, is_causal=q_len > 1, scale=scale, enable_gqa=True)
     block = choose_block(q.shape[0], q.shape[1], k.shape[2], window, block)
     return BlockedHybridAttention.apply(
         q, k, v, q_norm_weight, k_norm_weight, cos, sin, pad, scale, window, eps, block

@@ -54,11 +54,12 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "B{}H{}/{}L{}/{}D{}W{}".format(*c[:7]))
 @pytest.mark.parametrize("norm", [True, False], ids=["qknorm", "raw"])
-def test_blocked_matches_reference_forward_and_grads(case, norm):
+@pytest.mark.parametrize("use_sdpa", [True, False], ids=["sdpa-global", "loop-only"])
+def test_blocked_matches_reference_forward_and_grads(case, norm, use_sdpa):
     batch, hq, hkv, lq, lk, dim, window, rope, pad, block = case
     q, k, v, kwargs = make_inputs(batch, hq, hkv, lq, lk, dim, rope=rope, norm=norm, pad=pad, seed=hash(case) % 1000)
     want = reference_attention(q, k, v, window=window, **kwargs)
-    got = blocked_attention(q, k, v, window=window, block=block, **kwargs)
+    got = blocked_attention(q, k, v, window=window, block=block, use_sdpa=use_sdpa, **kwargs)
     torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-9)
     leaves = [q, k, v] + [kwargs[n] for n in ("q_norm_weight", "k_norm_weight") if n in kwargs]
     grad_out = torch.randn_like(want)
