@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 import logging
 import re
 from collections import Counter
@@ -312,6 +313,7 @@ class PiiScanner:
         self.fallback_language = config.get("fallback_language", self.languages[0])
         self.operators = dict(config.get("operators") or {})
         self._prefilter = _prefilter(config)
+        self._validated_operators: set[str] = set()
 
     @classmethod
     def from_config(cls, config: dict | str | Path | None = None) -> PiiScanner:
@@ -335,10 +337,12 @@ class PiiScanner:
 
     def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None) -> str:
         """Redact ``spans`` in ``text``; ``operators`` overrides the config's operators per entity type."""
-        merged = {**self.operators, **(operators or {})}
         if operators:
-            validate_operators(operators)
-        return redact(text, spans, merged)
+            key = json.dumps(operators, sort_keys=True, default=str)
+            if key not in self._validated_operators:
+                validate_operators(operators)
+                self._validated_operators.add(key)
+        return redact(text, spans, {**self.operators, **(operators or {})})
 
 
 def _prefilter(config: dict) -> re.Pattern | None:

@@ -131,6 +131,37 @@ class KoreanPhoneRecognizer(PatternRecognizer):
         )
 
 
+class KoreanBankAccountRecognizer(PatternRecognizer):
+    """Korean bank account numbers (10-14 digits in 3-4 dash-separated groups, e.g. 110-123-456789,
+    1002-123-456789, 3333-01-1234567). The shape alone is weak evidence, so the base score is below any
+    sensible threshold and a context word (계좌, 통장, 입금, 예금주 ...) is needed to report it."""
+
+    PATTERNS = [
+        Pattern("KR bank account", r"(?<![\d\-])\d{3,6}-\d{2,6}-\d{2,7}(?:-\d{1,3})?(?!\d|-\d)", 0.05),
+    ]
+    CONTEXT = ["계좌", "통장", "입금", "예금주", "은행", "송금", "이체", "account", "bank"]
+
+    def __init__(
+        self,
+        patterns: list[Pattern] | None = None,
+        context: list[str] | None = None,
+        supported_language: str = "ko",
+        supported_entity: str = "KR_BANK_ACCOUNT",
+        name: str | None = None,
+    ):
+        super().__init__(
+            supported_entity=supported_entity,
+            patterns=patterns or self.PATTERNS,
+            context=context or self.CONTEXT,
+            supported_language=supported_language,
+            name=name,
+        )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        digits = sum(ch.isdigit() for ch in pattern_text)
+        return None if 10 <= digits <= 14 else False
+
+
 class IntlPhoneRecognizer(PatternRecognizer):
     """International (+CC ...) and North-American phone numbers: a regex finds candidates, libphonenumber
     validates them. About 10x cheaper than Presidio's PhoneRecognizer, which runs libphonenumber's matcher
@@ -307,6 +338,13 @@ for _name, _factory, _entity, _description, _gate in [
         "MAC_ADDRESS",
         "network MAC addresses",
         r"[0-9a-f]{2}[:-][0-9a-f]{2}|[0-9a-f]{4}\.[0-9a-f]{4}",
+    ),
+    (
+        "kr_bank_account",
+        KoreanBankAccountRecognizer,
+        "KR_BANK_ACCOUNT",
+        "Korean bank account (needs context)",
+        r"\d-\d",
     ),
     ("crypto_wallet", CryptoRecognizer, "CRYPTO", "bitcoin wallet addresses", r"[13]"),  # 1..., 3..., bc1...
 ]:

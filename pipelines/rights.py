@@ -192,7 +192,7 @@ class SpdxHeader(Detector):
         found = []
         for m in self._LINE.finditer(text):
             expr, offset = m.group(1), m.start(1)
-            for tok in _SPDX_TOKEN.finditer(expr):
+            for tok in _SPDX_TOKEN.finditer(expr.rstrip().rstrip(".")):
                 if tok.group(0).upper() in {"AND", "OR", "WITH"}:
                     continue
                 if m.group(1)[: tok.start()].rstrip().upper().endswith("WITH"):
@@ -255,12 +255,14 @@ class LicenceText(Detector):
         for m in self._GPL.finditer(text):
             fam = (m.group("fam") or "").strip().lower()
             family = {"affero": "AGPL", "lesser": "LGPL", "library": "LGPL"}.get(fam, "GPL")
-            version = m.group("ver") or {"AGPL": "3", "LGPL": "2.1", "GPL": "2"}[family]
-            if family == "LGPL" and version == "2":
-                version = "2.0"
-            if "." not in version:
-                version += ".0"
-            later = bool(self._LATER.search(text, m.end(), m.end() + 300))
+            version = m.group("ver")
+            if version is None:
+                # "If the Program does not specify a version number of this License, you may choose any
+                # version ever published": an unversioned mention means the first version or later.
+                version, later = {"AGPL": "3.0", "LGPL": "2.0", "GPL": "1.0"}[family], True
+            else:
+                version = version if "." in version else f"{version}.0"
+                later = bool(self._LATER.search(text, m.end(), m.end() + 300))
             found.append(Evidence(self.name, _gpl_id(family, version, later), m.start(), m.end()))
         for m in self._BSD.finditer(text):
             spdx = "BSD-3-Clause" if self._BSD3.search(text, m.end(), m.end() + 1500) else "BSD-2-Clause"

@@ -97,6 +97,16 @@ def test_frn_and_business_number(scanner):
     assert found(scanner, "사업자등록번호: 220-81-62518") == []  # checksum fails
 
 
+def test_bank_account_needs_context(scanner):
+    assert found(scanner, "입금 계좌: 신한 110-123-456789 (예금주 홍길동)") == [
+        ("KR_BANK_ACCOUNT", "110-123-456789")
+    ]
+    assert found(scanner, "카카오뱅크 3333-01-1234567로 이체") == [("KR_BANK_ACCOUNT", "3333-01-1234567")]
+    assert found(scanner, "문서번호 110-123-456789 참조") == []
+    # A phone number in the same shape stays a phone number.
+    assert found(scanner, "계좌 말고 010-1234-5678로 연락") == [("PHONE_NUMBER", "010-1234-5678")]
+
+
 def test_passport_needs_context(scanner):
     assert found(scanner, "여권번호는 M123A4567입니다") == [("KR_PASSPORT", "M123A4567")]
     assert found(scanner, "모델명 M123A4567 제품") == []

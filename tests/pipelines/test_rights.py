@@ -103,6 +103,8 @@ provided that the following conditions are met: 1. Redistributions of source cod
         ),
         ("GNU LESSER GENERAL PUBLIC LICENSE Version 2.1, February 1999", ["LGPL-2.1-only"]),
         ("GNU AFFERO GENERAL PUBLIC LICENSE Version 3", ["AGPL-3.0-only"]),
+        ("This program is distributed under the GNU General Public License.", ["GPL-1.0-or-later"]),
+        ("SPDX-License-Identifier: Apache-2.0.", ["Apache-2.0"]),
         (BSD3, ["BSD-3-Clause"]),
         (BSD2, ["BSD-2-Clause"]),
         ("subject to the terms of the Mozilla Public License, v. 2.0.", ["MPL-2.0"]),
