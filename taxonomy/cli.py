@@ -168,6 +168,15 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     except (BackendError, TemplateError) as exc:
         print(f"haetae safety generate: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # configuration errors of the audit step (policy, PII or rights config)
+        from haetae.pipelines.pii import PiiConfigError
+        from haetae.pipelines.policy import PolicyError
+        from haetae.pipelines.rights import RightsConfigError
+
+        if not isinstance(exc, PolicyError | PiiConfigError | RightsConfigError):
+            raise
+        print(f"haetae safety generate: audit step: {exc}", file=sys.stderr)
+        return 1
     print(json.dumps(manifest["counts"]))
     print(f"coverage: {Path(args.out) / 'coverage.html'}  manifest: {Path(args.out) / 'manifest.json'}")
     return 0
