@@ -165,3 +165,8 @@ def test_in_memory_clusters_korean_near_duplicates():
 def test_in_memory_rejects_repeated_ids():
     with pytest.raises(ValueError, match="duplicate id 'a'"):
         near_duplicate_clusters([("a", "x"), ("a", "y")])
+
+
+def test_texts_without_letters_are_only_exact_duplicates():
+    clusters = near_duplicate_clusters([("a", "!!! ---"), ("b", "?? ..."), ("c", "!!!   ---\n"), ("d", "")])
+    assert clusters == {"a": "a", "b": "b", "c": "a", "d": "d"}
