@@ -7,7 +7,8 @@ merge/unmerge add or subtract the per-expert delta in place. Attention projectio
 targets. The shared expert and the dense FFN are not offered: for exaone_moe PEFT 0.21 rewrites any
 ``gate_proj``/``up_proj``/``down_proj`` target onto the fused experts (its transformers v4 -> v5 MoE conversion),
 and it resolves a regex ``target_modules`` to bare leaf names, so the MTP block is kept out with
-``exclude_modules``. The router (``mlp.gate``, sigmoid scores + correction bias) is frozen by default, as in K-EXAONE's RL stage; ``train_router=True`` makes a trainable copy through ``modules_to_save``.
+``exclude_modules``. The router (``mlp.gate``, sigmoid scores + correction bias) is frozen by default, as in
+K-EXAONE's RL stage; ``train_router=True`` makes a trainable copy through ``modules_to_save``.
 """
 
 from __future__ import annotations

@@ -172,3 +172,33 @@ def test_speculative_rejects_bad_input(untrained):
     plain = AutoModelForCausalLM.from_config(get_config("tiny"))
     with pytest.raises(TypeError, match="ExaoneMoeWithMTP"):
         mtp_speculative_generate(plain, torch.tensor([[5, 6]]), 4, 1)
+
+
+def test_generate_cli_plain_and_speculative_agree(tmp_path, capsys):
+    from pathlib import Path
+
+    from haetae.cli import main
+
+    corpus = Path(__file__).resolve().parents[2] / "alignment" / "data" / "ko_constitution.txt"
+    tok, ckpt, plain = tmp_path / "tok", tmp_path / "ckpt", tmp_path / "plain"
+    assert main(["tokenizer", "train", str(corpus), "--vocab-size", "600", "--out", str(tok)]) == 0
+    assert main(["model", "init", "--config", "tiny", "--out", str(ckpt), "--tokenizer", str(tok)]) == 0
+    assert AutoModelForCausalLM.from_pretrained(ckpt).config.vocab_size == 600
+    capsys.readouterr()
+    common = ["generate", "--model", str(ckpt), "--prompt", "대한민국은", "--max-new-tokens", "12", "--ignore-eos"]
+    assert main(common) == 0
+    greedy = capsys.readouterr()
+    assert main([*common, "--speculative", "mtp", "--draft-tokens", "3"]) == 0
+    speculative = capsys.readouterr()
+    assert speculative.out == greedy.out and greedy.out.strip()
+    assert "acceptance" in speculative.err and "tokens/step" in greedy.err
+    assert main([*common, "--chat"]) == 0
+    # Error paths: a checkpoint without mtp.* weights, a missing directory, a bad draft length.
+    assert main(["model", "init", "--config", "tiny", "--out", str(plain), "--tokenizer", str(tok), "--no-mtp"]) == 0
+    assert not has_mtp_weights(plain)
+    capsys.readouterr()
+    assert main(["generate", "--model", str(plain), "--prompt", "가", "--speculative", "mtp"]) == 2
+    assert "no mtp.* weights" in capsys.readouterr().err
+    assert main(["generate", "--model", str(tmp_path / "nope"), "--prompt", "가"]) == 2
+    assert "not a model directory" in capsys.readouterr().err
+    assert main([*common, "--speculative", "mtp", "--draft-tokens", "0"]) == 2
