@@ -322,3 +322,39 @@ def test_measure_scan_speed_counts(scanner):
     assert speed["docs"] == 3 and speed["spans"] == 2
     assert speed["bytes"] == sum(len(t.encode()) for t, _ in docs)
     assert speed["docs_per_s"] > 0 and speed["mb_per_s"] > 0
+
+
+def test_gates_and_prefilter_do_not_change_results(scanner, monkeypatch):
+    """The cheap gates are an optimisation only: an ungated scanner finds exactly the same spans."""
+    import dataclasses
+
+    from haetae.pipelines import pii_recognizers
+
+    for name, spec in list(RECOGNIZERS.items()):
+        monkeypatch.setitem(
+            pii_recognizers.RECOGNIZERS, name, dataclasses.replace(spec, gate=None, gate_each=False)
+        )
+    ungated = PiiScanner.from_config()
+    assert ungated._prefilter is None
+    texts = [
+        "홍길동(hong@ex.kr)에게 010-1234-5678로, 주민등록번호 900101-1234568, 여권 M123A4567",
+        "IBAN DE89 3704 0044 0532 0130 00, IP 10.0.0.1 and 2001:db8::1, MAC 00:1A:2B:3C:4D:5E",
+        "입금 계좌 110-123-456789, 카드 4111-1111-1111-1111, wallet 1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
+        "Call +44 20 7946 0958 or (212) 555-0123; SSN 219-09-9999; 사업자등록번호 220-81-62517",
+        CONSTITUTION.read_text(encoding="utf-8")[:5000],
+    ]
+    found_types = set()
+    for text in texts:
+        for language in ("ko", "en"):
+            spans = scanner.scan(text, language)
+            assert spans == ungated.scan(text, language)
+            found_types.update(s.type for s in spans)
+    assert {
+        "KR_RRN",
+        "KR_PASSPORT",
+        "IBAN_CODE",
+        "IP_ADDRESS",
+        "MAC_ADDRESS",
+        "KR_BANK_ACCOUNT",
+        "CRYPTO",
+    } <= found_types
