@@ -20,9 +20,10 @@ Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
    memory (order 10^8 near-duplicated documents). The scalable alternative, iterated large-star/small-star
    rounds as Beam stages, needs a data-dependent number of rounds (a driver loop of pipelines) and
    O(log^2 n) shuffles of the edge list; it is left for corpora that reach that size.
-5. Assign: join each exact group with its component representative (the component's smallest id), group by
-   representative and emit every member with :func:`~.minhash.cluster_assignments`, exactly as the in-memory
-   reference :func:`~.minhash.dedup_assignments` does, so both paths give identical results.
+5. Assign: join each exact group with its component representative (the component's smallest id); a group
+   without near duplicates is a whole cluster and is emitted at once, the others are grouped by
+   representative. Every member is emitted by :func:`~.minhash.cluster_assignments`, exactly as the
+   in-memory reference :func:`~.minhash.dedup_assignments` does, so both paths give identical results.
 
 Counters (namespace "dedup"): documents, exact_duplicates, lsh_buckets_oversized, candidate_pairs,
 verified_edges, rejected_pairs, near_duplicate_clusters, near_duplicates.
@@ -172,12 +173,19 @@ class _ConnectedComponents(beam.DoFn):
             yield node, uf.find(node)
 
 
+CLUSTERED = "clustered"
+
+
 def _route_group(element):
-    """(group rep, {"group": [(members, sig)], "component": [rep?]}) -> (cluster rep, (g, members, sig))."""
+    """(group rep, {"group": [(members, sig)], "component": [rep?]}) -> results of a group that is a whole
+    cluster (no near duplicate: no further shuffle), or (cluster rep, (g, members, sig)) on ``CLUSTERED``."""
     g, joined = element
     (members, sig), = joined["group"]
     component = joined["component"]
-    yield (component[0] if component else g), (g, members, sig)
+    if component:
+        yield beam.pvalue.TaggedOutput(CLUSTERED, (component[0], (g, members, sig)))
+    else:
+        yield from cluster_assignments(g, [(g, members, _sig(sig))])
 
 
 class _AssignMembers(beam.DoFn):
@@ -188,9 +196,8 @@ class _AssignMembers(beam.DoFn):
     def process(self, element):
         rep, groups = element
         groups = list(groups)
-        if len(groups) > 1:
-            self.clusters.inc()
-            self.near.inc(len(groups) - 1)
+        self.clusters.inc()
+        self.near.inc(len(groups) - 1)
         yield from cluster_assignments(rep, [(g, members, _sig(sig)) for g, members, sig in groups])
 
 
@@ -233,10 +240,14 @@ class Deduplicate(beam.PTransform):
             | "GroupEdges" >> beam.GroupByKey()
             | "UnionFind" >> beam.ParDo(_ConnectedComponents())
         )
-        return (
+        routed = (
             {"group": groups, "component": components}
             | "JoinComponents" >> beam.CoGroupByKey()
-            | "RouteToCluster" >> beam.FlatMap(_route_group)
+            | "RouteToCluster" >> beam.FlatMap(_route_group).with_outputs(CLUSTERED, main="alone")
+        )
+        clustered = (
+            routed[CLUSTERED]
             | "GroupClusters" >> beam.GroupByKey()
             | "AssignMembers" >> beam.ParDo(_AssignMembers())
         )
+        return (routed.alone, clustered) | "AllResults" >> beam.Flatten()
