@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 UNDETERMINED = "und"
-_SAMPLE_CHARS = 2000
+_SAMPLE_CHARS = 600  # the first 600 characters decide; longer samples only cost time
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+_SCRIPTS = {
+    "hangul": re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]"),
+    "kana": re.compile(r"[\u3040-\u30ff]"),
+    "han": re.compile(r"[\u4e00-\u9fff]"),
+    "latin": re.compile(r"[A-Za-z\u00c0-\u024f]"),
+}
 
 
 def script_shares(text: str) -> dict[str, float]:
-    """Shares of letters that are Hangul, kana, Han and Latin in ``text``."""
-    counts = {"hangul": 0, "kana": 0, "han": 0, "latin": 0}
-    letters = 0
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        letters += 1
-        code = ord(ch)
-        if 0xAC00 <= code <= 0xD7A3 or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
-            counts["hangul"] += 1
-        elif 0x3040 <= code <= 0x30FF:
-            counts["kana"] += 1
-        elif 0x4E00 <= code <= 0x9FFF:
-            counts["han"] += 1
-        elif code < 0x250:
-            counts["latin"] += 1
-    return {k: (v / letters if letters else 0.0) for k, v in counts.items()}
+    """Shares of letters that are Hangul, kana, Han and Latin in ``text`` (regex counts, C speed)."""
+    letters = len(_LETTER.findall(text))
+    return {name: (len(rx.findall(text)) / letters if letters else 0.0) for name, rx in _SCRIPTS.items()}
 
 
 class LanguageIdentifier:
@@ -41,7 +37,7 @@ class LanguageIdentifier:
         """Return ``(ISO 639-1 code or "und", confidence)``."""
         sample = unicodedata.normalize("NFC", text[:_SAMPLE_CHARS])
         shares = script_shares(sample)
-        if sum(ch.isalpha() for ch in sample) < self.min_letters:
+        if len(_LETTER.findall(sample)) < self.min_letters:
             return UNDETERMINED, 0.0
         if shares["hangul"] >= 0.3:
             return "ko", round(min(1.0, 0.5 + shares["hangul"]), 3)
