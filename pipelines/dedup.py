@@ -147,8 +147,7 @@ class _VerifyPairs(beam.DoFn):
         halves = joined["half"]
         if not halves:
             return
-        sig_b = joined["sig"][0]
-        sig_b = _sig(sig_b)
+        sig_b = _sig(joined["sig"][0])
         for a, sig_a in halves:
             self.candidates.inc()
             if estimate_jaccard(_sig(sig_a), sig_b) >= self.threshold:
@@ -169,7 +168,7 @@ class _ConnectedComponents(beam.DoFn):
         uf = UnionFind()
         for a, b in edges:
             uf.union(a, b)
-        for node in sorted(uf.parent):
+        for node in list(uf.parent):
             yield node, uf.find(node)
 
 
