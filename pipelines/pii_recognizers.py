@@ -162,6 +162,31 @@ class KoreanBankAccountRecognizer(PatternRecognizer):
         return None if 10 <= digits <= 14 else False
 
 
+class ContextualKrDriverLicenseRecognizer(KrDriverLicenseRecognizer):
+    """Presidio's driver's-licence recogniser, but a valid region code no longer proves the match.
+
+    Any 12-digit number starting 11-28 passes Presidio's validation (about one in five random numbers),
+    so a pass keeps the weak pattern score and a context word (운전면허, 면허번호 ...) must lift it.
+    """
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        return None if super().validate_result(pattern_text) else False
+
+
+class ContextualKrBrnRecognizer(KrBrnRecognizer):
+    """Presidio's business-registration-number recogniser; an undashed 10-digit number needs context.
+
+    The checksum passes for one in ten random numbers, so only the dashed AAA-BB-CCCCC form is proven by
+    it; a plain 10-digit run keeps its weak score unless 사업자등록번호 or similar is nearby.
+    """
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        valid = super().validate_result(pattern_text)
+        if valid and "-" not in pattern_text:
+            return None
+        return valid
+
+
 class IntlPhoneRecognizer(PatternRecognizer):
     """International (+CC ...) and North-American phone numbers: a regex finds candidates, libphonenumber
     validates them. About 10x cheaper than Presidio's PhoneRecognizer, which runs libphonenumber's matcher
@@ -309,13 +334,20 @@ _SPECS = [
     ),
     (
         "kr_driver_license",
-        KrDriverLicenseRecognizer,
+        ContextualKrDriverLicenseRecognizer,
         "KR_DRIVER_LICENSE",
         "Korean driver's licence",
         r"\d{2}",
         False,
     ),
-    ("kr_brn", KrBrnRecognizer, "KR_BRN", "Korean business registration number (checksum)", r"\d{3}", False),
+    (
+        "kr_brn",
+        ContextualKrBrnRecognizer,
+        "KR_BRN",
+        "Korean business registration number (checksum)",
+        r"\d{3}",
+        False,
+    ),
     (
         "kr_bank_account",
         KoreanBankAccountRecognizer,

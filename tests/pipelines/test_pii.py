@@ -107,6 +107,15 @@ def test_bank_account_needs_context(scanner):
     assert found(scanner, "계좌 말고 010-1234-5678로 연락") == [("PHONE_NUMBER", "010-1234-5678")]
 
 
+def test_weakly_validated_korean_numbers_need_context(scanner):
+    # A 12-digit number with a valid region code, or a bare 10-digit number with a valid BRN checksum,
+    # is too common to be reported without a context word.
+    assert found(scanner, "주문번호 123456789012 확인") == []
+    assert found(scanner, "운전면허번호 11-22-123456-12") == [("KR_DRIVER_LICENSE", "11-22-123456-12")]
+    assert found(scanner, "주문번호 2208162517") == []
+    assert scanner.scan("사업자번호 2208162517", "ko") == [PiiSpan(6, 16, "KR_BRN", 0.4)]
+
+
 def test_passport_needs_context(scanner):
     assert found(scanner, "여권번호는 M123A4567입니다") == [("KR_PASSPORT", "M123A4567")]
     assert found(scanner, "모델명 M123A4567 제품") == []
