@@ -10,6 +10,11 @@ Speculative step, with the main model's KV cache holding x_0..x_{n-1} and the pe
 3. roll back: the main cache is cropped to the accepted prefix; the MTP cache drops its draft positions and is
    refilled with the true pairs (h_t, x_{t+1}) of the accepted positions in the next draft call.
 
+"Exactly" means token for token as long as the verify forward over K + 1 tokens and the one-token forwards of
+plain greedy produce the same argmax: they differ only by float summation order, so a near-tie between two logits
+could flip (as for any batched-verification decoder, transformers' assisted generation included); the tests check
+equality on random and trained tiny models in float32.
+
 Caches are ``DynamicCache()`` without a config (full layers) because sliding-window cache layers cannot be
 rolled back once the window is full; the sliding mask is still applied by the attention masks.
 """

@@ -9,13 +9,7 @@ from haetae.alignment.configs import get_config
 from haetae.alignment.lora import ExaoneLoraConfig, apply_lora, trainable_parameter_names
 from haetae.alignment.mtp import ExaoneMoeWithMTP
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def fresh_model(seed: int = 0) -> ExaoneMoeWithMTP:

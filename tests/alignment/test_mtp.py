@@ -16,12 +16,7 @@ from haetae.alignment.mtp import ExaoneMoeWithMTP, has_mtp_weights
 CYCLE = 48  # synthetic language: tokens 3..50, each followed by a fixed successor
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)  # 2 shared cores: oversubscribed threads make tiny models 10x slower
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +197,14 @@ def test_generate_cli_plain_and_speculative_agree(tmp_path, capsys):
     assert main(["generate", "--model", str(tmp_path / "nope"), "--prompt", "가"]) == 2
     assert "not a model directory" in capsys.readouterr().err
     assert main([*common, "--speculative", "mtp", "--draft-tokens", "0"]) == 2
+
+
+def test_speculative_with_haetae_hybrid_attention_equals_eager_greedy(trained):
+    import haetae.alignment.attention as hybrid
+
+    model = copy.deepcopy(trained)
+    model.set_attn_implementation(hybrid.NAME)
+    for ids in random_prompts(2, 8, 3 + CYCLE):
+        want = greedy_generate(trained, ids, 24).tokens  # sdpa
+        assert greedy_generate(model, ids, 24).tokens == want
+        assert mtp_speculative_generate(model, ids, 24, 2).tokens == want

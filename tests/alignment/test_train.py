@@ -21,12 +21,7 @@ CORPUS = Path(__file__).resolve().parents[2] / "alignment" / "data" / "ko_consti
 SEQ = 48  # three windows of the tiny config (16): sliding layers really slide
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
