@@ -26,7 +26,7 @@ from pathlib import Path
 from haetae.taxonomy.audit_step import audit_documents
 from haetae.taxonomy.backends import GenerationBackend, TemplateBackend
 from haetae.taxonomy.coverage import Coverage, render_html
-from haetae.taxonomy.items import ItemConfig, build_items, prompt_text
+from haetae.taxonomy.items import ItemConfig, build_items, prompt_text, request_text
 from haetae.taxonomy.leakage import Signatures, cross_split_leaks, duplicates_within_groups
 from haetae.taxonomy.model import COMMITTEE_LANGUAGES, Area, Taxonomy
 from haetae.taxonomy.responses import response_group, sft_choice
@@ -166,7 +166,7 @@ def generate(
 
     # 3. near duplicates inside each (split, area, language)
     params = DedupParams.from_dict(cfg.dedup or None)
-    sigs = Signatures(((i["id"], prompt_text(i)) for i in train + evals), params)
+    sigs = Signatures(((i["id"], request_text(i)) for i in train + evals), params)
     groups: dict[tuple, list[str]] = {}
     for i in train + evals:
         groups.setdefault((i["split"], i["kind"], i["area"], i["language"]), []).append(i["id"])

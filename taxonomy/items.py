@@ -62,10 +62,16 @@ def _values(area: Area, lang: str, rng: random.Random, benign_index: int | None 
 
 
 def render_prompt(template: PromptTemplate, values: dict[str, str], lang: str) -> list[dict[str, str]]:
-    """Chat turns of one prompt template (user, assistant, user, ... for multi-turn)."""
+    """Chat turns of one prompt template (user, assistant, user, ... for multi-turn).
+
+    An obfuscation template encodes a plain request: the language's ``payload`` for training templates, the
+    first held-out direct template for eval ones (so train and eval never share an encoded string).
+    """
     values = dict(values)
     if template.encoding:
-        payload = fill(load_templates(lang).payload, values, lang)
+        t = load_templates(lang)
+        source = t.redteam["direct"]["eval"][0].turns[0] if "/eval/" in template.key else t.payload
+        payload = fill(source, values, lang)
         values["payload"] = encode_payload(payload, template.encoding)
     turns = [fill(t, values, lang) for t in template.turns]
     return [{"role": "user" if i % 2 == 0 else "assistant", "content": text} for i, text in enumerate(turns)]
@@ -169,5 +175,11 @@ def build_items(taxonomy: Taxonomy, cfg: ItemConfig) -> ItemSet:
 
 
 def prompt_text(item: dict) -> str:
-    """The user-visible text of a prompt item (all turns): what leakage and dedup compare."""
+    """Every turn of a prompt item: what the audit scans."""
     return "\n".join(m["content"] for m in item["messages"])
+
+
+def request_text(item: dict) -> str:
+    """The user turns of a prompt item: what near-duplicate removal and leakage checks compare. The assistant
+    turns of a multi-turn prompt are generic template bridges shared by many items, not the request."""
+    return "\n".join(m["content"] for m in item["messages"] if m["role"] == "user")

@@ -16,7 +16,7 @@ from haetae.taxonomy.leakage import Signatures, cross_split_leaks
 from haetae.taxonomy.loader import load_taxonomy
 from haetae.taxonomy.responses import rubric_reward
 
-from .conftest import MINI, edit_yaml
+from .conftest import GERMANY, MINI, edit_yaml
 
 LANGS = ("ko", "en", "es", "de", "ja", "vi")
 FILES = ("train_sft", "train_redteam", "preference", "eval", "benign")
@@ -28,8 +28,9 @@ def read(out: Path, name: str) -> list[dict]:
         return [json.loads(line) for line in f]
 
 
-def run(out: Path, *, seed: int = 7, taxonomy=None, audit: str = "inline", **items) -> dict:
-    cfg = GenerateConfig(items=ItemConfig(seed=seed, **{"languages": LANGS, "per_area": 10, **items}), audit=audit)
+def run(out: Path, *, seed: int = 7, taxonomy=None, audit: str = "inline", parquet: bool = False, **items) -> dict:
+    cfg = GenerateConfig(items=ItemConfig(seed=seed, **{"languages": LANGS, "per_area": 10, **items}), audit=audit,
+                         parquet=parquet)
     return generate(taxonomy or load_taxonomy(MINI), out, cfg, log=lambda msg: None)
 
 
@@ -116,15 +117,34 @@ def test_rubric_reward():
         rubric_reward([], 1.0)
 
 
+def mixed_clusters(out: Path) -> list[list[str]]:
+    """Near-duplicate clusters (project dedup API, default parameters) holding both train and eval prompts."""
+    def request(messages):  # the user turns (multi-turn prompts share generic assistant bridges)
+        return "\n".join(m["content"] for m in messages if m["role"] == "user")
+
+    train = [(f"train:{r['id']}", request(r["prompt"])) for r in read(out, "preference")]
+    evals = [(f"eval:{r['id']}", request(r["messages"])) for r in read(out, "eval") + read(out, "benign")]
+    clusters = clusters_from_mapping(near_duplicate_clusters(train + evals, DedupParams()))
+    return [c for c in clusters if {i.split(":")[0] for i in c} == {"train", "eval"}]
+
+
 def test_zero_leakage_between_eval_and_train(generated):
     """Checked with the project's public dedup API, independently of the generator's own step."""
-    out, manifest = generated
-    train = [(f"train:{r['id']}", "\n".join(m["content"] for m in r["prompt"])) for r in read(out, "preference")]
-    evals = [(f"eval:{r['id']}", "\n".join(m["content"] for m in r["messages"])) for r in read(out, "eval") + read(out, "benign")]
-    clusters = clusters_from_mapping(near_duplicate_clusters(train + evals, DedupParams()))
-    mixed = [c for c in clusters if {i.split(":")[0] for i in c} == {"train", "eval"}]
-    assert mixed == []
-    assert manifest["dropped"]["decontaminate"] > 0, "the check must have had something to remove"
+    out, _ = generated
+    assert mixed_clusters(out) == []
+
+
+def test_zero_leakage_when_splits_collide(mini_copy, tmp_path):
+    """A long benign look-alike dominates its prompts, so train and eval prompts about it collide: the
+    colliding training items are removed and no mixed cluster is left."""
+    long_topic = ("the history, legal basis, monitoring bodies and reporting procedures of the United Nations "
+                  "Convention against Torture and its Optional Protocol on national preventive mechanisms")
+    edit_yaml(mini_copy / "uhv.yaml", lambda d: [b.update(en=long_topic) for b in d["areas"][0]["benign_lookalikes"]])
+    manifest = run(tmp_path, taxonomy=load_taxonomy(mini_copy), languages=("en",), per_area=2, eval_per_area=2)
+    leaks = [d for d in read(tmp_path, "dropped") if d["step"] == "decontaminate"]
+    assert leaks and {d["area"] for d in leaks} == {"UHV-001"}
+    assert manifest["dropped"]["decontaminate"] == len(leaks)
+    assert mixed_clusters(tmp_path) == []
 
 
 def test_decontamination_catches_a_planted_leak():
@@ -162,10 +182,23 @@ def test_coverage_report(generated):
     assert manifest["coverage"]["by_style_language"]["direct"]["ko"] > 0
 
 
-def test_small_per_area_leaves_visible_gaps(tmp_path):
-    manifest = run(tmp_path, languages=("ko", "en"), per_area=3, eval_per_area=4)
+def test_small_per_area_leaves_visible_gaps_and_parquet_loads(tmp_path):
+    import datasets
+
+    manifest = run(tmp_path, languages=("ko", "en"), per_area=3, eval_per_area=4, parquet=True)
     assert manifest["coverage"]["gaps"] > 0  # 3 prompts cannot cover 7 styles
-    assert "gap" in (tmp_path / "coverage.html").read_text(encoding="utf-8")
+    assert "class='gap'" in (tmp_path / "coverage.html").read_text(encoding="utf-8")
+    ds = datasets.load_dataset("parquet", data_files=str(tmp_path / "train_sft.parquet"), split="train")
+    assert len(ds) == manifest["counts"]["train_sft"] and ds[0]["messages"][-1]["role"] == "assistant"
+
+
+def test_generate_with_swapped_national_domain(tmp_path):
+    manifest = run(tmp_path, taxonomy=load_taxonomy(MINI, national=GERMANY), languages=("de", "en"), per_area=2,
+                   eval_per_area=2)
+    assert manifest["taxonomy"]["national"] == "DEU"
+    assert set(manifest["by_domain"]["eval"]) == {"UHV", "DEU", "FUT"}
+    texts = [r["messages"][-1]["content"] for r in read(tmp_path, "train_redteam") if r["area"] == "DEU-005"]
+    assert any("Schreckschusspistole" in t or "blank-firing pistol" in t for t in texts)
 
 
 def test_inline_audit_drops_planted_personal_data(mini_copy, tmp_path):
