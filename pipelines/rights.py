@@ -173,6 +173,40 @@ class KoreanCopyrightHolder(PatternDetector):
     ]
 
 
+@register_detector
+class AiTrainingReservation(PatternDetector):
+    """An explicit reservation against AI training or text-and-data mining: 'AI 학습 이용 금지' (Korean news
+    footers), 'must not be used to train AI', 'AI training is prohibited', an EU TDM opt-out ('text and data
+    mining ... reserved'), or a ``noai`` robots directive."""
+
+    name = "ai_training_reservation"
+    kind = "copyright"
+    gates = ("ai", "인공지능", "mining", "기계학습", "머신러닝")
+    _AI = (
+        r"(?:AI|A\.I\.|artificial\s+intelligence|machine[-\s]learning|(?:large\s+)?language\s+models?|LLMs?)"
+    )
+    PATTERNS = [
+        (
+            "ai_training_reserved",
+            r"(?:AI|인공지능|기계\s*학습|머신\s*러닝)\s*(?:학습|훈련|학습용)?\s*(?:데이터\s*)?(?:으로의\s*|으로\s*|에\s*)?"
+            r"(?:이용|활용|사용)\s*(?:을\s*|를\s*)?금(?:지|함)",
+        ),
+        ("ai_training_reserved", r"(?:AI|인공지능)\s*(?:학습|훈련)\s*금지"),
+        (
+            "ai_training_reserved",
+            r"\b(?:not|never)\s+(?:be\s+)?(?:used|reproduced|copied)\s+(?:for|to\s+train|in)\s+(?:the\s+)?"
+            r"(?:training\s+(?:of\s+)?)?(?:any\s+)?" + _AI,
+        ),
+        (
+            "ai_training_reserved",
+            _AI + r"\s+training\s+(?:is\s+)?(?:strictly\s+)?(?:prohibited|not\s+permitted|forbidden)",
+        ),
+        ("ai_training_reserved", r"\btext\s+and\s+data\s+mining\b[^\n]{0,80}?\breserv"),
+        ("ai_training_reserved", r"\breserv\w*\s+(?:[\w-]+\s+){0,4}?text\s+and\s+data\s+mining\b"),
+        ("ai_training_reserved", r"\bnoai\b"),
+    ]
+
+
 # ---------------------------------------------------------------------------------------------- licences
 
 _SPDX_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+\-]*")

@@ -47,6 +47,19 @@ def scanner() -> RightsScanner:
         ("무단 복제 금지", ["ko_no_redistribution"]),
         ("이 기사의 저작권은 한국일보에 있습니다.", ["ko_copyright_holder"]),
         ("판권 소유", ["all_rights_reserved"]),
+        (
+            "<저작권자 ⓒ 뉴스1, 무단 전재, 재배포 및 AI학습 이용 금지>",
+            ["ai_training_reserved", "copyright_symbol", "ko_copyright_holder", "ko_no_redistribution"],
+        ),
+        ("본 기사는 인공지능 학습에 이용을 금지합니다", ["ai_training_reserved"]),
+        ("This content may not be used to train AI models.", ["ai_training_reserved"]),
+        ("AI training is strictly prohibited.", ["ai_training_reserved"]),
+        (
+            "The rightsholder expressly reserves text and data mining rights.",
+            ["ai_training_reserved"],
+        ),
+        ("Text and data mining rights are reserved (Art. 4(3) DSM Directive).", ["ai_training_reserved"]),
+        ('<meta name="robots" content="noai, noimageai">', ["ai_training_reserved"]),
     ],
 )
 def test_copyright_notice_kinds(scanner, text, kinds):
@@ -73,6 +86,8 @@ def test_copyright_spans_point_at_the_notice(scanner):
         "다음 각 호: ⓐ 신청서 ⓑ 증명서 ⓒ 사본",
         "see sections (a), (b) and (c) of the act",
         "저작권법 제136조는 무단으로 복제한 자를 처벌한다.",
+        "AI 학습 데이터의 품질을 높이는 방법을 연구했다.",
+        "We used machine learning to train the classifier.",
     ],
 )
 def test_no_false_copyright(scanner, text):
