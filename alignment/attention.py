@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from .attention_blocked import blocked_attention
+from .attention_reference import prologue
 
 NAME = "haetae_hybrid"
 
@@ -112,3 +113,61 @@ def register() -> None:
 
 
 register()
+
+
+def _fused_attention_forward(self, hidden_states, position_embeddings, attention_mask=None, cache=None, **kwargs):
+    """ExaoneMoeAttention.forward with q/k RMSNorm and RoPE moved into the kernel prologue.
+
+    Used when the layer's cache is absent or still empty (training, scoring, the prefill of generation); the normed
+    and rotated keys are then computed once more, without autograd, only to fill the cache. Decoding steps over a
+    filled cache use the stock forward.
+    """
+    cached = cache is not None and cache.get_seq_length(self.layer_idx) > 0
+    if cached or self.config._attn_implementation != NAME:
+        return type(self).forward(self, hidden_states, position_embeddings, attention_mask, cache=cache, **kwargs)
+    if self.training and self.attention_dropout:
+        raise NotImplementedError(f"{NAME} does not implement attention dropout")
+    input_shape = hidden_states.shape[:-1]
+    hidden_shape = (*input_shape, -1, self.head_dim)
+    q = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+    k = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+    v = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+    rotate = self.sliding_window is None or self.is_sliding  # global layers of a hybrid model are NoPE
+    cos, sin = position_embeddings if rotate else (None, None)
+    if cache is not None:
+        with torch.no_grad():
+            k_cached = prologue(k, self.k_norm.weight, cos, sin, self.k_norm.variance_epsilon)
+        cache.update(k_cached, v.detach(), self.layer_idx, kwargs=kwargs)
+    pad = None if attention_mask is None else attention_mask[:, -k.shape[2] :].bool()
+    out = hybrid_attention(
+        q, k, v,
+        scale=self.scaling,
+        window=self.sliding_window if self.is_sliding else None,
+        key_padding_mask=pad,
+        q_norm_weight=self.q_norm.weight,
+        k_norm_weight=self.k_norm.weight,
+        cos=cos,
+        sin=sin,
+        eps=self.q_norm.variance_epsilon,
+    )  # fmt: skip
+    out = out.transpose(1, 2).reshape(*input_shape, -1)
+    return self.o_proj(out), None
+
+
+def fuse_qk_prologue(model: torch.nn.Module) -> int:
+    """Route every ExaoneMoeAttention of ``model`` through the fused RMSNorm + RoPE prologue (training, scoring,
+    prefill); decoding over a filled KV cache keeps the stock forward (then ``haetae_hybrid``). Returns the number
+    of attention modules patched. Takes effect while the model uses ``attn_implementation="haetae_hybrid"``.
+    """
+    import types
+
+    from transformers.models.exaone_moe.modeling_exaone_moe import ExaoneMoeAttention
+
+    patched = 0
+    for module in model.modules():
+        if isinstance(module, ExaoneMoeAttention):
+            if module.q_norm.variance_epsilon != module.k_norm.variance_epsilon:
+                raise ValueError("fused prologue needs equal q_norm and k_norm eps")
+            module.forward = types.MethodType(_fused_attention_forward, module)
+            patched += 1
+    return patched

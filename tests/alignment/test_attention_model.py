@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from transformers import ExaoneMoeConfig, ExaoneMoeForCausalLM
@@ -79,7 +81,7 @@ def test_gradients_match_eager_and_training_reduces_loss(model):
     # average of masked values, haetae_hybrid with zeros, so those targets are excluded (pad rows are undefined).
     prev_is_real = torch.cat([torch.ones_like(mask[:, :1]), mask[:, :-1]], dim=1)
     labels = ids.masked_fill((mask == 0) | (prev_is_real == 0), -100)
-    train = ExaoneMoeForCausalLM(model.config).train()
+    train = ExaoneMoeForCausalLM(copy.deepcopy(model.config)).train()
     train.load_state_dict(model.state_dict())
     per_impl = {}
     for impl in ("eager", hybrid.NAME):
@@ -113,3 +115,44 @@ def test_greedy_generate_equals_eager(model, cache_kind):
     got = model.generate(ids, attention_mask=mask, max_new_tokens=14, do_sample=False, **extra)
     assert got.shape == (3, 9 + 14)
     assert torch.equal(got, want)
+
+
+def test_fused_prologue_matches_eager_forward_and_grads(model, monkeypatch):
+    import haetae.alignment.attention_blocked as blocked
+
+    fused_calls = []
+    original = blocked.BlockedHybridAttention.apply
+
+    def spy(*args):
+        fused_calls.append(args[3] is not None and args[4] is not None)  # norm weights reached the kernel
+        return original(*args)
+
+    monkeypatch.setattr(blocked.BlockedHybridAttention, "apply", spy)
+    ids, mask = batch_with_left_padding(seed=4)
+    prev_is_real = torch.cat([torch.ones_like(mask[:, :1]), mask[:, :-1]], dim=1)
+    labels = ids.masked_fill((mask == 0) | (prev_is_real == 0), -100)
+    fused = ExaoneMoeForCausalLM(copy.deepcopy(model.config)).train()
+    fused.load_state_dict(model.state_dict())
+    assert hybrid.fuse_qk_prologue(fused) == 4
+    fused.set_attn_implementation(hybrid.NAME)
+    plain = ExaoneMoeForCausalLM(copy.deepcopy(model.config)).train()
+    plain.load_state_dict(model.state_dict())
+    plain.set_attn_implementation("eager")
+    losses, grads = [], []
+    for m in (fused, plain):
+        out = m(ids, attention_mask=mask, labels=labels)
+        out.loss.backward()
+        losses.append(out.loss.detach())
+        grads.append({n: p.grad for n, p in m.named_parameters() if p.grad is not None})
+    assert fused_calls[:4] == [True] * 4  # every layer (padding keeps the global one on the blocked path)
+    torch.testing.assert_close(losses[0], losses[1], rtol=1e-5, atol=1e-6)
+    assert grads[0].keys() == grads[1].keys()
+    for name in grads[1]:
+        torch.testing.assert_close(grads[0][name], grads[1][name], rtol=1e-3, atol=1e-5, msg=name)
+    # with a cache (generation) the patched modules fall back to the stock forward and stay exact
+    fused.eval()
+    plain.eval()
+    gen_ids, gen_mask = batch_with_left_padding(seed=5, length=8)
+    a = fused.generate(gen_ids, attention_mask=gen_mask, max_new_tokens=8, do_sample=False)
+    b = plain.generate(gen_ids, attention_mask=gen_mask, max_new_tokens=8, do_sample=False)
+    assert torch.equal(a, b)
