@@ -44,7 +44,11 @@ OPERATOR_TYPES = ("replace", "mask", "hash", "redact", "keep")
 
 
 class PiiConfigError(ValueError):
-    """The PII recogniser configuration is invalid; the message names the offending key."""
+    """The PII recogniser configuration is invalid; the message names the key (and line, for files)."""
+
+    def __init__(self, message: str, key_path: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.key_path = key_path
 
 
 @dataclass(frozen=True, order=True)
@@ -67,100 +71,122 @@ def load_config(source: dict | str | Path | None = None) -> dict:
     """Return a validated copy of the recogniser configuration.
 
     ``source`` is a parsed dict, a YAML path, or None for the bundled policies/pii_recognizers.yaml.
+    Errors in a file name the file and line.
     """
-    if source is None:
-        text = resources.files("haetae.policies").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8")
-        config, where = yaml.safe_load(text), DEFAULT_CONFIG
-    elif isinstance(source, str | Path):
-        path = Path(source)
+    if source is None or isinstance(source, str | Path):
+        if source is None:
+            where = DEFAULT_CONFIG
+            text = resources.files("haetae.policies").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8")
+        else:
+            where = str(source)
+            try:
+                text = Path(source).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise PiiConfigError(f"cannot read PII config {where}: {exc.strerror}") from None
         try:
-            config = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise PiiConfigError(f"cannot read PII config {path}: {exc.strerror}") from None
+            config = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise PiiConfigError(f"{path}: invalid YAML: {exc}") from None
-        where = str(path)
-    else:
-        config, where = copy.deepcopy(source), "PII config"
-    validate_config(config, where)
+            raise PiiConfigError(f"{where}: invalid YAML: {exc}") from None
+        try:
+            validate_config(config)
+        except PiiConfigError as exc:
+            raise PiiConfigError(
+                f"{where}:line {_key_line(text, exc.key_path)}: {exc}", exc.key_path
+            ) from None
+        return config
+    config = copy.deepcopy(source)
+    try:
+        validate_config(config)
+    except PiiConfigError as exc:
+        raise PiiConfigError(f"PII config: {exc}", exc.key_path) from None
     return config
 
 
-def _check_type(value: Any, expected: type | tuple, path: str, where: str) -> None:
+def _key_line(text: str, key_path: tuple[str, ...]) -> int:
+    """1-based line of the deepest existing key of ``key_path`` in the YAML ``text``."""
+    node = yaml.compose(text)
+    line = 1
+    for key in key_path:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        pair = next(((k, v) for k, v in node.value if str(k.value) == key), None)
+        if pair is None:
+            break
+        line, node = pair[0].start_mark.line + 1, pair[1]
+    return line
+
+
+def _fail(path: str, message: str):
+    """A :class:`PiiConfigError` for the dotted key ``path`` ("" for the top level)."""
+    return PiiConfigError(f"{path}: {message}" if path else message, tuple(path.split(".")) if path else ())
+
+
+def _check_type(value: Any, expected: type | tuple, path: str) -> None:
     if isinstance(value, bool) and expected is not bool:
-        raise PiiConfigError(f"{where}: {path} must be {_type_name(expected)}, got a boolean")
+        raise _fail(path, f"must be {_type_name(expected)}, got true/false")
     if not isinstance(value, expected):
-        raise PiiConfigError(f"{where}: {path} must be {_type_name(expected)}, got {type(value).__name__}")
+        raise _fail(path, f"must be {_type_name(expected)}, got {type(value).__name__}")
 
 
 def _type_name(expected: type | tuple) -> str:
-    names = {
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a mapping",
-        bool: "true/false",
-    }
     if isinstance(expected, tuple):
         return "a number"
+    names = {int: "an integer", str: "a string", list: "a list", dict: "a mapping", bool: "true/false"}
     return names.get(expected, expected.__name__)
 
 
-def validate_config(config: Any, where: str = "PII config") -> None:
-    """Raise :class:`PiiConfigError` naming the key path of the first problem found."""
+def validate_config(config: Any) -> None:
+    """Raise :class:`PiiConfigError` naming the dotted key path of the first problem found."""
     if not isinstance(config, dict):
-        raise PiiConfigError(f"{where}: top level must be a mapping")
+        raise _fail("", "the top level must be a mapping")
     for key, value in config.items():
         if key not in _TOP_KEYS:
-            raise PiiConfigError(f"{where}: unknown key {key!r}; allowed: {sorted(_TOP_KEYS)}")
-        _check_type(value, _TOP_KEYS[key], key, where)
+            raise _fail(str(key), f"unknown key; allowed: {sorted(_TOP_KEYS)}")
+        _check_type(value, _TOP_KEYS[key], key)
     for required in ("languages", "recognizers"):
         if required not in config:
-            raise PiiConfigError(f"{where}: missing required key {required!r}")
+            raise _fail("", f"missing required key {required!r}")
     languages = config["languages"]
     if not languages or not all(isinstance(lang, str) and lang for lang in languages):
-        raise PiiConfigError(f"{where}: languages must be a non-empty list of language codes")
+        raise _fail("languages", "must be a non-empty list of language codes")
     fallback = config.get("fallback_language", languages[0])
     if fallback not in languages:
-        raise PiiConfigError(f"{where}: fallback_language {fallback!r} is not in languages {languages}")
+        raise _fail("fallback_language", f"{fallback!r} is not in languages {languages}")
     for key in ("score_threshold", "context_boost", "context_min_score"):
         if key in config and not 0.0 <= float(config[key]) <= 1.0:
-            raise PiiConfigError(f"{where}: {key} must be between 0 and 1")
+            raise _fail(key, "must be between 0 and 1")
     if config.get("context_window", 0) < 0:
-        raise PiiConfigError(f"{where}: context_window must be >= 0")
+        raise _fail("context_window", "must be >= 0")
     for name, settings in config["recognizers"].items():
         path = f"recognizers.{name}"
         if name not in RECOGNIZERS:
-            raise PiiConfigError(f"{where}: {path}: unknown recogniser; known: {sorted(RECOGNIZERS)}")
+            raise _fail(path, f"unknown recogniser; known: {sorted(RECOGNIZERS)}")
         settings = {} if settings is None else settings
-        _check_type(settings, dict, path, where)
+        _check_type(settings, dict, path)
         for key, value in settings.items():
             if key not in _RECOGNIZER_KEYS:
-                raise PiiConfigError(
-                    f"{where}: {path}.{key}: unknown key; allowed: {sorted(_RECOGNIZER_KEYS)}"
-                )
-            _check_type(value, _RECOGNIZER_KEYS[key], f"{path}.{key}", where)
+                raise _fail(f"{path}.{key}", f"unknown key; allowed: {sorted(_RECOGNIZER_KEYS)}")
+            _check_type(value, _RECOGNIZER_KEYS[key], f"{path}.{key}")
         bad_langs = [lang for lang in settings.get("languages", []) if lang not in languages]
         if bad_langs:
-            raise PiiConfigError(f"{where}: {path}.languages: {bad_langs} not in languages {languages}")
-        unknown_opts = set(settings.get("options", {})) - RECOGNIZERS[name].option_names()
+            raise _fail(f"{path}.languages", f"{bad_langs} not in languages {languages}")
+        allowed = RECOGNIZERS[name].option_names()
+        unknown_opts = set(settings.get("options", {})) - allowed
         if unknown_opts:
-            raise PiiConfigError(
-                f"{where}: {path}.options: unknown option(s) {sorted(unknown_opts)}; "
-                f"allowed: {sorted(RECOGNIZERS[name].option_names())}"
+            raise _fail(
+                f"{path}.options", f"unknown option(s) {sorted(unknown_opts)}; allowed: {sorted(allowed)}"
             )
-    validate_operators(config.get("operators") or {}, where)
+    validate_operators(config.get("operators") or {})
 
 
-def validate_operators(operators: Any, where: str = "operators") -> None:
+def validate_operators(operators: Any) -> None:
     """Check operator specs by running each one through presidio-anonymizer on a dummy span."""
-    _check_type(operators, dict, "operators", where)
+    _check_type(operators, dict, "operators")
     for entity, spec in operators.items():
         path = f"operators.{entity}"
-        _check_type(spec, dict, path, where)
+        _check_type(spec, dict, path)
         if spec.get("type") not in OPERATOR_TYPES:
-            raise PiiConfigError(f"{where}: {path}.type must be one of {list(OPERATOR_TYPES)}")
+            raise _fail(f"{path}.type", f"must be one of {list(OPERATOR_TYPES)}")
         try:
             _anonymizer().anonymize(
                 text="0123456789",
@@ -168,7 +194,7 @@ def validate_operators(operators: Any, where: str = "operators") -> None:
                 operators=_operator_configs({entity: spec}),
             )
         except Exception as exc:  # presidio raises InvalidParamError and friends
-            raise PiiConfigError(f"{where}: {path}: {exc}") from None
+            raise _fail(path, str(exc)) from None
 
 
 # ---------------------------------------------------------------------------------------------- analyzer

@@ -277,13 +277,13 @@ def test_yaml_context_words_extend_recogniser():
         ),
         (
             lambda c: c["recognizers"].update(kr_phone={"enabled": "no"}),
-            r"recognizers\.kr_phone\.enabled must be",
+            r"recognizers\.kr_phone\.enabled: must be true/false",
         ),
         (lambda c: c["recognizers"].update(kr_phone={"languages": ["ja"]}), r"\['ja'\] not in languages"),
         (lambda c: c["recognizers"].update(phone_intl={"options": {"region": ["KR"]}}), r"unknown option"),
-        (lambda c: c.update(score_treshold=0.5), r"unknown key 'score_treshold'"),
-        (lambda c: c.update(score_threshold=2), r"score_threshold must be between 0 and 1"),
-        (lambda c: c.update(fallback_language="fr"), r"fallback_language 'fr'"),
+        (lambda c: c.update(score_treshold=0.5), r"score_treshold: unknown key"),
+        (lambda c: c.update(score_threshold=2), r"score_threshold: must be between 0 and 1"),
+        (lambda c: c.update(fallback_language="fr"), r"fallback_language: 'fr' is not in languages"),
         (lambda c: c.update(operators={"URL": {"type": "erase"}}), r"operators\.URL\.type"),
     ],
 )
@@ -301,6 +301,12 @@ def test_bad_yaml_file(tmp_path):
         load_config(bad)
     with pytest.raises(PiiConfigError, match="cannot read"):
         load_config(tmp_path / "missing.yaml")
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        "languages: [ko]\nrecognizers:\n  kr_phone: {}\n  email:\n    enabeld: true\n", encoding="utf-8"
+    )
+    with pytest.raises(PiiConfigError, match=r"wrong\.yaml:line 5: recognizers\.email\.enabeld: unknown key"):
+        load_config(wrong)
     good = tmp_path / "ok.yaml"
     good.write_text("languages: [ko]\nrecognizers:\n  kr_phone: {}\n", encoding="utf-8")
     assert [s.type for s in PiiScanner.from_config(good).scan("010-1234-5678", "fr")] == ["PHONE_NUMBER"]
