@@ -2,8 +2,8 @@
 
 Every config is a transformers ``ExaoneMoeConfig``: layer types follow the "LLLG" pattern (three sliding-window
 layers with RoPE, then one global layer without positional encoding), the first layer has a dense SwiGLU FFN and
-every other layer is a sigmoid-routed MoE with one shared expert. Two extra fields are stored in ``config.json``
-for the MTP block (``num_nextn_predict_layers``, ``mtp_loss_weight``); transformers ignores them.
+every other layer is a sigmoid-routed MoE with one shared expert. Extra fields in ``config.json`` describe the MTP
+block (``num_nextn_predict_layers``, ``mtp_layer_types``, ``mtp_loss_weight``); transformers ignores them.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def _exaone_config(**overrides: Any) -> ExaoneMoeConfig:
         "eos_token_id": 2,
         "pad_token_id": 0,
         "num_nextn_predict_layers": 1,
+        "mtp_layer_types": ["sliding_attention"],
         "mtp_loss_weight": MTP_LOSS_WEIGHT,
     }
     base.update(overrides)

@@ -1,9 +1,9 @@
 """Multi-token prediction (MTP) for K-EXAONE: one dense block predicting token t+2, DeepSeek-V3 style.
 
-At position t the block combines the main model's final hidden state h_t with the embedding of token t+1:
+At position t the block combines the main model's final (normed) hidden state h_t with the embedding of token t+1:
 
-    x_t = W_proj [ RMSNorm_h(h_t) ; RMSNorm_e(E x_{t+1}) ]        (2h -> h projection)
-    g_t = RMSNorm(DecoderLayer(x_t))                            (one dense decoder layer, sliding-window + RoPE)
+    x_t = fc [ RMSNorm_e(E x_{t+1}) ; RMSNorm_h(h_t) ]          (2h -> h projection)
+    g_t = RMSNorm(DecoderLayer(x_t))                            (one decoder layer with a dense SwiGLU FFN)
     p(x_{t+2}) = softmax(LMHead g_t)                            (embedding E and LM head shared with the model)
 
 ``ExaoneMoeWithMTP`` is ``ExaoneMoeForCausalLM`` plus an ``mtp`` sub-module, so ``save_pretrained`` writes the
@@ -12,8 +12,11 @@ plain ``AutoModelForCausalLM.from_pretrained`` loads the main model and ignores 
 ``mtp.*`` as expected-unexpected keys for exaone_moe). With labels, the loss is
 ``main_loss + mtp_loss_weight * mtp_loss`` (``config.mtp_loss_weight``, default 0.05).
 
-The decoder layer of the block is built like layer 0 of the main model (sliding-window attention with RoPE) with a
-dense SwiGLU FFN of ``intermediate_size``; for the 236B config that is ~0.5B parameters, as published.
+Tensor names and the concatenation order follow the layout serving engines read from the published K-EXAONE
+checkpoint (vLLM's ``exaone_moe_mtp``): ``mtp.pre_fc_norm_embedding``, ``mtp.pre_fc_norm_hidden``, ``mtp.fc``,
+``mtp.layers.0.*``, ``mtp.norm``; the layer's attention kind comes from ``config.mtp_layer_types`` (default:
+sliding window with RoPE) and its FFN is dense with ``intermediate_size`` (~0.5B parameters at 236B, as published).
+This mapping was taken from public serving code, not checked against the real checkpoint here.
 """
 
 from __future__ import annotations
@@ -36,19 +39,32 @@ from transformers.models.exaone_moe.modeling_exaone_moe import (
 from haetae.alignment.configs import MTP_LOSS_WEIGHT
 
 
+def mtp_layer_type(config: ExaoneMoeConfig) -> str:
+    """Attention kind of the MTP layer: ``config.mtp_layer_types[0]`` if set, else sliding-window."""
+    kinds = getattr(config, "mtp_layer_types", None) or ["sliding_attention"]
+    if kinds[0] not in ("sliding_attention", "full_attention"):
+        raise ValueError(f"unknown mtp_layer_types entry {kinds[0]!r}")
+    return kinds[0]
+
+
 class ExaoneMoeMTPBlock(nn.Module):
     """The MTP block's own weights (the embedding and LM head live in the main model)."""
 
     def __init__(self, config: ExaoneMoeConfig):
         super().__init__()
+        n = getattr(config, "num_nextn_predict_layers", 1)
+        if n != 1:
+            raise ValueError(f"one MTP block is implemented, config asks for num_nextn_predict_layers={n}")
         h, eps = config.hidden_size, config.rms_norm_eps
-        self.hnorm = ExaoneMoeRMSNorm(h, eps=eps)
-        self.enorm = ExaoneMoeRMSNorm(h, eps=eps)
-        self.eh_proj = nn.Linear(2 * h, h, bias=False)
-        # layer_idx=0: the block's attention uses layer 0's kind and writes slot 0 of its own cache.
-        self.layer = ExaoneMoeDecoderLayer(config, layer_idx=0)
-        if not isinstance(self.layer.mlp, ExaoneMoeMLP):
-            self.layer.mlp = ExaoneMoeMLP(config)
+        self.pre_fc_norm_embedding = ExaoneMoeRMSNorm(h, eps=eps)
+        self.pre_fc_norm_hidden = ExaoneMoeRMSNorm(h, eps=eps)
+        self.fc = nn.Linear(2 * h, h, bias=False)
+        # layer_idx=0: the layer writes slot 0 of the block's own KV cache.
+        layer = ExaoneMoeDecoderLayer(config, layer_idx=0)
+        layer.self_attn.is_sliding = mtp_layer_type(config) == "sliding_attention"
+        if not isinstance(layer.mlp, ExaoneMoeMLP):
+            layer.mlp = ExaoneMoeMLP(config)
+        self.layers = nn.ModuleList([layer])
         self.norm = ExaoneMoeRMSNorm(h, eps=eps)
 
     def forward(
@@ -60,8 +76,8 @@ class ExaoneMoeMTPBlock(nn.Module):
         position_ids: torch.Tensor,
         cache: Cache | None = None,
     ) -> torch.Tensor:
-        x = self.eh_proj(torch.cat([self.hnorm(hidden), self.enorm(next_embeds)], dim=-1))
-        x = self.layer(
+        x = self.fc(torch.cat([self.pre_fc_norm_embedding(next_embeds), self.pre_fc_norm_hidden(hidden)], dim=-1))
+        x = self.layers[0](
             x,
             attention_mask=attention_mask,
             position_embeddings=position_embeddings,
@@ -110,7 +126,7 @@ class ExaoneMoeWithMTP(ExaoneMoeForCausalLM):
             "cache": cache,
             "position_ids": position_ids,
         }
-        if self.config.layer_types[0] == "sliding_attention":
+        if mtp_layer_type(self.config) == "sliding_attention":
             mask = create_sliding_window_causal_mask(**mask_kwargs)
         else:
             mask = create_causal_mask(**mask_kwargs)

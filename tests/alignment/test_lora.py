@@ -55,7 +55,7 @@ def test_router_and_mtp_trainable_when_asked():
     model = apply_lora(fresh_model(), ExaoneLoraConfig(train_router=True, train_mtp=True, attention=False))
     names = trainable_parameter_names(model)
     assert sum(n.endswith("mlp.gate.modules_to_save.default.weight") for n in names) == 3
-    assert any(".mtp.modules_to_save.default.eh_proj" in n for n in names)
+    assert any(".mtp.modules_to_save.default.fc" in n for n in names)
     assert not any("self_attn" in n and "lora" in n and "mtp" not in n for n in names)
 
 

@@ -79,20 +79,40 @@ def test_loss_adds_weighted_mtp_term(untrained):
     torch.testing.assert_close(out.loss, out.main_loss + 0.05 * out.mtp_loss)
 
 
-def test_cached_mtp_forward_matches_full_sequence(untrained):
+@pytest.mark.parametrize("kind", ["sliding_attention", "full_attention"])
+def test_cached_mtp_forward_matches_full_sequence(kind):
+    from transformers import DynamicCache
+
+    torch.manual_seed(0)
+    model = ExaoneMoeWithMTP(get_config("tiny", mtp_layer_types=[kind])).eval()
+    assert model.mtp.layers[0].self_attn.is_sliding == (kind == "sliding_attention")
     gen = torch.Generator().manual_seed(2)
     hidden = torch.randn(1, 30, 64, generator=gen)  # longer than the window (16)
     ids = torch.randint(3, 2048, (1, 30), generator=gen)
     pos = torch.arange(30).unsqueeze(0)
-    from transformers import DynamicCache
-
     with torch.no_grad():
-        full, _ = untrained.mtp_forward(hidden, ids, pos)
+        full, _ = model.mtp_forward(hidden, ids, pos)
         cache, parts = DynamicCache(), []
         for start, stop in ((0, 7), (7, 8), (8, 25), (25, 30)):
-            g, _ = untrained.mtp_forward(hidden[:, start:stop], ids[:, start:stop], pos[:, start:stop], cache=cache)
+            g, _ = model.mtp_forward(hidden[:, start:stop], ids[:, start:stop], pos[:, start:stop], cache=cache)
             parts.append(g)
+        # The kind matters (window + RoPE for sliding, NoPE for global): outputs differ.
+        other = "full_attention" if kind == "sliding_attention" else "sliding_attention"
+        model.config.mtp_layer_types = [other]
+        model.mtp.layers[0].self_attn.is_sliding = not model.mtp.layers[0].self_attn.is_sliding
+        switched, _ = model.mtp_forward(hidden, ids, pos)
     torch.testing.assert_close(torch.cat(parts, 1), full, rtol=1e-5, atol=1e-5)
+    assert (switched - full).abs().max() > 1e-3
+
+
+def test_mtp_tensor_names_follow_published_checkpoint_layout(untrained):
+    names = {k.split(".layers.0.")[0] if ".layers.0." in k else k for k in untrained.mtp.state_dict()}
+    assert names == {"pre_fc_norm_embedding.weight", "pre_fc_norm_hidden.weight", "fc.weight", "norm.weight"} | {
+        n for n in names if n.startswith("layers.0")
+    }
+    layer_keys = {k for k in untrained.mtp.state_dict() if k.startswith("layers.0.")}
+    assert "layers.0.mlp.gate_proj.weight" in layer_keys and "layers.0.self_attn.q_norm.weight" in layer_keys
+    assert not any("experts" in k for k in layer_keys)  # dense FFN
 
 
 def test_mtp_weights_saved_and_restored(untrained, tmp_path):
@@ -133,7 +153,7 @@ def test_speculative_equals_greedy_trained_with_every_acceptance_count(trained):
     """Trained drafts are accepted; a perturbed MTP block gives every accepted count 0..K: output never changes."""
     noisy = copy.deepcopy(trained)
     with torch.no_grad():
-        noisy.mtp.eh_proj.weight.add_(0.1 * torch.randn(noisy.mtp.eh_proj.weight.shape,
+        noisy.mtp.fc.weight.add_(0.1 * torch.randn(noisy.mtp.fc.weight.shape,
                                                           generator=torch.Generator().manual_seed(1)))
     seen: Counter = Counter()
     for model, name in ((trained, "trained"), (noisy, "noisy")):
