@@ -64,6 +64,7 @@ class BlockedHybridAttention(torch.autograd.Function):
         lse = torch.empty(batch, q_heads, q_len, dtype=acc, device=q.device)
         out_g = out.view(batch, kv_heads, groups, q_len, dim)
         lse_g = lse.view(batch, kv_heads, groups, q_len)
+        flash, biases = use_flash_tiles(q), {}
         for start in range(0, q_len, block):
             stop = min(start + block, q_len)
             lo, hi = key_range(start, stop, offset, k_len, window)
@@ -78,12 +79,18 @@ class BlockedHybridAttention(torch.autograd.Function):
                 None if q_sin is None else q_sin[:, start:stop],
                 eps,
             )
-            probs, blse = _block_probs(
-                qb, kn[:, :, lo:hi], pad, start, stop, lo, hi, offset, window, scale, groups
-            )
-            vb = v[:, :, lo:hi]
-            ob = probs.to(v.dtype).flatten(2, 3) @ vb  # [B, Hkv, G*bq, D]
-            out_g[:, :, :, start:stop] = ob.view(batch, kv_heads, groups, stop - start, dim)
+            bq = stop - start
+            if flash:
+                qg = qb.reshape(batch, kv_heads, groups, bq, dim).flatten(2, 3)
+                bias = tile_bias(start, stop, lo, hi, offset, window, pad, groups, q.dtype, biases)
+                ob, blse = _FLASH_FWD(qg, kn[:, :, lo:hi], v[:, :, lo:hi], 0.0, False, attn_mask=bias, scale=scale)
+                blse = blse.view(batch, kv_heads, groups, bq)
+            else:
+                probs, blse = _block_probs(
+                    qb, kn[:, :, lo:hi], pad, start, stop, lo, hi, offset, window, scale, groups
+                )
+                ob = probs.to(v.dtype).flatten(2, 3) @ v[:, :, lo:hi]  # [B, Hkv, G*bq, D]
+            out_g[:, :, :, start:stop] = ob.view(batch, kv_heads, groups, bq, dim)
             lse_g[:, :, :, start:stop] = blse
         ctx.save_for_backward(q, k, v, q_w, k_w, cos, sin, pad, out, lse)
         ctx.config = (scale, window, eps, block)
@@ -119,6 +126,8 @@ class BlockedHybridAttention(torch.autograd.Function):
         lse_g = lse.view(batch, kv_heads, groups, q_len)
         delta_g = delta.view(batch, kv_heads, groups, q_len)
         qn_g = qn_d.view(batch, kv_heads, groups, q_len, dim)
+        out_g = out.view(batch, kv_heads, groups, q_len, dim)
+        flash, biases = use_flash_tiles(q), {}
         for start in range(0, q_len, block):
             stop = min(start + block, q_len)
             lo, hi = key_range(start, stop, offset, k_len, window)
@@ -127,6 +136,19 @@ class BlockedHybridAttention(torch.autograd.Function):
             bq = stop - start
             qb = qn_g[:, :, :, start:stop].reshape(batch, kv_heads, groups * bq, dim)
             kb, vb = kn_d[:, :, lo:hi], v[:, :, lo:hi]
+            if flash:
+                bias = tile_bias(start, stop, lo, hi, offset, window, pad, groups, q.dtype, biases)
+                dqb, dkb, dvb = _FLASH_BWD(
+                    go_g[:, :, :, start:stop].reshape(batch, kv_heads, groups * bq, dim),
+                    qb, kb, vb,
+                    out_g[:, :, :, start:stop].reshape(batch, kv_heads, groups * bq, dim),
+                    lse_g[:, :, :, start:stop].reshape(batch, kv_heads, groups * bq),
+                    0.0, False, attn_mask=bias, scale=scale,
+                )  # fmt: skip
+                dq_g[:, :, :, start:stop] = dqb.view(batch, kv_heads, groups, bq, dim)
+                dk[:, :, lo:hi] += dkb
+                dv[:, :, lo:hi] += dvb
+                continue
             scores = (qb @ kb.transpose(-1, -2)).to(acc).view(batch, kv_heads, groups, bq, hi - lo) * scale
             blse = lse_g[:, :, :, start:stop, None]
             probs = torch.exp(scores - torch.where(torch.isinf(blse), 0.0, blse))
@@ -152,6 +174,39 @@ class BlockedHybridAttention(torch.autograd.Function):
                 grads = [None if t is None else by_id.get(id(t)) for t in leaves]
         dq_raw, dk_raw, dqw, dkw = grads
         return dq_raw, dk_raw, dv, dqw, dkw, None, None, None, None, None, None, None
+
+
+_FLASH_FWD = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+_FLASH_BWD = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu_backward", None)
+FLASH_TILES = True  # set False to run every tile with plain PyTorch ops (tests cover both)
+
+
+def use_flash_tiles(q: torch.Tensor) -> bool:
+    """Tiles go to PyTorch's fused CPU flash-attention kernel (its own private op, ~2x faster than plain ops)."""
+    return FLASH_TILES and _FLASH_FWD is not None and _FLASH_BWD is not None and q.device.type == "cpu"
+
+
+def tile_bias(start, stop, lo, hi, offset, window, pad, groups, dtype, cache: dict) -> torch.Tensor | None:
+    """Additive mask ``[B or 1, 1, G*bq, keys]`` for one tile (rows ordered group-major like the folded queries).
+
+    Without padding, interior tiles of a sliding layer share one pattern, so it is cached by relative position.
+    """
+    key = (start + offset - lo, stop - start, hi - lo)
+    if pad is None and key in cache:
+        return cache[key]
+    mask = block_mask(start, stop, lo, hi, offset, window, pad.device if pad is not None else "cpu")
+    if mask is None and pad is None:
+        bias = None
+    else:
+        if mask is None:
+            mask = torch.ones(stop - start, hi - lo, dtype=torch.bool)
+        mask = mask.repeat(groups, 1)[None, None]
+        if pad is not None:
+            mask = mask & pad[:, None, None, lo:hi]
+        bias = torch.zeros(mask.shape, dtype=dtype).masked_fill_(~mask, float("-inf"))
+    if pad is None:
+        cache[key] = bias
+    return bias
 
 
 def _apply_masks(scores, pad, start, stop, lo, hi, offset, window, fill):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from haetae.alignment import attention_blocked
 from haetae.alignment.attention import haetae_hybrid_attention, hybrid_attention
 from haetae.alignment.attention_blocked import blocked_attention, key_range
 from haetae.alignment.attention_reference import reference_attention, visibility_mask
@@ -54,8 +55,10 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: "B{}H{}/{}L{}/{}D{}W{}".format(*c[:7]))
 @pytest.mark.parametrize("norm", [True, False], ids=["qknorm", "raw"])
-@pytest.mark.parametrize("use_sdpa", [True, False], ids=["sdpa-global", "loop-only"])
-def test_blocked_matches_reference_forward_and_grads(case, norm, use_sdpa):
+@pytest.mark.parametrize("mode", ["sdpa-global+flash-tiles", "flash-tiles", "torch-tiles"])
+def test_blocked_matches_reference_forward_and_grads(case, norm, mode, monkeypatch):
+    monkeypatch.setattr(attention_blocked, "FLASH_TILES", mode != "torch-tiles")
+    use_sdpa = mode.startswith("sdpa")
     batch, hq, hkv, lq, lk, dim, window, rope, pad, block = case
     q, k, v, kwargs = make_inputs(batch, hq, hkv, lq, lk, dim, rope=rope, norm=norm, pad=pad, seed=hash(case) % 1000)
     want = reference_attention(q, k, v, window=window, **kwargs)
