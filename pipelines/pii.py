@@ -26,6 +26,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from haetae.pipelines.pii_recognizers import RECOGNIZERS
+from haetae.pipelines.policy import _node_line  # YAML key path -> line, shared with the data policy
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
@@ -90,9 +91,8 @@ def load_config(source: dict | str | Path | None = None) -> dict:
         try:
             validate_config(config)
         except PiiConfigError as exc:
-            raise PiiConfigError(
-                f"{where}:line {_key_line(text, exc.key_path)}: {exc}", exc.key_path
-            ) from None
+            line = _node_line(yaml.compose(text), list(exc.key_path))
+            raise PiiConfigError(f"{where}:line {line}: {exc}", exc.key_path) from None
         return config
     config = copy.deepcopy(source)
     try:
@@ -100,20 +100,6 @@ def load_config(source: dict | str | Path | None = None) -> dict:
     except PiiConfigError as exc:
         raise PiiConfigError(f"PII config: {exc}", exc.key_path) from None
     return config
-
-
-def _key_line(text: str, key_path: tuple[str, ...]) -> int:
-    """1-based line of the deepest existing key of ``key_path`` in the YAML ``text``."""
-    node = yaml.compose(text)
-    line = 1
-    for key in key_path:
-        if not isinstance(node, yaml.MappingNode):
-            break
-        pair = next(((k, v) for k, v in node.value if str(k.value) == key), None)
-        if pair is None:
-            break
-        line, node = pair[0].start_mark.line + 1, pair[1]
-    return line
 
 
 def _fail(path: str, message: str):

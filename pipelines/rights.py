@@ -25,7 +25,11 @@ _FLAGS = re.IGNORECASE | re.MULTILINE
 
 
 class RightsConfigError(ValueError):
-    """The rights detector configuration is invalid; the message names the offending key."""
+    """The rights detector configuration is invalid; the message names the key (and line, for files)."""
+
+    def __init__(self, message: str, key_path: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.key_path = key_path
 
 
 @dataclass(frozen=True)
@@ -417,46 +421,67 @@ _TOP_KEYS = {"version": int, "detectors": dict}
 
 
 def load_config(source: dict | str | Path | None = None) -> dict:
-    """Validated copy of the detector config: a dict, a YAML path, or None for the bundled default."""
-    if source is None:
-        text = resources.files("haetae.policies").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8")
-        config, where = yaml.safe_load(text), DEFAULT_CONFIG
-    elif isinstance(source, str | Path):
+    """Validated copy of the detector config: a dict, a YAML path, or None for the bundled default.
+
+    Errors in a file name the file and line.
+    """
+    if source is not None and not isinstance(source, str | Path):
+        config = copy.deepcopy(source)
         try:
-            config = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise RightsConfigError(f"cannot read rights config {source}: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise RightsConfigError(f"{source}: invalid YAML: {exc}") from None
-        where = str(source)
+            validate_config(config)
+        except RightsConfigError as exc:
+            raise RightsConfigError(f"rights config: {exc}", exc.key_path) from None
+        return config
+    if source is None:
+        where = DEFAULT_CONFIG
+        text = resources.files("haetae.policies").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8")
     else:
-        config, where = copy.deepcopy(source), "rights config"
-    validate_config(config, where)
+        where = str(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RightsConfigError(f"cannot read rights config {where}: {exc.strerror}") from None
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RightsConfigError(f"{where}: invalid YAML: {exc}") from None
+    try:
+        validate_config(config)
+    except RightsConfigError as exc:
+        from haetae.pipelines.policy import _node_line  # YAML key path -> line, shared with the data policy
+
+        line = _node_line(yaml.compose(text), list(exc.key_path))
+        raise RightsConfigError(f"{where}:line {line}: {exc}", exc.key_path) from None
     return config
 
 
-def validate_config(config: Any, where: str = "rights config") -> None:
-    """Raise :class:`RightsConfigError` naming the key path of the first problem."""
+def _fail(path: str, message: str) -> RightsConfigError:
+    return RightsConfigError(
+        f"{path}: {message}" if path else message, tuple(path.split(".")) if path else ()
+    )
+
+
+def validate_config(config: Any) -> None:
+    """Raise :class:`RightsConfigError` naming the dotted key path of the first problem."""
     if not isinstance(config, dict):
-        raise RightsConfigError(f"{where}: top level must be a mapping")
+        raise _fail("", "the top level must be a mapping")
     for key, value in config.items():
         if key not in _TOP_KEYS:
-            raise RightsConfigError(f"{where}: unknown key {key!r}; allowed: {sorted(_TOP_KEYS)}")
+            raise _fail(str(key), f"unknown key; allowed: {sorted(_TOP_KEYS)}")
         if not isinstance(value, _TOP_KEYS[key]) or isinstance(value, bool):
-            raise RightsConfigError(f"{where}: {key} must be a {_TOP_KEYS[key].__name__}")
+            raise _fail(key, f"must be a {_TOP_KEYS[key].__name__}")
     for name, settings in (config.get("detectors") or {}).items():
+        path = f"detectors.{name}"
         if name not in DETECTORS:
-            raise RightsConfigError(
-                f"{where}: detectors.{name}: unknown detector; known: {sorted(DETECTORS)}"
-            )
+            raise _fail(path, f"unknown detector; known: {sorted(DETECTORS)}")
         settings = {} if settings is None else settings
         if not isinstance(settings, dict):
-            raise RightsConfigError(f"{where}: detectors.{name} must be a mapping")
+            raise _fail(path, "must be a mapping")
         for key, value in settings.items():
             if key != "enabled":
-                raise RightsConfigError(f"{where}: detectors.{name}.{key}: unknown key; allowed: ['enabled']")
+                raise _fail(f"{path}.{key}", "unknown key; allowed: ['enabled']")
             if not isinstance(value, bool):
-                raise RightsConfigError(f"{where}: detectors.{name}.enabled must be true/false")
+                raise _fail(f"{path}.enabled", "must be true/false")
 
 
 class RightsScanner:

@@ -172,11 +172,15 @@ def test_yaml_switch_and_errors(tmp_path):
     for bad, message in [
         ({"detectors": {"kogle": {}}}, r"detectors\.kogle: unknown detector"),
         ({"detectors": {"kogl": {"on": True}}}, r"detectors\.kogl\.on: unknown key"),
-        ({"detectors": {"kogl": {"enabled": "yes"}}}, r"detectors\.kogl\.enabled must be true/false"),
-        ({"detector": {}}, r"unknown key 'detector'"),
+        ({"detectors": {"kogl": {"enabled": "yes"}}}, r"detectors\.kogl\.enabled: must be true/false"),
+        ({"detector": {}}, r"detector: unknown key"),
     ]:
         with pytest.raises(RightsConfigError, match=message):
             RightsScanner.from_config(bad)
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text("version: 1\ndetectors:\n  kogl: {enabled: true}\n  copyrite: {}\n", encoding="utf-8")
+    with pytest.raises(RightsConfigError, match=r"wrong\.yaml:line 4: detectors\.copyrite: unknown detector"):
+        load_config(wrong)
     path = tmp_path / "r.yaml"
     path.write_text("detectors: [kogl\n", encoding="utf-8")
     with pytest.raises(RightsConfigError, match="invalid YAML"):
