@@ -13,13 +13,16 @@ Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
    Distinct removes pairs that met in several bands.
 3. Verify: two joins on id attach both signatures to each pair; an estimated Jaccard >= threshold makes a
    verified edge, anything below is a rejected pair (both counted).
-4. Components: the verified edges are grouped under one key and a union-find (root = smallest id) runs over
-   them on one worker, which then emits (node, representative) one by one. That worker holds one map entry
-   per document *that has a near duplicate* (never the corpus, never texts or signatures): exact, one shuffle
-   of the (small) edge list, deterministic. Its limit is a duplicate graph that does not fit one worker's
-   memory (order 10^8 near-duplicated documents). The scalable alternative, iterated large-star/small-star
-   rounds as Beam stages, needs a data-dependent number of rounds (a driver loop of pipelines) and
-   O(log^2 n) shuffles of the edge list; it is left for corpora that reach that size.
+4. Components, two strategies with the same exact result (representative = the component's smallest id):
+   - default (``star_rounds=0``): the verified edges are grouped under one key and a union-find runs over
+     them on one worker, which emits (node, representative) one by one. That worker holds one map entry per
+     document *that has a near duplicate* (never the corpus, never texts or signatures): one shuffle of the
+     small edge list, fastest on one machine and for the usual duplicate graphs. Its limit is a duplicate
+     graph that does not fit one worker's memory (order 10^8 near-duplicated documents).
+   - ``star_rounds=k``: :class:`StarComponents`, k rounds of large-star/small-star as Beam stages, then a
+     label check whose leftovers (components that needed more rounds) go to a union-find over labels only.
+     No worker holds the graph, at the price of 2k + 4 shuffles of the edge list. Beam has no loops, so
+     the round count is fixed when the pipeline is built; the leftover union-find keeps it exact.
 5. Assign: join each exact group with its component representative (the component's smallest id); a group
    without near duplicates is a whole cluster and is emitted at once, the others are grouped by
    representative. Every member is emitted by :func:`~.minhash.cluster_assignments`, exactly as the
@@ -46,16 +49,19 @@ from haetae.pipelines.minhash import (
     dedup_assignments,
     estimate_jaccard,
     exact_key,
+    large_star,
     minhash_signature,
     near_duplicate_clusters,
     normalize_text,
     shingles,
+    small_star,
 )
 
 __all__ = [
     "DEDUP_PARAMS_SCHEMA",
     "DedupParams",
     "Deduplicate",
+    "StarComponents",
     "MinHasher",
     "dedup_assignments",
     "estimate_jaccard",
@@ -172,6 +178,92 @@ class _ConnectedComponents(beam.DoFn):
             yield node, uf.find(node)
 
 
+def _both_directions(edge):
+    a, b = edge
+    return [(a, b), (b, a)]
+
+
+def _neighbourhood_min(element):
+    node, neighbours = element
+    return node, min(min(neighbours), node)
+
+
+def _label_first_end(element):
+    """(a, {"label": [label_a], "edge": [b...]}) -> (b, label_a) per edge."""
+    _, joined = element
+    label_a = joined["label"][0]
+    return [(b, label_a) for b in joined["edge"]]
+
+
+def _label_disagreements(element):
+    """(b, {"label": [label_b], "half": [label_a...]}) -> (label_a, label_b) where the two labels differ."""
+    _, joined = element
+    label_b = joined["label"][0]
+    return [(label_a, label_b) for label_a in joined["half"] if label_a != label_b]
+
+
+def _final_root(element):
+    """(label, {"nodes": [node...], "root": [root?]}) -> (node, root or label)."""
+    label, joined = element
+    root = joined["root"][0] if joined["root"] else label
+    return [(node, root) for node in joined["nodes"]]
+
+
+class StarComponents(beam.PTransform):
+    """Connected components of an edge PCollection without a single-worker graph, in a fixed number of rounds.
+
+    ``rounds`` rounds of large-star then small-star (Kiveris et al., "Connected Components in MapReduce and
+    Beyond", 2014), each a GroupByKey over the edge list; both steps keep every component connected and
+    converge to one star per component around its smallest id. Each node is then labelled with the
+    smallest id of its closed neighbourhood. If every edge joins equal labels, the labels are the components'
+    smallest ids. Edges whose ends disagree (components that needed more rounds) go to a union-find over
+    *labels* on one key (usually nothing), which relabels them. So the result is exact for any ``rounds``;
+    more rounds only move work from the single key to parallel stages. Output: (node, smallest id of its
+    component) for every node of an edge.
+    """
+
+    def __init__(self, rounds: int = 4, label: str | None = None) -> None:
+        super().__init__(label)
+        if rounds < 1:
+            raise ValueError(f"StarComponents needs at least one round, got {rounds}")
+        self.rounds = rounds
+
+    def expand(self, edges):
+        for r in range(self.rounds):
+            for name, step in (("LargeStar", large_star), ("SmallStar", small_star)):
+                edges = (
+                    edges
+                    | f"{name}{r}Adjacency" >> beam.FlatMap(_both_directions)
+                    | f"{name}{r}Group" >> beam.GroupByKey()
+                    | f"{name}{r}" >> beam.FlatMapTuple(step)
+                    | f"{name}{r}Distinct" >> beam.Distinct()
+                )
+        labels = (
+            edges
+            | "LabelAdjacency" >> beam.FlatMap(_both_directions)
+            | "LabelGroup" >> beam.GroupByKey()
+            | "Label" >> beam.Map(_neighbourhood_min)
+        )
+        halves = (
+            {"label": labels, "edge": edges}
+            | "JoinFirstEnd" >> beam.CoGroupByKey()
+            | "LabelFirstEnd" >> beam.FlatMap(_label_first_end)
+        )
+        relabel = (
+            {"label": labels, "half": halves}
+            | "JoinSecondEnd" >> beam.CoGroupByKey()
+            | "Disagreements" >> beam.FlatMap(_label_disagreements)
+            | "DisagreementsOneKey" >> beam.Map(lambda pair: (None, pair))
+            | "GroupDisagreements" >> beam.GroupByKey()
+            | "UnionFindLabels" >> beam.ParDo(_ConnectedComponents())
+        )
+        return (
+            {"nodes": labels | "NodesByLabel" >> beam.MapTuple(lambda node, lab: (lab, node)), "root": relabel}
+            | "JoinRoots" >> beam.CoGroupByKey()
+            | "FinalRoot" >> beam.FlatMap(_final_root)
+        )
+
+
 CLUSTERED = "clustered"
 
 
@@ -203,9 +295,14 @@ class _AssignMembers(beam.DoFn):
 class Deduplicate(beam.PTransform):
     """PCollection[(id, text)] -> PCollection[(id, result dict)], one per input id (see the module docstring)."""
 
-    def __init__(self, params: DedupParams | None = None, label: str | None = None) -> None:
+    def __init__(self, params: DedupParams | None = None, star_rounds: int = 0, label: str | None = None) -> None:
+        """``star_rounds`` = 0: components by one union-find over all verified edges (one worker holds the
+        duplicate graph); > 0: :class:`StarComponents` with that many rounds (no worker holds the graph)."""
         super().__init__(label)
         self.params = params or DedupParams()
+        if star_rounds < 0:
+            raise ValueError(f"star_rounds must be >= 0, got {star_rounds}")
+        self.star_rounds = star_rounds
 
     def expand(self, docs):
         p = self.params
@@ -233,12 +330,15 @@ class Deduplicate(beam.PTransform):
             | "JoinSecond" >> beam.CoGroupByKey()
             | "Verify" >> beam.ParDo(_VerifyPairs(p.threshold))
         )
-        components = (
-            verified
-            | "OneKey" >> beam.Map(lambda edge: (None, edge))
-            | "GroupEdges" >> beam.GroupByKey()
-            | "UnionFind" >> beam.ParDo(_ConnectedComponents())
-        )
+        if self.star_rounds:
+            components = verified | "StarComponents" >> StarComponents(self.star_rounds)
+        else:
+            components = (
+                verified
+                | "OneKey" >> beam.Map(lambda edge: (None, edge))
+                | "GroupEdges" >> beam.GroupByKey()
+                | "UnionFind" >> beam.ParDo(_ConnectedComponents())
+            )
         routed = (
             {"group": groups, "component": components}
             | "JoinComponents" >> beam.CoGroupByKey()

@@ -333,6 +333,20 @@ class UnionFind:
         return {x: self.find(x) for x in list(self.parent)}
 
 
+def large_star(node: str, neighbours: Iterable[str]) -> list[tuple[str, str]]:
+    """Large-star step (Kiveris et al., 2014): link every larger neighbour to the neighbourhood's minimum."""
+    neighbours = set(neighbours)
+    m = min(neighbours | {node})
+    return [(m, v) for v in sorted(neighbours) if v > node and v != m]
+
+
+def small_star(node: str, neighbours: Iterable[str]) -> list[tuple[str, str]]:
+    """Small-star step: link the node and its smaller neighbours to the minimum of those."""
+    smaller = {v for v in neighbours if v < node} | {node}
+    m = min(smaller)
+    return [(m, v) for v in sorted(smaller) if v != m]
+
+
 def exact_group(ids: Iterable[str]) -> tuple[str, list[str]]:
     """(representative = smallest id, sorted members) of one exact-duplicate group."""
     members = sorted(ids)

@@ -13,8 +13,16 @@ import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from haetae.pipelines.dedup import NAMESPACE, Deduplicate, DedupParams, dedup_assignments, exact_key
+from haetae.pipelines.dedup import (
+    NAMESPACE,
+    Deduplicate,
+    DedupParams,
+    StarComponents,
+    dedup_assignments,
+    exact_key,
+)
 from haetae.pipelines.dedup_job import run_dedup
+from haetae.pipelines.minhash import UnionFind
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSTITUTION = ROOT / "bench" / "data" / "ko_legal" / "ko_constitution.txt"
@@ -89,11 +97,11 @@ def labelled_corpus() -> tuple[list[tuple[str, str]], dict[str, str], list[str]]
     return items, same, alone
 
 
-def run_beam(items, params=None):
+def run_beam(items, params=None, star_rounds=0):
     options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = beam.Pipeline(options=options)
-        _ = (pipeline | beam.Create(items, reshuffle=False) | Deduplicate(params) | beam.Map(json.dumps)
+        _ = (pipeline | beam.Create(items, reshuffle=False) | Deduplicate(params, star_rounds) | beam.Map(json.dumps)
              | beam.io.WriteToText(f"{tmp}/out", num_shards=1, shard_name_template=""))
         result = pipeline.run()
         result.wait_until_finish()
@@ -219,3 +227,38 @@ def test_dedup_job_user_errors_exit_nonzero(tmp_path, capsys):
     policy.write_text("dedup:\n  minhash:\n    num_perm: 100\n", encoding="utf-8")
     assert run_dedup(_job_args([str(src)], tmp_path / "o", str(policy)), []) == 2
     assert "bands * rows must equal num_perm" in capsys.readouterr().err
+
+
+def _components_by_beam(edges, rounds_list):
+    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
+    with tempfile.TemporaryDirectory() as tmp:
+        pipeline = beam.Pipeline(options=options)
+        pcoll = pipeline | beam.Create(edges, reshuffle=False)
+        for rounds in rounds_list:
+            _ = (pcoll | f"Star{rounds}" >> StarComponents(rounds) | f"Json{rounds}" >> beam.Map(json.dumps)
+                 | f"Write{rounds}" >> beam.io.WriteToText(f"{tmp}/r{rounds}", num_shards=1, shard_name_template=""))
+        pipeline.run().wait_until_finish()
+        return {r: [tuple(json.loads(x)) for x in Path(tmp, f"r{r}").read_text().splitlines()] for r in rounds_list}
+
+
+def test_star_components_match_union_find_for_any_round_count():
+    rng = random.Random(5)
+    nodes = [f"n{i:03d}" for i in range(80)]
+    chain = [(nodes[i], nodes[i + 1]) for i in range(30)]  # a long path needs many rounds
+    shuffled_chain = [(f"p{rng.randrange(10**6):06d}", f"q{rng.randrange(10**6):06d}") for _ in range(25)]
+    random_edges = [tuple(sorted(rng.sample(nodes[30:], 2))) for _ in range(40)]
+    edges = sorted(set(chain + shuffled_chain + random_edges))
+    uf = UnionFind()
+    for a, b in edges:
+        uf.union(a, b)
+    expected = uf.mapping()
+    results = _components_by_beam(edges, [1, 4])
+    for rounds, rows in results.items():
+        assert len(rows) == len(expected), rounds
+        assert dict(rows) == expected, rounds
+
+
+def test_deduplicate_with_star_components_equals_default(corpus, beam_run):
+    items, _, _ = corpus
+    rows, _ = run_beam(items, star_rounds=2)
+    assert sorted(rows) == sorted(beam_run[0])

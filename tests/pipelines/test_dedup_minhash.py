@@ -24,7 +24,9 @@ from haetae.pipelines.minhash import (
     bucket_pairs,
     char_shingle_hashes,
     is_empty_signature,
+    large_star,
     shingle_text,
+    small_star,
 )
 
 KO_BASE = (
@@ -170,3 +172,12 @@ def test_in_memory_rejects_repeated_ids():
 def test_texts_without_letters_are_only_exact_duplicates():
     clusters = near_duplicate_clusters([("a", "!!! ---"), ("b", "?? ..."), ("c", "!!!   ---\n"), ("d", "")])
     assert clusters == {"a": "a", "b": "b", "c": "a", "d": "d"}
+
+
+def test_star_steps_by_hand():
+    # large-star at b: neighbours {a, c, d} -> larger neighbours c, d linked to the minimum a
+    assert large_star("b", ["a", "c", "d"]) == [("a", "c"), ("a", "d")]
+    assert large_star("a", ["b", "c"]) == [("a", "b"), ("a", "c")]
+    # small-star at d: smaller neighbours {b, c} and d itself linked to the minimum b
+    assert small_star("d", ["b", "c", "e"]) == [("b", "c"), ("b", "d")]
+    assert small_star("a", ["b"]) == []
