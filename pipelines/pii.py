@@ -186,12 +186,28 @@ def validate_operators(operators: Any) -> None:
 # ---------------------------------------------------------------------------------------------- analyzer
 
 
+@functools.lru_cache(maxsize=256)
+def context_pattern(words: tuple[str, ...]) -> re.Pattern | None:
+    """One case-insensitive regex for a recogniser's context words.
+
+    A word with Hangul (or any non-ASCII) matches as a substring, since Korean glues particles and
+    compounds to it ("연락처는", "주민등록번호:"). An ASCII word must stand alone among ASCII letters and
+    digits, with an optional plural s, so "tel" does not fire inside "hotel" (it still fires in "Tel:" or
+    "IP주소").
+    """
+    parts = []
+    for word in sorted({w.strip() for w in words if w and w.strip()}):
+        escaped = re.escape(word)
+        parts.append(rf"(?<![A-Za-z0-9]){escaped}(?:e?s)?(?![A-Za-z0-9])" if word.isascii() else escaped)
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
 class SubstringContextEnhancer(ContextAwareEnhancer):
     """Raise a span's score when one of its recogniser's context words occurs near it.
 
     Presidio's lemma enhancer needs tokens from an NLP engine; with ``no_op`` there are none. Here a
-    context word counts when it occurs (case-insensitively) within ``window`` characters before or after
-    the span, which also works for Korean, where context words are glued to particles.
+    context word counts when it occurs within ``window`` characters before or after the span (see
+    :func:`context_pattern`), which also works for Korean, where context words are glued to particles.
     """
 
     def __init__(self, window: int = 30, boost: float = 0.35, min_score: float = 0.4):
@@ -207,25 +223,23 @@ class SubstringContextEnhancer(ContextAwareEnhancer):
         context: list[str] | None = None,
     ) -> list[RecognizerResult]:
         by_id = {r.id: r for r in recognizers}
-        lowered = None
         for result in raw_results:
             meta = result.recognition_metadata or {}
-            if meta.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY):
+            if meta.get(RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY) or result.score >= self.MAX_SCORE:
                 continue
             recognizer = by_id.get(meta.get(RecognizerResult.RECOGNIZER_IDENTIFIER_KEY))
-            words = list(getattr(recognizer, "context", None) or []) + list(context or [])
-            if not words or result.score >= self.MAX_SCORE:
+            pattern = context_pattern(
+                tuple(getattr(recognizer, "context", None) or []) + tuple(context or [])
+            )
+            if pattern is None:
                 continue
-            lowered = lowered if lowered is not None else text.lower()
-            before = lowered[max(0, result.start - self.window) : result.start]
-            after = lowered[result.end : result.end + self.window]
-            if any(w.lower() in before or w.lower() in after for w in words):
-                result.score = min(
-                    self.MAX_SCORE,
-                    max(
-                        result.score + self.context_similarity_factor, self.min_score_with_context_similarity
-                    ),
+            if pattern.search(text, max(0, result.start - self.window), result.start) or pattern.search(
+                text, result.end, result.end + self.window
+            ):
+                boosted = max(
+                    result.score + self.context_similarity_factor, self.min_score_with_context_similarity
                 )
+                result.score = min(self.MAX_SCORE, boosted)
                 meta[RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY] = True
         return raw_results
 

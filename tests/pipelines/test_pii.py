@@ -12,6 +12,7 @@ from haetae.pipelines.pii import (
     PiiConfigError,
     PiiScanner,
     PiiSpan,
+    context_pattern,
     load_config,
     measure_scan_speed,
     resolve_overlaps,
@@ -373,3 +374,10 @@ def test_gates_and_prefilter_do_not_change_results(scanner, monkeypatch):
         "KR_BANK_ACCOUNT",
         "CRYPTO",
     } <= found_types
+
+
+def test_context_words_match_korean_substrings_and_whole_english_words():
+    pattern = context_pattern(("전화", "tel", "phone", "IP"))
+    assert pattern.search("연락처전화는")
+    assert pattern.search("Tel: 02") and pattern.search("phones") and pattern.search("IP주소")
+    assert not pattern.search("the hotel lobby") and not pattern.search("telephoto ship")
