@@ -14,11 +14,11 @@ Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
 3. Verify: two joins on id attach both signatures to each pair; an estimated Jaccard >= threshold makes a
    verified edge, anything below is a rejected pair (both counted).
 4. Components, two strategies with the same exact result (representative = the component's smallest id):
-   - default (``star_rounds=0``): the verified edges are grouped under one key and a union-find runs over
-     them on one worker, which emits (node, representative) one by one. That worker holds one map entry per
-     document *that has a near duplicate* (never the corpus, never texts or signatures): one shuffle of the
-     small edge list, fastest on one machine and for the usual duplicate graphs. Its limit is a duplicate
-     graph that does not fit one worker's memory (order 10^8 near-duplicated documents).
+   - default (``DedupParams.star_rounds=0``): the verified edges are grouped under one key and a union-find
+     runs over them on one worker, which emits (node, representative) one by one. That worker holds one
+     map entry per document *that has a near duplicate* (never the corpus, never texts or signatures): one
+     shuffle of the small edge list, fastest on one machine and for the usual duplicate graphs. Its limit
+     is a duplicate graph that does not fit one worker's memory (order 10^8 near-duplicated documents).
    - ``star_rounds=k``: :class:`StarComponents`, k rounds of large-star/small-star as Beam stages, then a
      label check whose leftovers (components that needed more rounds) go to a union-find over labels only.
      No worker holds the graph, at the price of 2k + 4 shuffles of the edge list. Beam has no loops, so
@@ -295,14 +295,11 @@ class _AssignMembers(beam.DoFn):
 class Deduplicate(beam.PTransform):
     """PCollection[(id, text)] -> PCollection[(id, result dict)], one per input id (see the module docstring)."""
 
-    def __init__(self, params: DedupParams | None = None, star_rounds: int = 0, label: str | None = None) -> None:
-        """``star_rounds`` = 0: components by one union-find over all verified edges (one worker holds the
-        duplicate graph); > 0: :class:`StarComponents` with that many rounds (no worker holds the graph)."""
+    def __init__(self, params: DedupParams | None = None, label: str | None = None) -> None:
+        """``params.star_rounds`` = 0: components by one union-find over all verified edges (one worker holds
+        the duplicate graph); > 0: :class:`StarComponents` with that many rounds (no worker holds the graph)."""
         super().__init__(label)
         self.params = params or DedupParams()
-        if star_rounds < 0:
-            raise ValueError(f"star_rounds must be >= 0, got {star_rounds}")
-        self.star_rounds = star_rounds
 
     def expand(self, docs):
         p = self.params
@@ -330,8 +327,8 @@ class Deduplicate(beam.PTransform):
             | "JoinSecond" >> beam.CoGroupByKey()
             | "Verify" >> beam.ParDo(_VerifyPairs(p.threshold))
         )
-        if self.star_rounds:
-            components = verified | "StarComponents" >> StarComponents(self.star_rounds)
+        if p.star_rounds:
+            components = verified | "StarComponents" >> StarComponents(p.star_rounds)
         else:
             components = (
                 verified

@@ -49,6 +49,8 @@ DEDUP_PARAMS_SCHEMA: dict = {
         "seed": {"type": "integer", "minimum": 0, "description": "Seed of the MinHash permutations."},
         "max_bucket_size": {"type": "integer", "minimum": 2,
                             "description": "Buckets larger than this are compared as a star plus a chain."},
+        "star_rounds": {"type": "integer", "minimum": 0, "maximum": 64,
+                        "description": "0: components by one union-find; k: k large-star/small-star rounds."},
         "fold_particles": {"type": "boolean",
                            "description": "Fold Korean particle pairs (은/는, 이/가, 을/를, 와/과) before char shingling."},
     },
@@ -72,6 +74,9 @@ class DedupParams:
     fold_particles: map the syllables of alternating Korean particle pairs onto one (는->은, 가->이, 를->을,
         과->와) before char shingling, everywhere in the text, so 은/는-style swaps change no shingle. Both
         sides of a comparison are folded alike; unrelated texts gain a little background similarity.
+    star_rounds: how the Beam path finds connected components (same result either way): 0 = one union-find
+        over the verified edges on one worker; k > 0 = k rounds of large-star/small-star as Beam stages, for
+        duplicate graphs too large for one worker (see :class:`haetae.pipelines.dedup.StarComponents`).
     """
 
     num_perm: int = 128
@@ -83,9 +88,10 @@ class DedupParams:
     seed: int = 42
     max_bucket_size: int = 100
     fold_particles: bool = True
+    star_rounds: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("num_perm", "bands", "rows", "ngram", "seed", "max_bucket_size"):
+        for name in ("num_perm", "bands", "rows", "ngram", "seed", "max_bucket_size", "star_rounds"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"dedup parameter {name!r} must be an integer, got {value!r}")
@@ -105,6 +111,8 @@ class DedupParams:
             raise ValueError(f"dedup parameter 'seed' must be >= 0, got {self.seed}")
         if not isinstance(self.fold_particles, bool):
             raise ValueError(f"dedup parameter 'fold_particles' must be true or false, got {self.fold_particles!r}")
+        if not 0 <= self.star_rounds <= 64:
+            raise ValueError(f"dedup parameter 'star_rounds' must be in [0, 64], got {self.star_rounds}")
         if self.max_bucket_size < 2:
             raise ValueError(f"dedup parameter 'max_bucket_size' must be >= 2, got {self.max_bucket_size}")
 

@@ -97,11 +97,11 @@ def labelled_corpus() -> tuple[list[tuple[str, str]], dict[str, str], list[str]]
     return items, same, alone
 
 
-def run_beam(items, params=None, star_rounds=0):
+def run_beam(items, params=None):
     options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = beam.Pipeline(options=options)
-        _ = (pipeline | beam.Create(items, reshuffle=False) | Deduplicate(params, star_rounds) | beam.Map(json.dumps)
+        _ = (pipeline | beam.Create(items, reshuffle=False) | Deduplicate(params) | beam.Map(json.dumps)
              | beam.io.WriteToText(f"{tmp}/out", num_shards=1, shard_name_template=""))
         result = pipeline.run()
         result.wait_until_finish()
@@ -260,5 +260,5 @@ def test_star_components_match_union_find_for_any_round_count():
 
 def test_deduplicate_with_star_components_equals_default(corpus, beam_run):
     items, _, _ = corpus
-    rows, _ = run_beam(items, star_rounds=2)
+    rows, _ = run_beam(items, DedupParams(star_rounds=2))
     assert sorted(rows) == sorted(beam_run[0])

@@ -60,6 +60,7 @@ def test_params_defaults_validate_and_match_schema():
         ({"ngram": "5"}, "ngram"),
         ({"max_bucket_size": 1}, "max_bucket_size"),
         ({"fold_particles": "yes"}, "fold_particles"),
+        ({"star_rounds": -1}, "star_rounds"),
     ],
 )
 def test_params_reject_bad_values(bad, message):
