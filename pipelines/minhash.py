@@ -65,8 +65,8 @@ class DedupParams:
     bands, rows: LSH banding. Two documents become a candidate pair when all ``rows`` values of at least one
         band agree; the S-curve 1 - (1 - J**rows)**bands puts the 50 % point near (1/bands)**(1/rows).
     ngram: shingle length in ``unit``s.
-    unit: "char" (character n-grams, whitespace and punctuation removed) or "morpheme" (kiwipiepy morphemes,
-        particles and symbols dropped).
+    unit: "char" (character n-grams over the letters and digits of the normalised text: whitespace,
+        punctuation and symbols removed) or "morpheme" (kiwipiepy morphemes, particles and punctuation dropped).
     threshold: a candidate pair is a duplicate edge when its estimated Jaccard similarity is >= threshold.
     seed: seed of the permutations; signatures are only comparable under the same seed and num_perm.
     max_bucket_size: a bucket with more members is "oversized": instead of all n*(n-1)/2 pairs, each member
