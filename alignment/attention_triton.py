@@ -74,7 +74,7 @@ if triton is not None:
         HAS_NORM: tl.constexpr, HAS_ROPE: tl.constexpr, HAS_PAD: tl.constexpr, HAS_WINDOW: tl.constexpr,
     ):  # fmt: skip
         pid_m = tl.program_id(0)
-        pid_bh = tl.program_id(1)
+        pid_bh = tl.program_id(1).to(tl.int64)
         b = pid_bh // n_heads
         h = pid_bh % n_heads
         kvh = h // groups
@@ -88,6 +88,9 @@ if triton is not None:
         q1, q2 = _prologue_rows(
             q1, q2, QW, Cos + b * scb, Sin + b * scb, q_pos, scn, k_len, eps, HALF, HAS_NORM, HAS_ROPE
         )
+        dt = Q.dtype.element_ty  # dots run in the input precision (bf16/fp16 tensor cores), softmax in fp32
+        q1 = q1.to(dt)
+        q2 = q2.to(dt)
         k_base = K + b * skb + kvh * skh
         v_base = V + b * svb + kvh * svh
         m_i = tl.full([BLOCK_M], float("-inf"), tl.float32)
@@ -106,6 +109,8 @@ if triton is not None:
             k1, k2 = _prologue_rows(
                 k1, k2, KW, Cos + b * scb, Sin + b * scb, offs_n, scn, k_len, eps, HALF, HAS_NORM, HAS_ROPE
             )
+            k1 = k1.to(dt)
+            k2 = k2.to(dt)
             s = (tl.dot(q1, tl.trans(k1)) + tl.dot(q2, tl.trans(k2))) * scale
             visible = (offs_n[None, :] <= q_pos[:, None]) & (offs_n[None, :] < k_len)
             if HAS_WINDOW:
@@ -121,8 +126,9 @@ if triton is not None:
             l_i = l_i * alpha + tl.sum(p, 1)
             v1 = _load_rows(v_base, offs_n, svn, offs_d, k_len, 0)
             v2 = _load_rows(v_base, offs_n, svn, offs_d, k_len, HALF)
-            acc1 = acc1 * alpha[:, None] + tl.dot(p, v1)
-            acc2 = acc2 * alpha[:, None] + tl.dot(p, v2)
+            p_dt = p.to(dt)
+            acc1 = acc1 * alpha[:, None] + tl.dot(p_dt, v1.to(dt))
+            acc2 = acc2 * alpha[:, None] + tl.dot(p_dt, v2.to(dt))
             m_i = m_new
         l_safe = tl.where(l_i == 0.0, 1.0, l_i)
         acc1 = acc1 / l_safe[:, None]
@@ -153,15 +159,16 @@ if triton is not None:
     ):  # fmt: skip
         # q, do share strides (sq*); k, v, dk, dv share strides (sk*); all contiguous in the last dim.
         pid_n = tl.program_id(0)
-        pid_bh = tl.program_id(1)
+        pid_bh = tl.program_id(1).to(tl.int64)
         b = pid_bh // n_kv_heads
         kvh = pid_bh % n_kv_heads
         offset = k_len - q_len
         offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
         offs_d = tl.arange(0, HEAD_DIM)
         kv_off = b * skb + kvh * skh
-        k = _load_rows(K + kv_off, offs_n, skn, offs_d, k_len, 0)
-        v = _load_rows(V + kv_off, offs_n, skn, offs_d, k_len, 0)
+        dt = Q.dtype.element_ty
+        k = _load_rows(K + kv_off, offs_n, skn, offs_d, k_len, 0).to(dt)
+        v = _load_rows(V + kv_off, offs_n, skn, offs_d, k_len, 0).to(dt)
         keep = offs_n < k_len
         if HAS_PAD:
             keep = tl.load(Pad + b * spb + offs_n, mask=offs_n < k_len, other=0) != 0
@@ -178,15 +185,15 @@ if triton is not None:
             row_off = (b * n_heads + h) * q_len
             for start_m in range(lo, hi, BLOCK_M):
                 offs_m = start_m + tl.arange(0, BLOCK_M)
-                q = _load_rows(Q + q_off, offs_m, sqm, offs_d, q_len, 0)
-                do = _load_rows(DO + q_off, offs_m, sqm, offs_d, q_len, 0)
+                q = _load_rows(Q + q_off, offs_m, sqm, offs_d, q_len, 0).to(dt)
+                do = _load_rows(DO + q_off, offs_m, sqm, offs_d, q_len, 0).to(dt)
                 lse = tl.load(Lse + row_off + offs_m, mask=offs_m < q_len, other=float("-inf"))
                 delta = tl.load(Delta + row_off + offs_m, mask=offs_m < q_len, other=0.0)
                 p = _probs_tile(q, k, lse, offs_m + offset, offs_n, k_len, window, keep, scale, HAS_WINDOW)
-                dv += tl.dot(tl.trans(p), do)
+                dv += tl.dot(tl.trans(p.to(dt)), do)
                 dp = tl.dot(do, tl.trans(v))
                 ds = p * (dp - delta[:, None]) * scale
-                dk += tl.dot(tl.trans(ds), q)
+                dk += tl.dot(tl.trans(ds.to(dt)), q)
         ptrs = offs_n[:, None] * skn + offs_d[None, :]
         ok = (offs_n < k_len)[:, None]
         tl.store(DK + kv_off + ptrs, dk.to(DK.dtype.element_ty), mask=ok)
@@ -200,7 +207,7 @@ if triton is not None:
         HAS_PAD: tl.constexpr, HAS_WINDOW: tl.constexpr,
     ):  # fmt: skip
         pid_m = tl.program_id(0)
-        pid_bh = tl.program_id(1)
+        pid_bh = tl.program_id(1).to(tl.int64)
         b = pid_bh // n_heads
         h = pid_bh % n_heads
         kvh = h // groups
@@ -209,8 +216,9 @@ if triton is not None:
         offs_d = tl.arange(0, HEAD_DIM)
         q_off = b * sqb + h * sqh
         kv_off = b * skb + kvh * skh
-        q = _load_rows(Q + q_off, offs_m, sqm, offs_d, q_len, 0)
-        do = _load_rows(DO + q_off, offs_m, sqm, offs_d, q_len, 0)
+        dt = Q.dtype.element_ty
+        q = _load_rows(Q + q_off, offs_m, sqm, offs_d, q_len, 0).to(dt)
+        do = _load_rows(DO + q_off, offs_m, sqm, offs_d, q_len, 0).to(dt)
         lse = tl.load(Lse + pid_bh * q_len + offs_m, mask=offs_m < q_len, other=float("-inf"))
         delta = tl.load(Delta + pid_bh * q_len + offs_m, mask=offs_m < q_len, other=0.0)
         dq = tl.zeros([BLOCK_M, HEAD_DIM], tl.float32)
@@ -221,15 +229,15 @@ if triton is not None:
             lo = (lo // BLOCK_N) * BLOCK_N
         for start_n in range(lo, hi, BLOCK_N):
             offs_n = start_n + tl.arange(0, BLOCK_N)
-            k = _load_rows(K + kv_off, offs_n, skn, offs_d, k_len, 0)
-            v = _load_rows(V + kv_off, offs_n, skn, offs_d, k_len, 0)
+            k = _load_rows(K + kv_off, offs_n, skn, offs_d, k_len, 0).to(dt)
+            v = _load_rows(V + kv_off, offs_n, skn, offs_d, k_len, 0).to(dt)
             keep = offs_n < k_len
             if HAS_PAD:
                 keep = tl.load(Pad + b * spb + offs_n, mask=offs_n < k_len, other=0) != 0
             p = _probs_tile(q, k, lse, offs_m + offset, offs_n, k_len, window, keep, scale, HAS_WINDOW)
             dp = tl.dot(do, tl.trans(v))
             ds = p * (dp - delta[:, None]) * scale
-            dq += tl.dot(ds, k)
+            dq += tl.dot(ds.to(dt), k)
         ptrs = offs_m[:, None] * sqm + offs_d[None, :]
         tl.store(DQ + q_off + ptrs, dq.to(DQ.dtype.element_ty), mask=(offs_m < q_len)[:, None])
 
@@ -337,6 +345,8 @@ def _prepare(q, k, v, scale, window, key_padding_mask):
     dim = q.shape[-1]
     if dim < 2 or dim & (dim - 1):
         raise ValueError(f"the Triton kernel needs a power-of-two head_dim, got {dim}")
+    if q.is_cuda and dim < 32:
+        raise ValueError(f"on GPU the Triton kernel needs head_dim >= 32 (tl.dot tiles of 16), got {dim}")
     scale = dim**-0.5 if scale is None else float(scale)
     if window is not None and window >= k.shape[2]:
         window = None

@@ -98,3 +98,21 @@ def test_rejects_non_power_of_two_head_dim():
     q = torch.randn(1, 2, 4, 12, device=DEVICE)
     with pytest.raises(ValueError, match="power-of-two head_dim"):
         kernels.triton_attention(q, q, q)
+
+
+@needs_kernels
+def test_half_precision_dots_stay_close():
+    """fp16 inputs: dots in fp16, softmax and accumulators in fp32. (The Triton 3.9 interpreter computes bf16
+    ``tl.dot`` wrongly even in a two-line kernel, so bf16 can only be checked on a GPU.)"""
+    q, k, v, kwargs = make_inputs(1, 4, 2, 40, 40, 32, rope=True, norm=True, pad=True, seed=11, dtype=torch.float16)
+    (q, k, v), kwargs = to_device((q, k, v), kwargs)
+    q16, k16, v16 = (t.detach().half().requires_grad_() for t in (q, k, v))
+    got = kernels.triton_attention(q16, k16, v16, window=12, **kwargs)
+    want = reference_attention(q, k, v, window=12, **kwargs)
+    assert got.dtype == torch.float16
+    torch.testing.assert_close(got.float(), want, rtol=2e-2, atol=2e-2)
+    grad_out = torch.randn_like(want)
+    got_grads = torch.autograd.grad(got, (q16, k16, v16), grad_out.half())
+    want_grads = torch.autograd.grad(want, (q, k, v), grad_out)
+    for g_got, g_want in zip(got_grads, want_grads):
+        torch.testing.assert_close(g_got.float(), g_want, rtol=5e-2, atol=5e-2)
