@@ -139,7 +139,7 @@ class AllRightsReserved(PatternDetector):
     """'All rights reserved', 'All Rights Reserved.' and the Korean '판권 소유' / '모든 권리 보유'."""
 
     name = "all_rights_reserved"
-    gates = ("reserved", "판권", "권리")
+    gates = ("reserved", "판권", "보유")
     kind = "copyright"
     PATTERNS = [
         ("all_rights_reserved", r"\ball\s+rights\s+reserved\b"),
@@ -185,7 +185,21 @@ class AiTrainingReservation(PatternDetector):
 
     name = "ai_training_reservation"
     kind = "copyright"
-    gates = ("ai", "인공지능", "mining", "기계학습", "머신러닝")
+    gates = (
+        "금지",
+        "금함",
+        "train",
+        "mining",
+        "noai",
+        "not be used",
+        "never be used",
+        "not used",
+        "never used",
+        "not be copied",
+        "not copied",
+        "not be reproduced",
+        "not reproduced",
+    )
     _AI = (
         r"(?:AI|A\.I\.|artificial\s+intelligence|machine[-\s]learning|(?:large\s+)?language\s+models?|LLMs?)"
     )
@@ -333,7 +347,7 @@ class CreativeCommons(Detector):
     and Korean name ('저작자표시-비영리 4.0')."""
 
     name = "creative_commons"
-    gates = ("creative", "cc", "저작자")
+    gates = ("creative", "cc by", "cc-by", "저작자")
     kind = "licence"
     priority = 20
     _URL = re.compile(r"creativecommons\.org/licenses/(by(?:-nc)?(?:-sa|-nd)?)/(\d\.\d)", _FLAGS)

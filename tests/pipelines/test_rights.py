@@ -222,3 +222,19 @@ def test_score_rights_in_beam():
     assert counters["records_with_copyright"] == 1
     assert counters["licence_MIT"] == 1
     assert counters["copyright_ko_no_redistribution"] == 2
+
+
+def test_gates_do_not_change_results(scanner, monkeypatch):
+    """The substring gates only skip work: with every gate open the signals are identical."""
+    texts = [
+        "<저작권자 ⓒ 뉴스1, 무단 전재, 재배포 및 AI학습 이용 금지>",
+        "Copyright (C) 2020 X. All Rights Reserved. Licensed under the Apache License, Version 2.0",
+        "This content must never be used for training AI. CC BY-SA 4.0 https://creativecommons.org/licenses/by/4.0/",
+        "공공누리 제4유형, 모든 권리 보유, GNU Lesser General Public License v2.1 or later",
+        "Text and data mining rights are reserved. SPDX-License-Identifier: MIT\n" + MIT + BSD3,
+        (DATA / "ko_constitution.txt").read_text(encoding="utf-8"),
+    ]
+    gated = [scanner.scan(t) for t in texts]
+    monkeypatch.setattr("haetae.pipelines.rights.Detector.may_match", lambda self, lowered: True)
+    assert [scanner.scan(t) for t in texts] == gated
+    assert sum(len(g.licences) + len(g.copyright) for g in gated) >= 15
