@@ -1,10 +1,13 @@
 """Hybrid KV cache for K-EXAONE: sliding-window layers keep only their last ``W - 1`` positions, global layers all.
 
-transformers 5's ``DynamicCache(config=...)`` already builds a ``DynamicSlidingWindowLayer`` (trim to ``W - 1``
-keys after each update; the new token's own key makes ``W``) for every ``sliding_attention`` layer, and
-``ExaoneMoeModel`` creates one by default. :class:`HybridKVCache` makes that choice explicit and checked (it refuses
-a config whose sliding layers would silently keep everything) and adds byte accounting; :func:`kv_cache_bytes`
-computes the same from a config without allocating, and :func:`relative_kv_cache` is the methods.md formula.
+transformers 5's ``DynamicCache(config=...)`` builds a ``DynamicSlidingWindowLayer`` (trim to ``W - 1`` keys after
+each update; the new token's own key makes ``W``) for every ``sliding_attention`` layer. Its trim is a *view* of the
+concatenated tensor, so after a prefill of L tokens each sliding layer still pins all L positions in memory until
+the next step (measured: 300-token prefill, W=5 -> 38,400 bytes held for a 512-byte window).
+:class:`HybridKVCache` uses :class:`CompactSlidingWindowLayer`, which copies the kept window out so the rest is
+freed, checks the layer kinds against the config, and reports the bytes really held (storage, not view size).
+:func:`kv_cache_bytes` computes the same from a config without allocating; :func:`relative_kv_cache` is the
+methods.md formula.
 """
 
 from __future__ import annotations
@@ -20,12 +23,28 @@ def _layer_kinds(config) -> list[str]:
     return kinds
 
 
+class CompactSlidingWindowLayer(DynamicSlidingWindowLayer):
+    """Sliding-window cache layer whose kept ``W - 1`` positions own their storage (no view into the prefill)."""
+
+    def update(self, key_states, value_states, *args, **kwargs):
+        keys, values = super().update(key_states, value_states, *args, **kwargs)
+        if not self.record_past:
+            for name in ("keys", "values"):
+                kept = getattr(self, name)
+                if kept.untyped_storage().nbytes() > kept.numel() * kept.element_size():
+                    setattr(self, name, kept.clone())
+        return keys, values
+
+
 class HybridKVCache(DynamicCache):
-    """``DynamicCache`` with a trimmed layer per sliding layer and a growing one per global layer."""
+    """``DynamicCache`` with a compact window layer per sliding layer and a growing one per global layer."""
 
     def __init__(self, config) -> None:
         kinds = _layer_kinds(config)
         super().__init__(config=config)
+        for i, layer in enumerate(self.layers):
+            if type(layer) is DynamicSlidingWindowLayer:
+                self.layers[i] = CompactSlidingWindowLayer(sliding_window=layer.sliding_window)
         for i, (kind, layer) in enumerate(zip(kinds, self.layers)):
             sliding = isinstance(layer, DynamicSlidingWindowLayer)
             if (kind == "sliding_attention") != sliding or not isinstance(layer, DynamicLayer):
@@ -33,17 +52,22 @@ class HybridKVCache(DynamicCache):
         self.layer_kinds = kinds
 
     def nbytes(self) -> int:
-        """Bytes of key and value tensors currently held."""
+        """Bytes of key and value storage currently held."""
         return cache_nbytes(self)
 
 
 def cache_nbytes(cache) -> int:
-    """Bytes of key/value tensors held by any transformers cache (layers not yet filled count 0)."""
-    total = 0
+    """Bytes of key/value *storage* held by any transformers cache: a view counts its whole underlying buffer
+    (each buffer once); layers not yet filled count 0."""
+    seen, total = set(), 0
     for layer in cache.layers:
         for t in (getattr(layer, "keys", None), getattr(layer, "values", None)):
-            if t is not None and hasattr(t, "numel"):
-                total += t.numel() * t.element_size()
+            if t is None or not hasattr(t, "untyped_storage"):
+                continue
+            storage = t.untyped_storage()
+            if storage.data_ptr() not in seen:
+                seen.add(storage.data_ptr())
+                total += storage.nbytes()
     return total
 
 

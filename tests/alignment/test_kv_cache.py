@@ -31,6 +31,24 @@ def test_generate_keeps_window_for_sliding_layers_and_all_for_global():
     assert cache.nbytes() < kv_cache_bytes(cfg, seen, batch=2, bytes_per_value=4, all_global=True) / 2
 
 
+def test_prefill_does_not_pin_the_whole_prompt_in_sliding_layers():
+    """transformers' own sliding layer keeps a view of the prefill (all L positions stay allocated); ours copies."""
+    from transformers import DynamicCache
+
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    model = ExaoneMoeForCausalLM(cfg).eval()
+    ids = torch.randint(3, 96, (1, 200))
+    held = {}
+    for name, cache in (("stock", DynamicCache(config=cfg)), ("hybrid", HybridKVCache(cfg))):
+        with torch.no_grad():
+            model(ids, cache=cache, use_cache=True)
+        held[name] = cache_nbytes(cache)
+    per_position = 2 * cfg.num_key_value_heads * cfg.head_dim * 4
+    assert held["hybrid"] == per_position * (3 * (WINDOW - 1) + 200)
+    assert held["stock"] == per_position * 4 * 200  # every layer still backed by 200 positions
+
+
 def test_bytes_formula_matches_methods_md_for_the_236b_layout():
     from transformers import ExaoneMoeConfig
 
