@@ -222,7 +222,7 @@ def test_inline_audit_drops_planted_personal_data(mini_copy, tmp_path):
 def test_beam_audit_pipeline_drops_planted_personal_data(mini_copy, tmp_path):
     """The real data-audit job (haetae.pipelines.audit.run_audit) as the generator's audit step."""
     edit_yaml(mini_copy / "fut.yaml", lambda d: d["areas"][1]["topic"].update(
-        en="breaking the cipher on government mail sent to minister.kim@gov.example"))
+        en="breaking the cipher on government mail sent to minister.kim@mofa.go.kr"))
     manifest = run(tmp_path, taxonomy=load_taxonomy(mini_copy), audit="pipeline", languages=("en", "ko"),
                    per_area=4, eval_per_area=4, benign_eval_per_area=1)
     assert manifest["audit"]["mode"] == "pipeline"
