@@ -398,11 +398,15 @@ def main() -> int:
         big = throughput_corpus(items, args.throughput_docs)
         timings = []
         for mode in ("multi_processing", "in_memory"):
-            _, secs, big_counters = run_beam(big, params, mode)
+            beam_clusters, secs, big_counters = run_beam(big, params, mode)
             timings.append((f"Beam Deduplicate ({mode})", secs))
+        star_clusters, secs, _ = run_beam(big, replace(params, star_rounds=3), "in_memory")
+        timings.append(("Beam in_memory, StarComponents(3)", secs))
         t0 = time.perf_counter()
-        near_duplicate_clusters(big, params)
+        reference = near_duplicate_clusters(big, params)
         timings.append(("in-memory reference", time.perf_counter() - t0))
+        print(f"  Beam (union-find), Beam (3 star rounds) and in-memory reference agree: "
+              f"{beam_clusters == star_clusters == reference}")
         timings.append(("datasketch MinHashLSH peer", run_datasketch_lsh(big, params)[1]))
         print(f"  counters: {dict(sorted(big_counters.items()))}")
         print_throughput(f"synthetic corpus of real sentences, {len(big)} docs", big, timings)
