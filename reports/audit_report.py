@@ -31,6 +31,10 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def bar_chart(data: dict[str, int | float], title: str, colors: dict[str, str] | None = None, top: int = 15) -> str:
     """A horizontal SVG bar chart of ``data`` (largest first)."""
     items = sorted(data.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
@@ -71,7 +75,8 @@ def render_audit_report(aggregates: dict[str, Any], validation: dict[str, Any], 
     policy = aggregates.get("policy", {})
     val_rows = [[_esc(r["suite"]), _esc(r["meta"].get("notes", "")), f"<code>{_esc(r['expectation'])}</code>",
                  '<span class="ok">pass</span>' if r["success"] else '<span class="fail">FAIL</span>',
-                 _esc(r.get("observed", ""))] for r in validation.get("results", [])]
+                 _esc(", ".join(f"{k.replace('_', ' ')}: {_fmt(v)}" for k, v in (r.get("observed") or {}).items()))]
+                for r in validation.get("results", [])]
     example_rows = []
     for rule, items in sorted(aggregates.get("examples", {}).items()):
         for ex in items:
