@@ -231,3 +231,18 @@ def test_beam_audit_pipeline_drops_planted_personal_data(mini_copy, tmp_path):
     assert audit and {d["area"] for d in audit} == {"FUT-002"} and {d["language"] for d in audit} == {"en"}
     assert all("EMAIL_ADDRESS" in d["reason"] for d in audit)
     assert (tmp_path / "_audit" / "audit" / "report.html").exists()
+
+
+def test_cli_generate_and_its_errors(tmp_path, capsys):
+    from haetae.cli import main
+
+    out = tmp_path / "cli"
+    assert main(["safety", "generate", "--taxonomy", str(MINI), "--languages", "ko,ja", "--per-area", "2",
+                 "--eval-per-area", "2", "--out", str(out), "--seed", "3", "--audit", "off"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0]) == json.loads((out / "manifest.json").read_text())["counts"]
+    assert main(["safety", "generate", "--taxonomy", str(MINI), "--languages", "ko,xx", "--out", str(out)]) == 2
+    assert "no templates for language(s) xx" in capsys.readouterr().err
+    assert main(["safety", "generate", "--taxonomy", str(MINI), "--per-area", "-1", "--out", str(out)]) == 2
+    assert "per_area must be >= 0" in capsys.readouterr().err
+    assert main(["safety", "generate", "--taxonomy", str(MINI), "--backend", "openai", "--out", str(out)]) == 1
+    assert "--base-url is required" in capsys.readouterr().err
