@@ -54,8 +54,11 @@ def hybrid_attention(
         k_norm_weight=k_norm_weight, cos=cos, sin=sin, eps=eps,
     )
     if _use_triton(q):
-        from .attention_triton import triton_attention
+        from .attention_triton import decode_attention, triton_attention
 
+        decoding = q.shape[2] <= 16 and q_norm_weight is None and k_norm_weight is None and cos is None
+        if decoding and not (torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad)):
+            return decode_attention(q, k, v, scale=scale, window=window, key_padding_mask=key_padding_mask)
         return triton_attention(q, k, v, **kwargs)
     return blocked_attention(q, k, v, **kwargs)
 

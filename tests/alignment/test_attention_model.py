@@ -14,13 +14,14 @@ from haetae.alignment.kv_cache import HybridKVCache
 WINDOW = 5
 
 
-def tiny_config(window: int = WINDOW) -> ExaoneMoeConfig:
-    """Small window so 20-30 token sequences exercise both layer kinds."""
+def tiny_config(window: int = WINDOW, layers: int = 4, heads: int = 8, kv_heads: int = 2) -> ExaoneMoeConfig:
+    """Small window so 20-30 token sequences exercise both layer kinds; the last layer is global."""
     return ExaoneMoeConfig(
-        vocab_size=96, hidden_size=64, intermediate_size=96, moe_intermediate_size=32, num_hidden_layers=4,
-        num_attention_heads=8, num_key_value_heads=2, head_dim=16, num_experts=4, num_experts_per_tok=2,
+        vocab_size=96, hidden_size=64, intermediate_size=96, moe_intermediate_size=32, num_hidden_layers=layers,
+        num_attention_heads=heads, num_key_value_heads=kv_heads, head_dim=16, num_experts=4, num_experts_per_tok=2,
         num_shared_experts=1, first_k_dense_replace=1, n_group=1, topk_group=1, sliding_window=window,
-        sliding_window_pattern=4, max_position_embeddings=256, pad_token_id=0, eos_token_id=None,
+        sliding_window_pattern=4, layer_types=["sliding_attention"] * (layers - 1) + ["full_attention"],
+        max_position_embeddings=256, pad_token_id=0, eos_token_id=None,
     )  # fmt: skip
 
 
