@@ -6,7 +6,10 @@ but only ``O(L * block)`` extra memory (the backward recomputes probabilities fr
 GQA reshapes the ``G = Hq / Hkv`` query heads of a group into the row dimension of one matmul against their kv
 head, so K/V are never repeated. The RMSNorm + RoPE prologue is applied per query block in the forward pass (keys
 once); the backward recomputes it under autograd to return gradients for raw q, k and both norm weights.
-Semantics (mask, alignment, empty rows -> 0) are those of :mod:`haetae.alignment.attention_reference`.
+Each tile (query block x its key range) runs on PyTorch's fused CPU flash-attention op with an additive tile mask
+when available (``FLASH_TILES``), else on plain PyTorch ops; the block schedule, GQA folding, prologue and the
+backward's accumulation are ours either way. Semantics (mask, alignment, empty rows -> 0) are those of
+:mod:`haetae.alignment.attention_reference`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ SCORE_BUDGET = 1 << 24
 def choose_block(batch: int, q_heads: int, k_len: int, window: int | None, block: int | None) -> int:
     if block is not None:
         return block
-    if window is not None:  # keys per block are window + block: a block about W/2 keeps matmuls efficient
+    if window is not None:  # a tile then spans W - 1 + block keys: block = W (clamped) balances waste and size
         return int(min(256, max(32, window)))
     per_row = batch * q_heads * k_len
     return int(min(256, max(16, SCORE_BUDGET // max(per_row, 1))))
