@@ -348,6 +348,7 @@ def main() -> int:
                         help="size of the synthetic throughput corpus (0: skip)")
     parser.add_argument("--ngram", type=int, help="override DedupParams.ngram")
     parser.add_argument("--threshold", type=float, help="override DedupParams.threshold")
+    parser.add_argument("--verify", choices=["signature", "shingles"], help="override DedupParams.verify")
     args = parser.parse_args()
 
     from haetae.pipelines.minhash import DedupParams, near_duplicate_clusters
@@ -357,7 +358,8 @@ def main() -> int:
     print(f"labelled set: {len(items)} documents ({base_counts['ko_base']} Korean and {base_counts['en_base']} "
           f"English base documents), {n_chars / 1e6:.2f} M characters")
     params = DedupParams()
-    overrides = {k: v for k, v in (("ngram", args.ngram), ("threshold", args.threshold)) if v is not None}
+    overrides = {k: v for k, v in (("ngram", args.ngram), ("threshold", args.threshold), ("verify", args.verify))
+                 if v is not None}
     params = replace(params, **overrides)
     print(f"params: {params.to_dict()}")
 

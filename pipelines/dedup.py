@@ -11,8 +11,9 @@ Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
 2. LSH: each representative emits (band index, band bytes) -> id; GroupByKey per bucket; ``bucket_pairs``
    turns a bucket into candidate pairs (an oversized bucket gives a star plus a chain, 2n pairs, counted);
    Distinct removes pairs that met in several bands.
-3. Verify: two joins on id attach both signatures to each pair; an estimated Jaccard >= threshold makes a
-   verified edge, anything below is a rejected pair (both counted).
+3. Verify: two joins on id attach both signatures (or, with ``verify="shingles"``, both shingle hash sets)
+   to each pair; a similarity >= threshold makes a verified edge, anything below is a rejected pair (both
+   counted).
 4. Components, two strategies with the same exact result (representative = the component's smallest id):
    - default (``DedupParams.star_rounds=0``): the verified edges are grouped under one key and a union-find
      runs over them on one worker, which emits (node, representative) one by one. That worker holds one
@@ -55,6 +56,7 @@ from haetae.pipelines.minhash import (
     normalize_text,
     shingles,
     small_star,
+    verify_similarity,
 )
 
 __all__ = [
@@ -91,7 +93,8 @@ class _KeyByExactHash(beam.DoFn):
 
 
 class _ExactGroupSignature(beam.DoFn):
-    """(exact key, [(id, text)...]) -> (representative, (sorted members, signature of the representative))."""
+    """(exact key, [(id, text)...]) -> (representative, (sorted members, signature, shingle hashes)) with the
+    representative's signature, and its shingle hashes when ``params.verify == "shingles"`` (else b"")."""
 
     def __init__(self, params: DedupParams) -> None:
         self.params = params
@@ -110,7 +113,9 @@ class _ExactGroupSignature(beam.DoFn):
                 rep, rep_text = doc_id, text
         members.sort()
         self.exact_duplicates.inc(len(members) - 1)
-        yield rep, (members, self.hasher.signature(rep_text).tobytes())  # bytes: encoded natively by Beam
+        sig, verify_by = self.hasher.sketch(rep_text)
+        extra = verify_by.tobytes() if self.params.verify == "shingles" else b""
+        yield rep, (members, sig.tobytes(), extra)  # bytes: encoded natively by Beam
 
 
 class _BucketCandidatePairs(beam.DoFn):
@@ -140,10 +145,10 @@ def _attach_first_signature(element):
 
 
 class _VerifyPairs(beam.DoFn):
-    """(b, {"sig": [sig_b], "half": [(a, sig_a)...]}) -> verified edges (a, b)."""
+    """(b, {"sig": [sketch_b], "half": [(a, sketch_a)...]}) -> verified edges (a, b)."""
 
-    def __init__(self, threshold: float) -> None:
-        self.threshold = threshold
+    def __init__(self, params: DedupParams) -> None:
+        self.params = params
         self.candidates = Metrics.counter(NAMESPACE, "candidate_pairs")
         self.verified = Metrics.counter(NAMESPACE, "verified_edges")
         self.rejected = Metrics.counter(NAMESPACE, "rejected_pairs")
@@ -156,7 +161,7 @@ class _VerifyPairs(beam.DoFn):
         sig_b = _sig(joined["sig"][0])
         for a, sig_a in halves:
             self.candidates.inc()
-            if estimate_jaccard(_sig(sig_a), sig_b) >= self.threshold:
+            if verify_similarity(_sig(sig_a), sig_b, self.params) >= self.params.threshold:
                 self.verified.inc()
                 yield a, b
             else:
@@ -271,7 +276,7 @@ def _route_group(element):
     """(group rep, {"group": [(members, sig)], "component": [rep?]}) -> results of a group that is a whole
     cluster (no near duplicate: no further shuffle), or (cluster rep, (g, members, sig)) on ``CLUSTERED``."""
     g, joined = element
-    (members, sig), = joined["group"]
+    (members, sig, _), = joined["group"]
     component = joined["component"]
     if component:
         yield beam.pvalue.TaggedOutput(CLUSTERED, (component[0], (g, members, sig)))
@@ -309,7 +314,7 @@ class Deduplicate(beam.PTransform):
             | "GroupExact" >> beam.GroupByKey()
             | "SignGroups" >> beam.ParDo(_ExactGroupSignature(p))
         )
-        signatures = groups | "Signatures" >> beam.MapTuple(lambda g, v: (g, v[1]))
+        sketches = groups | "VerificationSketches" >> beam.MapTuple(lambda g, v: (g, v[2] or v[1]))
         pairs = (
             groups
             | "BandKeys" >> beam.FlatMapTuple(lambda g, v: [(key, g) for key in band_keys(_sig(v[1]), p)])
@@ -318,14 +323,14 @@ class Deduplicate(beam.PTransform):
             | "DistinctPairs" >> beam.Distinct()
         )
         edges = (
-            {"sig": signatures, "pair": pairs}
+            {"sig": sketches, "pair": pairs}
             | "JoinFirst" >> beam.CoGroupByKey()
             | "AttachFirst" >> beam.FlatMap(_attach_first_signature)
         )
         verified = (
-            {"sig": signatures, "half": edges}
+            {"sig": sketches, "half": edges}
             | "JoinSecond" >> beam.CoGroupByKey()
-            | "Verify" >> beam.ParDo(_VerifyPairs(p.threshold))
+            | "Verify" >> beam.ParDo(_VerifyPairs(p))
         )
         if p.star_rounds:
             components = verified | "StarComponents" >> StarComponents(p.star_rounds)

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 UNITS = ("char", "morpheme")
+VERIFY_MODES = ("signature", "shingles")
 
 DEDUP_PARAMS_SCHEMA: dict = {
     "type": "object",
@@ -49,6 +50,8 @@ DEDUP_PARAMS_SCHEMA: dict = {
         "seed": {"type": "integer", "minimum": 0, "description": "Seed of the MinHash permutations."},
         "max_bucket_size": {"type": "integer", "minimum": 2,
                             "description": "Buckets larger than this are compared as a star plus a chain."},
+        "verify": {"enum": list(VERIFY_MODES),
+                   "description": "Verify candidates by signature estimate or by exact shingle-set Jaccard."},
         "star_rounds": {"type": "integer", "minimum": 0, "maximum": 64,
                         "description": "0: components by one union-find; k: k large-star/small-star rounds."},
         "fold_particles": {"type": "boolean",
@@ -74,6 +77,9 @@ class DedupParams:
     fold_particles: map the syllables of alternating Korean particle pairs onto one (는->은, 가->이, 를->을,
         과->와) before char shingling, everywhere in the text, so 은/는-style swaps change no shingle. Both
         sides of a comparison are folded alike; unrelated texts gain a little background similarity.
+    verify: how a candidate pair is verified: "signature" (estimated Jaccard from the MinHash signatures) or
+        "shingles" (exact Jaccard of the shingle hash sets: no estimator noise, larger verification joins).
+        The reported ``similarity`` to the representative is the signature estimate in both modes.
     star_rounds: how the Beam path finds connected components (same result either way): 0 = one union-find
         over the verified edges on one worker; k > 0 = k rounds of large-star/small-star as Beam stages, for
         duplicate graphs too large for one worker (see :class:`haetae.pipelines.dedup.StarComponents`).
@@ -89,6 +95,7 @@ class DedupParams:
     max_bucket_size: int = 100
     fold_particles: bool = True
     star_rounds: int = 0
+    verify: str = "signature"
 
     def __post_init__(self) -> None:
         for name in ("num_perm", "bands", "rows", "ngram", "seed", "max_bucket_size", "star_rounds"):
@@ -111,6 +118,8 @@ class DedupParams:
             raise ValueError(f"dedup parameter 'seed' must be >= 0, got {self.seed}")
         if not isinstance(self.fold_particles, bool):
             raise ValueError(f"dedup parameter 'fold_particles' must be true or false, got {self.fold_particles!r}")
+        if self.verify not in VERIFY_MODES:
+            raise ValueError(f"dedup parameter 'verify' must be one of {VERIFY_MODES}, got {self.verify!r}")
         if not 0 <= self.star_rounds <= 64:
             raise ValueError(f"dedup parameter 'star_rounds' must be in [0, 64], got {self.star_rounds}")
         if self.max_bucket_size < 2:
@@ -254,18 +263,29 @@ class MinHasher:
         self._minhash = MinHash
         self._permutations = MinHash(num_perm=self.params.num_perm, seed=self.params.seed).permutations
 
-    def shingle_hashes(self, text: str) -> list[int]:
+    def shingle_hashes(self, text: str) -> np.ndarray:
+        """Sorted distinct uint32 hashes of the shingles of ``text``."""
         p = self.params
         if p.unit == "char":
-            return char_shingle_hashes(shingle_text(text, p.fold_particles), p.ngram).tolist()
-        return [_sha1_hash32(s) for s in shingles(text, p)]
+            return char_shingle_hashes(shingle_text(text, p.fold_particles), p.ngram)
+        return np.unique(np.array([_sha1_hash32(s) for s in shingles(text, p)], dtype=np.uint32))
 
-    def signature(self, text: str) -> np.ndarray:
-        """uint32 array of length num_perm; all-max (see :func:`is_empty_signature`) when there is no shingle."""
+    def signature(self, text: str, hashes: np.ndarray | None = None) -> np.ndarray:
+        """uint32 array of length num_perm; all-max (see :func:`is_empty_signature`) when there is no shingle.
+        ``hashes``: this text's :meth:`shingle_hashes`, when already computed."""
         mh = self._minhash(num_perm=self.params.num_perm, seed=self.params.seed, hashfunc=_identity,
                            permutations=self._permutations, scheme="affine32")
-        mh.update_batch(self.shingle_hashes(text))
+        mh.update_batch((self.shingle_hashes(text) if hashes is None else hashes).tolist())
         return np.asarray(mh.hashvalues, dtype=np.uint32)
+
+    def sketch(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """(signature, what verification compares): the signature again, or the shingle hashes when
+        ``params.verify == "shingles"``."""
+        if self.params.verify == "shingles":
+            hashes = self.shingle_hashes(text)
+            return self.signature(text, hashes), hashes
+        sig = self.signature(text)
+        return sig, sig
 
 
 _EMPTY = np.uint32(0xFFFFFFFF)
@@ -284,6 +304,18 @@ def is_empty_signature(sig: np.ndarray) -> bool:
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """Fraction of equal MinHash values: an unbiased estimate of the shingle-set Jaccard similarity."""
     return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
+
+
+def exact_jaccard(hashes_a: np.ndarray, hashes_b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted distinct hash arrays (0.0 when both are empty)."""
+    inter = len(np.intersect1d(hashes_a, hashes_b, assume_unique=True))
+    union = len(hashes_a) + len(hashes_b) - inter
+    return inter / union if union else 0.0
+
+
+def verify_similarity(a: np.ndarray, b: np.ndarray, params: DedupParams) -> float:
+    """The similarity a candidate pair is verified with, from the second items of :meth:`MinHasher.sketch`."""
+    return exact_jaccard(a, b) if params.verify == "shingles" else estimate_jaccard(a, b)
 
 
 def band_keys(sig: np.ndarray, params: DedupParams) -> list[bytes]:
@@ -406,9 +438,11 @@ def dedup_assignments(items: Iterable[tuple[str, str]], params: DedupParams | No
         by_key.setdefault(exact_key(text), []).append(doc_id)
     hasher = MinHasher(params)
     groups: dict[str, tuple[list[str], np.ndarray]] = {}
+    verify_by: dict[str, np.ndarray] = {}
     for ids in by_key.values():
         rep, members = exact_group(ids)
-        groups[rep] = (members, hasher.signature(texts[rep]))
+        sig, verify_by[rep] = hasher.sketch(texts[rep])
+        groups[rep] = (members, sig)
     buckets: dict[bytes, list[str]] = {}
     for rep, (_, sig) in groups.items():
         for key in band_keys(sig, params):
@@ -419,7 +453,7 @@ def dedup_assignments(items: Iterable[tuple[str, str]], params: DedupParams | No
             candidates.update(bucket_pairs(ids, params.max_bucket_size)[0])
     uf = UnionFind()
     for a, b in candidates:
-        if estimate_jaccard(groups[a][1], groups[b][1]) >= params.threshold:
+        if verify_similarity(verify_by[a], verify_by[b], params) >= params.threshold:
             uf.union(a, b)
     clusters: dict[str, list[str]] = {}
     for rep in groups:

@@ -262,3 +262,14 @@ def test_deduplicate_with_star_components_equals_default(corpus, beam_run):
     items, _, _ = corpus
     rows, _ = run_beam(items, DedupParams(star_rounds=2))
     assert sorted(rows) == sorted(beam_run[0])
+
+
+def test_exact_shingle_verification_beam_equals_in_memory(corpus):
+    items, same, alone = corpus
+    params = DedupParams(verify="shingles")
+    rows, counters = run_beam(items, params)
+    out = dict(rows)
+    assert out == dedup_assignments(items, params)
+    assert all(out[v]["cluster"] == out[b]["cluster"] for v, b in same.items())
+    assert all(out[d]["kind"] == "unique" for d in alone)
+    assert counters["candidate_pairs"] == counters["verified_edges"] + counters.get("rejected_pairs", 0)

@@ -23,10 +23,12 @@ from haetae.pipelines.minhash import (
     band_keys,
     bucket_pairs,
     char_shingle_hashes,
+    exact_jaccard,
     is_empty_signature,
     large_star,
     shingle_text,
     small_star,
+    verify_similarity,
 )
 
 KO_BASE = (
@@ -61,6 +63,7 @@ def test_params_defaults_validate_and_match_schema():
         ({"max_bucket_size": 1}, "max_bucket_size"),
         ({"fold_particles": "yes"}, "fold_particles"),
         ({"star_rounds": -1}, "star_rounds"),
+        ({"verify": "exact"}, "verify"),
     ],
 )
 def test_params_reject_bad_values(bad, message):
@@ -182,3 +185,15 @@ def test_star_steps_by_hand():
     # small-star at d: smaller neighbours {b, c} and d itself linked to the minimum b
     assert small_star("d", ["b", "c", "e"]) == [("b", "c"), ("b", "d")]
     assert small_star("a", ["b"]) == []
+
+
+def test_exact_verification_uses_the_true_shingle_jaccard():
+    params = DedupParams(verify="shingles")
+    hasher = MinHasher(params)
+    a_text, b_text = KO_BASE, KO_BASE[:200] + KO_OTHER[:100]
+    sig_a, hashes_a = hasher.sketch(a_text)
+    _, hashes_b = hasher.sketch(b_text)
+    sa, sb = shingles(a_text, params), shingles(b_text, params)
+    assert verify_similarity(hashes_a, hashes_b, params) == pytest.approx(len(sa & sb) / len(sa | sb))
+    assert np.array_equal(sig_a, MinHasher(DedupParams()).signature(a_text))  # same signature in both modes
+    assert exact_jaccard(hashes_a, hashes_a) == 1.0 and exact_jaccard(hashes_a[:0], hashes_a[:0]) == 0.0
