@@ -145,22 +145,48 @@ def available_languages(template_dir: str | None = None) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- filling
 
-_KO_PARTICLE = re.compile(r"([\uac00-\ud7a3])(을\(를\)|이\(가\)|은\(는\)|과\(와\)|\(으\)로)")
+_KO_PARTICLE = re.compile(r"(을\(를\)|이\(가\)|은\(는\)|과\(와\)|\(으\)로)")
 _KO_CHOICE = {"을(를)": ("을", "를"), "이(가)": ("이", "가"), "은(는)": ("은", "는"), "과(와)": ("과", "와")}
+_CLOSERS = {")": "(", "）": "（", "]": "[", "』": "『", "」": "「", "》": "《", "〉": "〈"}
+# Final sound of Latin letters and digits as read in Korean (엘, 엠, 엔, 알; 영, 일, 삼, 육, 칠, 팔): 8 = ㄹ, 1 = other batchim.
+_READ_FINAL = {**{c: 0 for c in "abcdefghijkopqstuvwxyz"}, "l": 8, "m": 1, "n": 1, "r": 8,
+               "0": 1, "1": 8, "2": 0, "3": 1, "4": 0, "5": 0, "6": 1, "7": 8, "8": 8, "9": 0}
 
 
-def _ko_particle(match: re.Match) -> str:
-    syllable, particle = match.group(1), match.group(2)
-    final = (ord(syllable) - 0xAC00) % 28  # 0: no final consonant (batchim); 8: ㄹ
-    if particle == "(으)로":
-        return syllable + ("으로" if final not in (0, 8) else "로")
-    with_final, without = _KO_CHOICE[particle]
-    return syllable + (with_final if final else without)
+def _final_sound(before: str) -> int | None:
+    """Final consonant of the word ending ``before`` (0 none, 8 ㄹ, else another batchim); None if unknown.
+    A closing parenthesis is skipped with its content: the particle agrees with the word before it."""
+    text = before.rstrip()
+    while text and text[-1] in _CLOSERS:
+        opener = text.rfind(_CLOSERS[text[-1]])
+        if opener < 0:
+            return None
+        text = text[:opener].rstrip()
+    if not text:
+        return None
+    ch = text[-1]
+    if "\uac00" <= ch <= "\ud7a3":
+        return (ord(ch) - 0xAC00) % 28
+    return _READ_FINAL.get(ch.lower())
 
 
 def resolve_korean_particles(text: str) -> str:
-    """Pick 을/를, 이/가, 은/는, 과/와, 으로/로 after a Hangul syllable; leave the '을(를)' form elsewhere."""
-    return _KO_PARTICLE.sub(_ko_particle, text)
+    """Pick 을/를, 이/가, 은/는, 과/와, 으로/로 from the preceding word; leave the '을(를)' form when unsure."""
+    out, last = [], 0
+    for match in _KO_PARTICLE.finditer(text):
+        particle = match.group(1)
+        final = _final_sound(text[:match.start()])
+        out.append(text[last:match.start()])
+        if final is None:
+            out.append(particle)
+        elif particle == "(으)로":
+            out.append("으로" if final not in (0, 8) else "로")
+        else:
+            with_final, without = _KO_CHOICE[particle]
+            out.append(with_final if final else without)
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def fill(template: str, values: dict[str, str], language: str) -> str:

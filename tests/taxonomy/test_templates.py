@@ -39,7 +39,10 @@ def test_every_language_has_every_style_with_train_and_eval_templates():
     ("딥페이크이(가) 문제", "딥페이크가 문제"),
     ("협약은(는) 중요", "협약은 중요"),
     ("서울(으)로 간다, 집(으)로 간다", "서울로 간다, 집으로 간다"),
-    ("AI을(를) 쓴다", "AI을(를) 쓴다"),  # not a Hangul syllable: left for the reader
+    ("AI을(를) 쓴다, URL을(를) 연다, 5G이(가) 빠르다", "AI를 쓴다, URL을 연다, 5G가 빠르다"),
+    ("상품 비교 (햇살론 등)은(는) 정당", "상품 비교 (햇살론 등)는 정당"),  # agrees with the word before "("
+    ("선순위 채권, 보증보험)을(를) 본다", "선순위 채권, 보증보험)을(를) 본다"),  # no opener: left for the reader
+    ("«물»을(를)", "«물»을(를)"),
 ])
 def test_korean_particles(text, expected):
     assert resolve_korean_particles(text) == expected
