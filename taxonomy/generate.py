@@ -66,20 +66,31 @@ class Run:
                              "language": item["language"], "style": item["style"], "step": step, "reason": reason})
 
 
-def _vary(items: list[dict], backend: GenerationBackend, workers: int) -> int:
-    """Paraphrase the last user turn of each item through the backend (no-op for the template backend)."""
+def plausible_paraphrase(original: str, candidate: str) -> bool:
+    """A paraphrase keeps roughly the original's length (a refusal or an essay in its place does not)."""
+    return bool(candidate.strip()) and 0.4 <= len(candidate) / max(1, len(original)) <= 2.5
+
+
+def _vary(items: list[dict], backend: GenerationBackend, workers: int) -> tuple[int, int]:
+    """Paraphrase the last user turn of each item through the backend (no-op for the template backend).
+    Returns (varied, kept) where kept counts implausible paraphrases that left the template text in place."""
     if isinstance(backend, TemplateBackend):
-        return 0
+        return 0, 0
     targets = [it for it in items if it["style"] not in NO_VARIATION_STYLES]
 
     def one(item: dict) -> str:
         return backend.paraphrase(item["messages"][-1]["content"], item["language"])
 
+    varied = kept = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for item, text in zip(targets, pool.map(one, targets)):
+            if not plausible_paraphrase(item["messages"][-1]["content"], text):
+                kept += 1
+                continue
             item["messages"][-1] = {"role": "user", "content": text}
             item["source"] = backend.name
-    return len(targets)
+            varied += 1
+    return varied, kept
 
 
 def _common(item: dict, area: Area) -> dict:
@@ -161,8 +172,8 @@ def generate(
     run.step("build_items", **{k.replace("/", "_"): v for k, v in sorted(generated.items())})
 
     # 2. backend variation
-    varied = _vary(train + evals, backend, cfg.workers)
-    run.step("vary", backend=backend.name, varied=varied)
+    varied, kept = _vary(train + evals, backend, cfg.workers)
+    run.step("vary", backend=backend.name, varied=varied, implausible_kept_template=kept)
 
     # 3. near duplicates inside each (split, area, language)
     params = DedupParams.from_dict(cfg.dedup or None)

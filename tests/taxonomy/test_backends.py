@@ -40,6 +40,9 @@ class FakeServer:
                     self._send(int(behaviour), b'{"error": "boom"}')
                 elif behaviour == "malformed":
                     self._send(200, b'{"choices": [')
+                elif behaviour == "refuse":
+                    reply = {"choices": [{"message": {"role": "assistant", "content": "No."}}]}
+                    self._send(200, json.dumps(reply).encode())
                 elif behaviour == "no_choices":
                     self._send(200, b'{"object": "chat.completion", "choices": []}')
                 else:
@@ -143,6 +146,7 @@ def test_rate_limiter_spaces_requests():
 
 def test_generate_with_http_backend(server, tmp_path):
     b = backend(server, tmp_path / "cache")
+    server.script = ["refuse"]  # the first paraphrase is a refusal: the template text stays
     cfg = GenerateConfig(items=ItemConfig(languages=("en",), per_area=3, eval_per_area=2, seed=1), audit="off", workers=2)
     manifest = generate(load_taxonomy(MINI), tmp_path / "out", cfg, b, log=lambda m: None)
     rows = [json.loads(line) for line in (tmp_path / "out" / "train_sft.jsonl").open(encoding="utf-8")]
@@ -151,3 +155,5 @@ def test_generate_with_http_backend(server, tmp_path):
     benign = [r for r in rows if r["kind"] == "benign"]
     assert benign and all(r["messages"][-1]["content"].startswith("[v] ") for r in benign)
     assert manifest["backend"]["requests"] == len(server.requests) > 0
+    assert manifest["steps"]["vary"]["implausible_kept_template"] == 1
+    assert not any(r["messages"][-2]["content"] == "No." for r in rows)
