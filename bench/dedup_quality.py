@@ -4,7 +4,7 @@ in-memory baseline measured in the same run.
 
 Base documents (mutually distinct: no pair with char-5-gram Jaccard >= 0.3 is kept):
 - Korean: paragraph-level chunks (200-600 characters) of the Constitution of the Republic of Korea and ten
-  National Assembly bills (bench/data/ko_legal/, public legal text, Korean Copyright Act Art. 7);
+  National Assembly bills (pipelines/data/legal/, public legal text, Korean Copyright Act Art. 7);
 - English: paragraphs (200-800 characters) of the licence files shipped in the installed packages'
   ``*.dist-info`` folders (read from the virtualenv at run time, not bundled).
 Planted near-duplicates per base document (positives; must share the base's cluster):
@@ -31,7 +31,7 @@ from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-KO_DIR = HERE / "data" / "ko_legal"
+KO_DIR = HERE.parent / "pipelines" / "data" / "legal"  # bundled with its provenance (PROVENANCE.md)
 
 KO_FOOTERS = [
     "출처: 국가법령정보센터",
@@ -68,7 +68,7 @@ def chunk_lines(text: str, min_chars: int, max_chars: int) -> list[str]:
 
 def korean_docs() -> list[str]:
     docs = []
-    for path in sorted(KO_DIR.glob("*.txt")):
+    for path in [*sorted(KO_DIR.glob("ko_bills/*.txt")), KO_DIR / "ko_constitution.txt"]:
         docs += chunk_lines(path.read_text(encoding="utf-8"), 200, 600)
     return docs
 

@@ -25,7 +25,7 @@ from haetae.pipelines.dedup_job import run_dedup
 from haetae.pipelines.minhash import UnionFind
 
 ROOT = Path(__file__).resolve().parents[2]
-CONSTITUTION = ROOT / "bench" / "data" / "ko_legal" / "ko_constitution.txt"
+CONSTITUTION = ROOT / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 
 EN_DOCS = [
     "Licensed under the Apache License, Version 2.0 (the \"License\"); you may not use this file except in "
