@@ -154,3 +154,14 @@ def test_shipped_taxonomy_validates():
     assert all(len(a.criteria) == 5 and all(c["ko"] and c["en"] for c in a.criteria) for a in tax.areas)
     report = run_checks(tax)
     assert report.ok, report.errors
+
+
+def test_manifest_override_points_the_national_entry_at_another_country(tmp_path):
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        "schema_version: 1\nname: German deployment\nversion: '0.1'\ndomains:\n"
+        f"  - {{file: {MINI / 'uhv.yaml'}, id: UHV, expected_areas: 3}}\n"
+        f"  - {{file: {GERMANY}, id: DEU, expected_areas: 5, national: true}}\n", encoding="utf-8")
+    tax = load_taxonomy(manifest)
+    assert tax.name == "German deployment" and tax.national.id == "DEU" and len(tax.areas) == 8
+    assert run_checks(tax).ok
