@@ -21,12 +21,17 @@ from typing import Any
 
 import apache_beam as beam
 import yaml
+
+from haetae.offline import import_presidio  # isort: split
+
+import_presidio()  # before Presidio: skip its unused transformers/torch imports
+
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from haetae.pipelines.pii_recognizers import RECOGNIZERS
-from haetae.pipelines.policy import _node_line  # YAML key path -> line, shared with the data policy
+from haetae.pipelines.policy import node_line  # YAML key path -> line, shared with the data policy
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
@@ -91,7 +96,7 @@ def load_config(source: dict | str | Path | None = None) -> dict:
         try:
             validate_config(config)
         except PiiConfigError as exc:
-            line = _node_line(yaml.compose(text), list(exc.key_path))
+            line = node_line(yaml.compose(text), list(exc.key_path))
             raise PiiConfigError(f"{where}:line {line}: {exc}", exc.key_path) from None
         return config
     config = copy.deepcopy(source)

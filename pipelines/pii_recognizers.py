@@ -17,6 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import regex
+
+from haetae.offline import import_presidio  # isort: split
+
+import_presidio()  # before Presidio: skip its unused transformers/torch imports
+
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import (
     CreditCardRecognizer,

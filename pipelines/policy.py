@@ -99,7 +99,7 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and line."""
 
 
-def _node_line(root: yaml.Node | None, path: list[Any]) -> int | None:
+def node_line(root: yaml.Node | None, path: list[Any]) -> int | None:
     """1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
     node, line = root, (root.start_mark.line + 1 if root is not None else None)
     for part in path:
@@ -184,11 +184,11 @@ def load_policy(path: str | Path | None = None) -> Policy:
         else:
             msg = err.message
         dotted = ".".join(str(p) for p in where) or "(top level)"
-        raise PolicyError(f"{path}:line {_node_line(root, where)}: {dotted}: {msg}")
+        raise PolicyError(f"{path}:line {node_line(root, where)}: {dotted}: {msg}")
     try:
         params = DedupParams.from_dict((doc.get("dedup") or {}).get("minhash") or {})
     except ValueError as exc:
-        raise PolicyError(f"{path}:line {_node_line(root, ['dedup', 'minhash'])}: dedup.minhash: {exc}") from exc
+        raise PolicyError(f"{path}:line {node_line(root, ['dedup', 'minhash'])}: dedup.minhash: {exc}") from exc
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
 

@@ -462,9 +462,9 @@ def load_config(source: dict | str | Path | None = None) -> dict:
     try:
         validate_config(config)
     except RightsConfigError as exc:
-        from haetae.pipelines.policy import _node_line  # YAML key path -> line, shared with the data policy
+        from haetae.pipelines.policy import node_line  # YAML key path -> line, shared with the data policy
 
-        line = _node_line(yaml.compose(text), list(exc.key_path))
+        line = node_line(yaml.compose(text), list(exc.key_path))
         raise RightsConfigError(f"{where}:line {line}: {exc}", exc.key_path) from None
     return config
 
