@@ -9,6 +9,14 @@ else to the blocked CPU implementation. :func:`hybrid_attention` is the standalo
 A custom attention name gets no mask from transformers unless a mask function is registered too: we register one
 that hands over only the 2D key-padding mask (sliced to the layer's key length, as for flash attention); the
 causal/window structure is generated inside the kernels, never as an ``L x L`` tensor.
+
+:func:`fuse_qk_prologue` goes one step further for training/prefill: it patches ``ExaoneMoeAttention`` so raw q/k,
+the norm weights and cos/sin reach the kernel, whose prologue does RMSNorm + RoPE (RoPE on sliding layers only).
+
+Padding: a query row that sees only padding (left padding) returns zeros; eager returns an average of masked
+values there. Outputs at real tokens are identical; a loss must not count the logits of padding positions (the
+position just before the first real token included), which is what ``labels=-100`` on padding plus shift gives
+only if that position is also excluded.
 """
 
 from __future__ import annotations
