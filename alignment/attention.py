@@ -14,9 +14,8 @@ causal/window structure is generated inside the kernels, never as an ``L x L`` t
 the norm weights and cos/sin reach the kernel, whose prologue does RMSNorm + RoPE (RoPE on sliding layers only).
 
 Padding: a query row that sees only padding (left padding) returns zeros; eager returns an average of masked
-values there. Outputs at real tokens are identical; a loss must not count the logits of padding positions (the
-position just before the first real token included), which is what ``labels=-100`` on padding plus shift gives
-only if that position is also excluded.
+values there. Outputs at real tokens are identical; only a loss that counts logits at padding positions (e.g. the
+last pad of a left-padded row, whose shifted label is the first real token) differs between the two.
 """
 
 from __future__ import annotations
