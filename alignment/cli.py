@@ -6,6 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+# The names of haetae.alignment.configs.NAMED_CONFIGS, listed here so `haetae --help` need not import
+# transformers (a test keeps the two equal).
+CONFIG_NAMES = ("tiny", "small", "k-exaone-236b-a23b")
+
 # Refuse to build weights on CPU beyond this many parameters (fp32 would need > 16 GiB).
 MAX_CPU_INIT_PARAMS = 4_000_000_000
 
@@ -154,9 +158,7 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
 def register(subparsers) -> None:
     model = subparsers.add_parser("model", help="K-EXAONE model configs: init a checkpoint, plan GPU memory")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
-    from haetae.alignment.configs import NAMED_CONFIGS
-
-    names = ", ".join(NAMED_CONFIGS)
+    names = ", ".join(CONFIG_NAMES)
     init = model_sub.add_parser("init", help="save a randomly initialised checkpoint of a named config")
     init.add_argument("--config", required=True, help=f"named config: {names}")
     init.add_argument("--out", required=True, help="output directory")

@@ -161,3 +161,16 @@ def test_config_json_records_mtp_fields(tmp_path):
     data = json.loads((tmp_path / "config.json").read_text())
     assert data["num_nextn_predict_layers"] == 1 and data["sliding_window"] == 128
     assert GIB == 2**30
+
+
+def test_cli_lists_every_named_config_without_importing_transformers():
+    import subprocess
+    import sys
+
+    from haetae.alignment.cli import CONFIG_NAMES
+    from haetae.alignment.configs import NAMED_CONFIGS
+
+    assert tuple(NAMED_CONFIGS) == CONFIG_NAMES
+    code = "import sys, haetae.cli as c; c.build_parser(); print('transformers' in sys.modules, 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["False", "False"], out.stderr[-2000:]
