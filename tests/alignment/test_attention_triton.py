@@ -152,3 +152,7 @@ def test_model_through_triton_dispatch_matches_eager(monkeypatch):
         out = {impl: m.generate(ids, attention_mask=mask, max_new_tokens=3, do_sample=False) for impl, m in models.items()}
     assert torch.equal(out[hybrid.NAME], out["eager"])
     assert 1 in used  # decoding steps went through the kernels too
+    # the in-kernel RMSNorm + RoPE prologue at model level (raw q/k, norm weights and cos/sin reach the kernel)
+    assert hybrid.fuse_qk_prologue(models[hybrid.NAME]) == 2
+    fused = models[hybrid.NAME](ids, attention_mask=mask).logits
+    torch.testing.assert_close(fused[valid], logits["eager"][valid], rtol=1e-4, atol=1e-5)
