@@ -8,8 +8,9 @@ Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
 
 1. ExactGroups: key by sha256 of the normalised text, GroupByKey; the smallest id represents the group and only
    that representative gets a MinHash signature (permutations built once per worker in ``setup()``).
-2. LSH: each representative emits (band index, band bytes) -> id; GroupByKey per bucket; ``bucket_pairs``
-   turns a bucket into candidate pairs (an oversized bucket gives a star plus a chain, 2n pairs, counted);
+2. LSH: each representative has one bucket key (band index, band bytes) per band; the keys are batched per
+   bundle by partition (``DedupParams.lsh_partitions``, a hash of the bucket key), grouped by partition, and
+   each partition's buckets are rebuilt; ``bucket_pairs`` turns a bucket into candidate pairs (an oversized bucket gives a star plus a chain, 2n pairs, counted);
    Distinct removes pairs that met in several bands.
 3. Verify: two joins on id attach both signatures (or, with ``verify="shingles"``, both shingle hash sets)
    to each pair; a similarity >= threshold makes a verified edge, anything below is a rejected pair (both
@@ -34,6 +35,8 @@ verified_edges, rejected_pairs, near_duplicate_clusters, near_duplicates.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import apache_beam as beam
 import numpy as np
@@ -118,20 +121,54 @@ class _ExactGroupSignature(beam.DoFn):
         yield rep, (members, sig.tobytes(), extra)  # bytes: encoded natively by Beam
 
 
+class _BatchBandKeys(beam.DoFn):
+    """(group rep, (members, signature, _)) -> (partition, [(band key, rep)...]) batched per bundle.
+
+    One shuffle element per (bundle, partition) instead of one per (document, band): the LSH stage is the
+    largest shuffle of the job, and per-element cost dominates it.
+    """
+
+    def __init__(self, params: DedupParams) -> None:
+        self.params = params
+
+    def start_bundle(self) -> None:
+        self._batches: dict[int, list[tuple[bytes, str]]] = {}
+
+    def process(self, element):
+        rep, (_, sig, _) = element
+        for key in band_keys(_sig(sig), self.params):
+            part = int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big") % self.params.lsh_partitions
+            self._batches.setdefault(part, []).append((key, rep))
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindow
+        from apache_beam.utils.windowed_value import WindowedValue
+
+        for part, batch in self._batches.items():
+            yield WindowedValue((part, batch), 0, [GlobalWindow()])
+        self._batches = {}
+
+
 class _BucketCandidatePairs(beam.DoFn):
+    """(partition, [[(band key, rep)...]...]) -> candidate pairs of every bucket in the partition."""
+
     def __init__(self, max_bucket_size: int) -> None:
         self.max_bucket_size = max_bucket_size
         self.oversized = Metrics.counter(NAMESPACE, "lsh_buckets_oversized")
 
     def process(self, element):
-        _, ids = element
-        ids = list(ids)
-        if len(ids) < 2:
-            return
-        pairs, oversized = bucket_pairs(ids, self.max_bucket_size)
-        if oversized:
-            self.oversized.inc()
-        yield from pairs
+        _, batches = element
+        buckets: dict[bytes, list[str]] = {}
+        for batch in batches:
+            for key, rep in batch:
+                buckets.setdefault(key, []).append(rep)
+        for ids in buckets.values():
+            if len(ids) < 2:
+                continue
+            pairs, oversized = bucket_pairs(ids, self.max_bucket_size)
+            if oversized:
+                self.oversized.inc()
+            yield from pairs
 
 
 def _attach_first_signature(element):
@@ -317,8 +354,8 @@ class Deduplicate(beam.PTransform):
         sketches = groups | "VerificationSketches" >> beam.MapTuple(lambda g, v: (g, v[2] or v[1]))
         pairs = (
             groups
-            | "BandKeys" >> beam.FlatMapTuple(lambda g, v: [(key, g) for key in band_keys(_sig(v[1]), p)])
-            | "GroupBuckets" >> beam.GroupByKey()
+            | "BandKeys" >> beam.ParDo(_BatchBandKeys(p))
+            | "GroupPartitions" >> beam.GroupByKey()
             | "CandidatePairs" >> beam.ParDo(_BucketCandidatePairs(p.max_bucket_size))
             | "DistinctPairs" >> beam.Distinct()
         )

@@ -36,12 +36,12 @@ class LanguageIdentifier:
     def detect(self, text: str) -> tuple[str, float]:
         """Return ``(ISO 639-1 code or "und", confidence)``."""
         sample = unicodedata.normalize("NFC", text[:_SAMPLE_CHARS])
-        shares = script_shares(sample)
-        if len(_LETTER.findall(sample)) < self.min_letters:
+        letters = len(_LETTER.findall(sample))
+        if letters < self.min_letters:
             return UNDETERMINED, 0.0
-        if shares["hangul"] >= 0.3:
-            return "ko", round(min(1.0, 0.5 + shares["hangul"]), 3)
-        if shares["kana"] >= 0.1:
-            return "ja", round(min(1.0, 0.5 + shares["kana"]), 3)
+        for lang, script, min_share in (("ko", "hangul", 0.3), ("ja", "kana", 0.1)):
+            share = len(_SCRIPTS[script].findall(sample)) / letters
+            if share >= min_share:
+                return lang, round(min(1.0, 0.5 + share), 3)
         lang, prob = self._langid.classify(sample)
         return lang, round(float(prob), 3)

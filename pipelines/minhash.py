@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
+from datasketch.minhash import _fmix  # datasketch's MurmurHash3 finaliser (its affine32 pre-mix)
 
 UNITS = ("char", "morpheme")
 VERIFY_MODES = ("signature", "shingles")
@@ -52,6 +53,9 @@ DEDUP_PARAMS_SCHEMA: dict = {
                             "description": "Buckets larger than this are compared as a star plus a chain."},
         "verify": {"enum": list(VERIFY_MODES),
                    "description": "Verify candidates by signature estimate or by exact shingle-set Jaccard."},
+        "lsh_partitions": {"type": "integer", "minimum": 1, "maximum": 1048576,
+                           "description": "Shuffle keys of the LSH stage: band keys are batched per bundle into "
+                                          "this many partitions (fewer, larger shuffle elements)."},
         "star_rounds": {"type": "integer", "minimum": 0, "maximum": 64,
                         "description": "0: components by one union-find; k: k large-star/small-star rounds."},
         "fold_particles": {"type": "boolean",
@@ -83,6 +87,10 @@ class DedupParams:
     star_rounds: how the Beam path finds connected components (same result either way): 0 = one union-find
         over the verified edges on one worker; k > 0 = k rounds of large-star/small-star as Beam stages, for
         duplicate graphs too large for one worker (see :class:`haetae.pipelines.dedup.StarComponents`).
+    lsh_partitions: the LSH stage shuffles band keys batched per bundle into this many partitions (by bucket
+        hash) instead of one element per (document, band): a bundle of B documents sends at most
+        min(bands * B, lsh_partitions) elements. A partition holds bands * N / lsh_partitions (bucket, id)
+        entries for a corpus of N documents, so raise it with the corpus (e.g. 65,536 for 10^9 documents).
     """
 
     num_perm: int = 128
@@ -95,10 +103,11 @@ class DedupParams:
     max_bucket_size: int = 100
     fold_particles: bool = True
     star_rounds: int = 0
+    lsh_partitions: int = 64
     verify: str = "signature"
 
     def __post_init__(self) -> None:
-        for name in ("num_perm", "bands", "rows", "ngram", "seed", "max_bucket_size", "star_rounds"):
+        for name in ("num_perm", "bands", "rows", "ngram", "seed", "max_bucket_size", "star_rounds", "lsh_partitions"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"dedup parameter {name!r} must be an integer, got {value!r}")
@@ -120,6 +129,8 @@ class DedupParams:
             raise ValueError(f"dedup parameter 'fold_particles' must be true or false, got {self.fold_particles!r}")
         if self.verify not in VERIFY_MODES:
             raise ValueError(f"dedup parameter 'verify' must be one of {VERIFY_MODES}, got {self.verify!r}")
+        if self.lsh_partitions < 1:
+            raise ValueError(f"dedup parameter 'lsh_partitions' must be >= 1, got {self.lsh_partitions}")
         if not 0 <= self.star_rounds <= 64:
             raise ValueError(f"dedup parameter 'star_rounds' must be in [0, 64], got {self.star_rounds}")
         if self.max_bucket_size < 2:
@@ -249,6 +260,9 @@ def _sha1_hash32(value: str) -> int:
     return int.from_bytes(hashlib.sha1(value.encode("utf-8")).digest()[:4], "little")
 
 
+_AFFINE32_EMPTY = np.uint32(0xFFFFFFFF)
+
+
 class MinHasher:
     """Computes datasketch MinHash signatures; the permutations are generated once, in ``__init__``.
 
@@ -261,7 +275,8 @@ class MinHasher:
 
         self.params = params or DedupParams()
         self._minhash = MinHash
-        self._permutations = MinHash(num_perm=self.params.num_perm, seed=self.params.seed).permutations
+        self._permutations = MinHash(num_perm=self.params.num_perm, seed=self.params.seed,
+                                     scheme="affine32").permutations
 
     def shingle_hashes(self, text: str) -> np.ndarray:
         """Sorted distinct uint32 hashes of the shingles of ``text``."""
@@ -273,10 +288,14 @@ class MinHasher:
     def signature(self, text: str, hashes: np.ndarray | None = None) -> np.ndarray:
         """uint32 array of length num_perm; all-max (see :func:`is_empty_signature`) when there is no shingle.
         ``hashes``: this text's :meth:`shingle_hashes`, when already computed."""
-        mh = self._minhash(num_perm=self.params.num_perm, seed=self.params.seed, hashfunc=_identity,
-                           permutations=self._permutations, scheme="affine32")
-        mh.update_batch((self.shingle_hashes(text) if hashes is None else hashes).tolist())
-        return np.asarray(mh.hashvalues, dtype=np.uint32)
+        hashes = self.shingle_hashes(text) if hashes is None else hashes
+        if not len(hashes):
+            return np.full(self.params.num_perm, _AFFINE32_EMPTY, dtype=np.uint32)
+        # datasketch's update_batch for scheme "affine32" with an identity hash function, without its
+        # per-value Python loop: MurmurHash3 pre-mix, affine permutations mod 2**32, column minimum.
+        a, b = self._permutations
+        mixed = _fmix(hashes.astype(np.uint32).reshape(-1, 1), 32)
+        return (mixed * a + b).min(axis=0).astype(np.uint32, copy=False)
 
     def sketch(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """(signature, what verification compares): the signature again, or the shingle hashes when
