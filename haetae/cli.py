@@ -43,6 +43,8 @@ class _QuietImportWarnings(logging.Filter):
     """Hide Beam's import-time notice about optional GCP client libraries."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("great_expectations") and record.levelno < logging.WARNING:
+            return False  # e.g. its ephemeral context's "Created temporary directory" notice
         return "apitools not found" not in record.getMessage()
 
 

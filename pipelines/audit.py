@@ -334,6 +334,7 @@ class AuditSummary:
     aggregates: dict[str, Any]
     validation: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -445,8 +446,10 @@ def run_audit(
     build_pipeline(pipeline, inputs, out_dir, policy, text_field=text_field, id_field=id_field,
                    bundle_sinks=bundle_sinks)
     say(f"haetae audit: policy {policy.label}, runner {resolve_runner(runner)}, output {out_dir}")
+    beam_started = time.time()
     result = pipeline.run()
     result.wait_until_finish()
+    beam_seconds = time.time() - beam_started
     _print_counters(result, say)
     parts = read_jsonl_dir(os.path.join(out_dir, "_aggregates"))
     aggregates = merge_aggregates(parts)
@@ -460,9 +463,12 @@ def run_audit(
         json.dump(aggregates, fh, ensure_ascii=False, indent=1, sort_keys=True)
     from haetae.pipelines.validation import validate_audit
 
-    say("haetae audit: validating with Great Expectations")
+    say(f"haetae audit: Beam job done in {beam_seconds:.1f} s; validating with Great Expectations")
+    validation_started = time.time()
     summary.validation = validate_audit(out_dir, aggregates, policy)
     summary.seconds = round(time.time() - started, 2)
+    summary.phases = {"setup": round(beam_started - started, 2), "beam": round(beam_seconds, 2),
+                      "validation": round(time.time() - validation_started, 2)}
     if report:
         from haetae.reports.audit_report import write_audit_report
 
