@@ -150,6 +150,7 @@ class FinalDecide(beam.DoFn):
                 redacted = self._scanner.redact(rec["text"], spans, self._operators)
                 residual = self._scanner.scan(redacted, rec.get("lang"))
                 out["text"] = redacted
+                out["text_spans"] = [s.to_dict() for s in residual]  # spans of the text as it now is
                 out["redactions"] = len(spans)
                 out["residual_pii"] = len(spans_to_redact(self.policy, [s.to_dict() for s in residual]))
             if verdict.rule not in self._counters:
@@ -238,8 +239,8 @@ class PartialAggregates(beam.DoFn):
         self._agg = new_aggregates()
 
     def process(self, item):
-        row, example = item
-        add_row(self._agg, row, example)
+        row, text, spans = item
+        add_row(self._agg, row, text, spans)
 
     def finish_bundle(self):
         from apache_beam.transforms.window import GlobalWindow
@@ -277,7 +278,8 @@ def _bump(d: dict[str, int], key: Any, n: int = 1) -> None:
     d[key] = d.get(key, 0) + n
 
 
-def add_row(agg: dict[str, Any], row: dict[str, Any], example: str | None) -> None:
+def add_row(agg: dict[str, Any], row: dict[str, Any], text: str | None = None, spans=None) -> None:
+    """Count one ledger row; keep it as a masked example if its id is among the smallest of its rule."""
     agg["rows"] += 1
     _bump(agg["decisions"], row["decision"])
     _bump(agg["rules"], row["rule"])
@@ -302,25 +304,28 @@ def add_row(agg: dict[str, Any], row: dict[str, Any], example: str | None) -> No
     agg["redactions"] += row["redactions"]
     agg["residual_pii"] += row["residual_pii"]
     examples = agg["examples"].setdefault(row["rule"], [])
-    if example is not None and len(examples) < EXAMPLES_PER_RULE:
-        examples.append({"id": row["id"], "decision": row["decision"], "reasons": row["reasons"], "text": example})
+    if text is not None and (len(examples) < EXAMPLES_PER_RULE or str(row["id"]) < examples[-1]["id"]):
+        examples.append({"id": str(row["id"]), "decision": row["decision"], "reasons": row["reasons"],
+                         "text": mask_text(text, spans or [])})  # masked only when kept
+        examples.sort(key=lambda e: e["id"])
+        del examples[EXAMPLES_PER_RULE:]
 
 
 def merge_aggregates(parts: list[dict[str, Any]]) -> dict[str, Any]:
     total = new_aggregates()
     for part in parts:
         for key, value in part.items():
-            if key == "examples":
+            if key == "examples":  # the smallest ids of each rule: the same whatever the bundles were
                 for rule, items in value.items():
                     slot = total["examples"].setdefault(rule, [])
-                    slot.extend(items[: max(0, EXAMPLES_PER_RULE - len(slot))])
+                    slot.extend(items)
+                    slot.sort(key=lambda e: e["id"])
+                    del slot[EXAMPLES_PER_RULE:]
             elif isinstance(value, dict):
                 for k, n in value.items():
                     _bump(total[key], k, n)
             else:
                 total[key] += value
-    for rule in total["examples"]:  # deterministic choice across runs
-        total["examples"][rule] = sorted(total["examples"][rule], key=lambda e: str(e["id"]))[:EXAMPLES_PER_RULE]
     return total
 
 
@@ -390,11 +395,11 @@ def build_pipeline(
     write(all_quarantine | "QuarantineLines" >> beam.Map(R.to_json_line), "quarantine")
 
     def with_example(rec):
-        return ledger_row(rec, policy), mask_text(rec["text"], rec.get("pii_spans") or [])
+        return ledger_row(rec, policy), rec["text"], rec.get("text_spans", rec.get("pii_spans"))
 
     rows = (
         (decided | "LedgerRows" >> beam.Map(with_example),
-         input_quarantine | "QuarantineRows" >> beam.Map(lambda q: (quarantine_ledger_row(q, policy), None)))
+         input_quarantine | "QuarantineRows" >> beam.Map(lambda q: (quarantine_ledger_row(q, policy), None, None)))
         | "AllRows" >> beam.Flatten()
     )
     write(rows | "RowsOnly" >> beam.Map(lambda item: item[0]), "ledger", "parquet", ledger_schema())
