@@ -287,7 +287,7 @@ def run_beam(items, params, runner_mode: str) -> tuple[dict[str, str], float, di
         with src.open("w", encoding="utf-8") as f:
             for doc_id, text in items:
                 f.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
-        opts = PipelineOptions(["--runner=DirectRunner", f"--direct_running_mode={runner_mode}",
+        opts = PipelineOptions(["--runner=haetae.pipelines.runners.DirectRunner", f"--direct_running_mode={runner_mode}",
                                 f"--direct_num_workers={1 if runner_mode == 'in_memory' else 2}"])
         t0 = time.perf_counter()
         p = beam.Pipeline(options=opts)

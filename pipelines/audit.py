@@ -24,7 +24,6 @@ from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from apache_beam.options.pipeline_options import PipelineOptions
 
 from haetae.pipelines import records as R
 from haetae.pipelines.dedup import Deduplicate
@@ -44,7 +43,7 @@ from haetae.pipelines.policy import (
     pre_dedup_verdict,
     spans_to_redact,
 )
-from haetae.pipelines.runners import resolve_runner
+from haetae.pipelines.runners import pipeline_options, resolve_runner
 
 log = logging.getLogger(__name__)
 
@@ -408,15 +407,6 @@ def build_pipeline(
     write(input_count | "CountInput" >> beam.ParDo(CountInput()), "_counts")
 
 
-def beam_options(runner: str, beam_args: list[str] | tuple[str, ...] = ()) -> PipelineOptions:
-    args = [f"--runner={resolve_runner(runner)}", *beam_args]
-    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
-        args.append("--default_sdk_harness_log_level=ERROR")
-    if resolve_runner(runner) == "DirectRunner" and not any(a.startswith("--direct_running_mode") for a in beam_args):
-        args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count() or 2}"]
-    return PipelineOptions(args)
-
-
 def _clean_outputs(out_dir: str) -> None:
     import shutil
 
@@ -444,8 +434,7 @@ def run_audit(
         out_dir = os.path.abspath(out_dir)
         os.makedirs(out_dir, exist_ok=True)
         _clean_outputs(out_dir)
-    options = beam_options(runner, beam_args)
-    bundle_sinks = "Dask" in resolve_runner(runner)
+    options, bundle_sinks = pipeline_options(runner, beam_args)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     pipeline = beam.Pipeline(options=options)
     build_pipeline(pipeline, inputs, out_dir, policy, text_field=text_field, id_field=id_field,

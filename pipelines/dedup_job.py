@@ -44,18 +44,6 @@ def load_dedup_params(policy_path: str | None) -> DedupParams:
         raise DedupJobError(f"policy {policy_path}: dedup.minhash: {exc}") from exc
 
 
-def _pipeline_options(runner: str, extra_beam_args: list[str]):
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from haetae.pipelines.runners import resolve_runner
-
-    runner = resolve_runner(runner)
-    args = ["--runner", runner, *extra_beam_args]
-    if runner == "DirectRunner" and not any(a.startswith("--direct_running_mode") for a in extra_beam_args):
-        args += ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
-    return PipelineOptions(args), "Dask" in runner
-
-
 def _concat_shards(out_dir: str, prefix: str, target: str, on_line=None) -> int:
     """Concatenate DIR/PREFIX-*.jsonl shards into DIR/TARGET, delete them, return the line count; ``on_line``
     sees each line (bytes)."""
@@ -97,7 +85,9 @@ def _run(args, extra_beam_args: list[str]) -> int:
 
     patterns = list(getattr(args, "inputs", None) or [args.input])
     params = load_dedup_params(getattr(args, "policy", None))
-    options, bundle_sinks = _pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra_beam_args)
+    from haetae.pipelines.runners import pipeline_options
+
+    options, bundle_sinks = pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra_beam_args)
     try:
         read = ReadRecords(patterns, text_field=getattr(args, "text_field", None) or "text",
                            id_field=getattr(args, "id_field", None) or "id")

@@ -116,21 +116,6 @@ def build_pipeline(
     )
 
 
-def _pipeline_options(runner: str, extra: list[str]):
-    from apache_beam.options.pipeline_options import PipelineOptions
-
-    from haetae.pipelines.runners import resolve_runner
-
-    resolved = resolve_runner(runner)
-    args = [f"--runner={resolved}", *extra]
-    if resolved == "DirectRunner" and not any(a.startswith("--direct_running_mode") for a in extra):
-        args += [
-            "--direct_running_mode=multi_processing",
-            f"--direct_num_workers={min(os.cpu_count() or 1, 4)}",
-        ]
-    return PipelineOptions(args), resolved
-
-
 def _merge(parts_dir: str, prefix: str, dest: str, key) -> int:
     """Sort the shard lines of ``prefix`` by ``key`` into ``dest``; returns the line count."""
     from haetae.pipelines.io import read_jsonl_dir
@@ -175,7 +160,9 @@ def _run(args, extra: list[str]) -> int:
         raise PiiScanError(f"--out {args.out} is a directory; give a file name like out.jsonl")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     parts_dir = f"{out}.parts-{uuid.uuid4().hex[:8]}"
-    options, runner = _pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra)
+    from haetae.pipelines.runners import pipeline_options
+
+    options, bundle_sinks = pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra)
     try:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(
@@ -186,7 +173,7 @@ def _run(args, extra: list[str]) -> int:
             text_field=getattr(args, "text_field", "text") or "text",
             id_field=getattr(args, "id_field", "id") or "id",
             pii_config=pii_config,
-            bundle_sinks="Dask" in runner,
+            bundle_sinks=bundle_sinks,
         )
         pipeline.run().wait_until_finish()
         scanned = _merge(parts_dir, "spans", out, key=lambda row: str(row["id"]))

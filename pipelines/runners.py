@@ -1,4 +1,8 @@
-"""Beam runner resolution, and a DaskRunner that runs multi-sink, multi-output pipelines correctly.
+"""Beam runner resolution: an offline DirectRunner, and a DaskRunner that runs multi-sink pipelines correctly.
+
+Beam 2.77's ``DirectRunner`` first tries the Prism runner, which downloads a binary from GitHub at run time
+(and, offline, fails and falls back). ``DirectRunner`` here goes straight to Beam's FnApiRunner, honouring
+``--direct_running_mode`` and ``--direct_num_workers``: nothing is downloaded.
 
 Beam 2.77's ``DaskRunner`` has three faults that lose data silently in a pipeline like the audit job:
 
@@ -23,11 +27,13 @@ from apache_beam.pipeline import AppliedPTransform, PipelineVisitor
 from apache_beam.runners.dask import transform_evaluator as te
 from apache_beam.runners.dask.dask_runner import DaskOptions, DaskRunnerResult, dask_overrides
 from apache_beam.runners.dask.dask_runner import DaskRunner as _BeamDaskRunner
+from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner, SwitchingDirectRunner
 
 RUNNER_ALIASES = {
+    "DirectRunner": "haetae.pipelines.runners.DirectRunner",
     "DaskRunner": "haetae.pipelines.runners.DaskRunner",
     "dask": "haetae.pipelines.runners.DaskRunner",
-    "direct": "DirectRunner",
+    "direct": "haetae.pipelines.runners.DirectRunner",
     "flink": "FlinkRunner",
     "spark": "SparkRunner",
     "dataflow": "DataflowRunner",
@@ -37,6 +43,44 @@ RUNNER_ALIASES = {
 def resolve_runner(name: str) -> str:
     """Map a short runner name to what Beam's ``--runner`` accepts."""
     return RUNNER_ALIASES.get(name, name)
+
+
+def pipeline_options(runner: str, beam_args: list[str] | tuple[str, ...] = ()):
+    """Beam options for a Haetae job, and whether its sinks must write one shard per bundle.
+
+    Local runs default to the multi-processing DirectRunner with one worker per core. Per-bundle sinks are
+    used on the DirectRunner (it never retries a bundle, and they save Beam's finalisation stages) and on
+    Dask (Beam's file sinks do not finalise there); distributed runners get Beam's transactional sinks.
+    """
+    import os
+
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    resolved = resolve_runner(runner)
+    args = [f"--runner={resolved}", *beam_args]
+    if not any(a.startswith("--default_sdk_harness_log_level") for a in beam_args):
+        args.append("--default_sdk_harness_log_level=ERROR")
+    local = resolved in (RUNNER_ALIASES["DirectRunner"], RUNNER_ALIASES["DaskRunner"])
+    if resolved == RUNNER_ALIASES["DirectRunner"] and not any(
+            a.startswith("--direct_running_mode") for a in beam_args):
+        args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count() or 2}"]
+    return PipelineOptions(args), local
+
+
+class DirectRunner(SwitchingDirectRunner):
+    """Beam's DirectRunner without its Prism attempt: batch pipelines run on the FnApiRunner."""
+
+    def run_pipeline(self, pipeline, options):
+        from apache_beam.options.pipeline_options import StandardOptions
+        from apache_beam.portability.api import beam_provision_api_pb2
+        from apache_beam.runners.portability.fn_api_runner import fn_runner
+        from apache_beam.runners.portability.portable_runner import JobServiceHandle
+
+        if options.view_as(StandardOptions).streaming:
+            return BundleBasedDirectRunner().run_pipeline(pipeline, options)
+        encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
+        provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
+        return fn_runner.FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
 
 
 def _apply_dofn_to_bundle(items, invoker_args, invoker_kwargs, receivers):

@@ -227,3 +227,29 @@ def _encodable(text: str) -> bool:
         return True
     except UnicodeEncodeError:
         return False
+
+
+def test_direct_runner_never_tries_prism(monkeypatch):
+    """Beam's own DirectRunner first tries Prism, which downloads a binary; Haetae's must not."""
+    import apache_beam as beam
+    from apache_beam.runners.portability import prism_runner
+
+    from haetae.pipelines.runners import pipeline_options
+
+    tried = []
+
+    def refuse(*args, **kwargs):  # Beam's DirectRunner would catch an exception here and fall back
+        tried.append(True)
+        raise RuntimeError("Prism was tried")
+
+    monkeypatch.setattr(prism_runner.PrismRunner, "run_pipeline", refuse)
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.testing.util import assert_that, equal_to
+
+    options, bundle_sinks = pipeline_options("DirectRunner", ["--direct_running_mode=in_memory"])
+    with beam.Pipeline(options=options) as p:
+        assert_that(p | beam.Create([1, 2, 3]) | beam.Map(lambda x: x * 2), equal_to([2, 4, 6]))
+    assert bundle_sinks and not tried
+    with beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner"])) as p:  # the check can fail
+        assert_that(p | beam.Create([1]), equal_to([1]))
+    assert tried

@@ -98,7 +98,7 @@ def labelled_corpus() -> tuple[list[tuple[str, str]], dict[str, str], list[str]]
 
 
 def run_beam(items, params=None):
-    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
+    options = PipelineOptions(["--runner=haetae.pipelines.runners.DirectRunner", "--direct_running_mode=in_memory"])
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = beam.Pipeline(options=options)
         _ = (pipeline | beam.Create(items, reshuffle=False) | Deduplicate(params) | beam.Map(json.dumps)
@@ -230,7 +230,7 @@ def test_dedup_job_user_errors_exit_nonzero(tmp_path, capsys):
 
 
 def _components_by_beam(edges, rounds_list):
-    options = PipelineOptions(["--runner=DirectRunner", "--direct_running_mode=in_memory"])
+    options = PipelineOptions(["--runner=haetae.pipelines.runners.DirectRunner", "--direct_running_mode=in_memory"])
     with tempfile.TemporaryDirectory() as tmp:
         pipeline = beam.Pipeline(options=options)
         pcoll = pipeline | beam.Create(edges, reshuffle=False)

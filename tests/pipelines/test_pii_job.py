@@ -7,6 +7,7 @@ import json
 import apache_beam as beam
 import pytest
 from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -22,7 +23,7 @@ def test_score_pii_in_beam():
         {"id": "e", "text": "mail jane@example.org", "lang": "en", "source": "s"},
         {"id": "n", "text": "대한민국은 민주공화국이다.", "lang": "ko", "source": "s"},
     ]
-    p = BeamTestPipeline()
+    p = BeamTestPipeline(runner="haetae.pipelines.runners.DirectRunner", options=PipelineOptions(["--direct_running_mode=in_memory"]))
     out = p | beam.Create(records) | beam.ParDo(ScorePii())
     assert_that(
         out

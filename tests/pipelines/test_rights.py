@@ -7,6 +7,7 @@ from pathlib import Path
 import apache_beam as beam
 import pytest
 from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -193,7 +194,7 @@ def test_score_rights_in_beam():
         {"id": "b", "text": "# SPDX-License-Identifier: MIT\nprint()", "lang": "en"},
         {"id": "c", "text": "대한민국은 민주공화국이다.", "lang": "ko"},
     ]
-    p = BeamTestPipeline()
+    p = BeamTestPipeline(runner="haetae.pipelines.runners.DirectRunner", options=PipelineOptions(["--direct_running_mode=in_memory"]))
     out = (
         p
         | beam.Create(records)
