@@ -23,7 +23,6 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/haetae audit pipelines/data/sample_corpus.jsonl --out out/demo
-	@echo "report: out/demo/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests
