@@ -8,19 +8,16 @@ Raw PII never goes to logs, exception messages or counter names; only entity typ
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import logging
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import apache_beam as beam
-import yaml
 
 from haetae.offline import import_presidio  # isort: split
 
@@ -30,8 +27,8 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
+from haetae.pipelines.config_files import ConfigError, fail, load_config_file
 from haetae.pipelines.pii_recognizers import RECOGNIZERS
-from haetae.pipelines.policy import node_line  # YAML key path -> line, shared with the data policy
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
@@ -49,12 +46,8 @@ _RECOGNIZER_KEYS = {"enabled": bool, "languages": list, "context": list, "option
 OPERATOR_TYPES = ("replace", "mask", "hash", "redact", "keep")
 
 
-class PiiConfigError(ValueError):
+class PiiConfigError(ConfigError):
     """The PII recogniser configuration is invalid; the message names the key (and line, for files)."""
-
-    def __init__(self, message: str, key_path: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.key_path = key_path
 
 
 @dataclass(frozen=True, order=True)
@@ -79,37 +72,13 @@ def load_config(source: dict | str | Path | None = None) -> dict:
     ``source`` is a parsed dict, a YAML path, or None for the bundled policies/pii_recognizers.yaml.
     Errors in a file name the file and line.
     """
-    if source is None or isinstance(source, str | Path):
-        if source is None:
-            where = DEFAULT_CONFIG
-            text = resources.files("haetae.policies").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8")
-        else:
-            where = str(source)
-            try:
-                text = Path(source).read_text(encoding="utf-8")
-            except OSError as exc:
-                raise PiiConfigError(f"cannot read PII config {where}: {exc.strerror}") from None
-        try:
-            config = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise PiiConfigError(f"{where}: invalid YAML: {exc}") from None
-        try:
-            validate_config(config)
-        except PiiConfigError as exc:
-            line = node_line(yaml.compose(text), list(exc.key_path))
-            raise PiiConfigError(f"{where}:line {line}: {exc}", exc.key_path) from None
-        return config
-    config = copy.deepcopy(source)
-    try:
-        validate_config(config)
-    except PiiConfigError as exc:
-        raise PiiConfigError(f"PII config: {exc}", exc.key_path) from None
-    return config
+    return load_config_file(source, default_name=DEFAULT_CONFIG, kind="PII config", validate=validate_config,
+                            error=PiiConfigError)
 
 
-def _fail(path: str, message: str):
+def _fail(path: str, message: str) -> PiiConfigError:
     """A :class:`PiiConfigError` for the dotted key ``path`` ("" for the top level)."""
-    return PiiConfigError(f"{path}: {message}" if path else message, tuple(path.split(".")) if path else ())
+    return fail(PiiConfigError, path, message)
 
 
 def _check_type(value: Any, expected: type | tuple, path: str) -> None:

@@ -9,27 +9,22 @@ the phrases that headers and licence texts must contain; they need no network an
 
 from __future__ import annotations
 
-import copy
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
 import apache_beam as beam
-import yaml
+
+from haetae.pipelines.config_files import ConfigError, fail, load_config_file
 
 DEFAULT_CONFIG = "rights_detectors.yaml"
 _FLAGS = re.IGNORECASE | re.MULTILINE
 
 
-class RightsConfigError(ValueError):
+class RightsConfigError(ConfigError):
     """The rights detector configuration is invalid; the message names the key (and line, for files)."""
-
-    def __init__(self, message: str, key_path: tuple[str, ...] = ()):
-        super().__init__(message)
-        self.key_path = key_path
 
 
 @dataclass(frozen=True)
@@ -439,40 +434,12 @@ def load_config(source: dict | str | Path | None = None) -> dict:
 
     Errors in a file name the file and line.
     """
-    if source is not None and not isinstance(source, str | Path):
-        config = copy.deepcopy(source)
-        try:
-            validate_config(config)
-        except RightsConfigError as exc:
-            raise RightsConfigError(f"rights config: {exc}", exc.key_path) from None
-        return config
-    if source is None:
-        where = DEFAULT_CONFIG
-        text = resources.files("haetae.policies").joinpath(DEFAULT_CONFIG).read_text(encoding="utf-8")
-    else:
-        where = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RightsConfigError(f"cannot read rights config {where}: {exc.strerror}") from None
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise RightsConfigError(f"{where}: invalid YAML: {exc}") from None
-    try:
-        validate_config(config)
-    except RightsConfigError as exc:
-        from haetae.pipelines.policy import node_line  # YAML key path -> line, shared with the data policy
-
-        line = node_line(yaml.compose(text), list(exc.key_path))
-        raise RightsConfigError(f"{where}:line {line}: {exc}", exc.key_path) from None
-    return config
+    return load_config_file(source, default_name=DEFAULT_CONFIG, kind="rights config", validate=validate_config,
+                            error=RightsConfigError)
 
 
 def _fail(path: str, message: str) -> RightsConfigError:
-    return RightsConfigError(
-        f"{path}: {message}" if path else message, tuple(path.split(".")) if path else ()
-    )
+    return fail(RightsConfigError, path, message)
 
 
 def validate_config(config: Any) -> None:
