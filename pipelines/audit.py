@@ -481,5 +481,7 @@ def _print_counters(result, say) -> None:
     totals: Counter[str] = Counter()
     for c in counters:
         totals[f"{c.key.metric.namespace}.{c.key.metric.name}"] += c.committed or c.attempted or 0
+    if totals:
+        say("haetae audit: counts per step")
     for name in sorted(totals):
         say(f"  {name}: {totals[name]}")
