@@ -1,7 +1,7 @@
 """MTP self-speculative decoding: acceptance rate, tokens per main-model step and wall-time speedup vs greedy.
 
 Trains a tiny K-EXAONE with its MTP block (auxiliary loss weight 0.05) for a bounded time on Korean legal text
-(the bundled Constitution of Korea plus /work/shared/data/ko_bills when present; public legal text, not protected
+(the bundled Constitution of Korea plus the bundled bills (pipelines/data/legal); public legal text, not protected
 under Article 7 of the Korean Copyright Act), then decodes prompts taken from that text with plain greedy decoding
 and with MTP drafting K = 1, 2, 3 tokens, in the same run. Every speculative output is checked to equal greedy.
 
@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = [ROOT / "alignment" / "data" / "ko_constitution.txt"]
-EXTRA = Path("/work/shared/data/ko_bills")
+CORPUS = [ROOT / "pipelines" / "data" / "legal" / "ko_constitution.txt"]
+EXTRA = ROOT / "pipelines" / "data" / "legal" / "ko_bills"
 
 
 def corpus_files() -> list[Path]:

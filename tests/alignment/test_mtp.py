@@ -194,7 +194,7 @@ def test_generate_cli_plain_and_speculative_agree(tmp_path, capsys):
 
     from haetae.cli import main
 
-    corpus = Path(__file__).resolve().parents[2] / "alignment" / "data" / "ko_constitution.txt"
+    corpus = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
     tok, ckpt, plain = tmp_path / "tok", tmp_path / "ckpt", tmp_path / "plain"
     assert main(["tokenizer", "train", str(corpus), "--vocab-size", "600", "--out", str(tok)]) == 0
     assert main(["model", "init", "--config", "tiny", "--out", str(ckpt), "--tokenizer", str(tok)]) == 0

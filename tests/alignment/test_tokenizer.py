@@ -1,4 +1,4 @@
-"""Korean-aware byte-level BPE trained on the bundled Constitution of Korea (public legal text, see alignment/data)."""
+"""Korean-aware byte-level BPE trained on the bundled Constitution of Korea (public legal text, see pipelines/data/legal/PROVENANCE.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from transformers import AutoTokenizer
 from haetae.alignment.tokenizer import PRETOKENIZE_PATTERN, SPECIAL_TOKENS, build_tokenizer, train_tokenizer
 from haetae.cli import main
 
-CORPUS = Path(__file__).resolve().parents[2] / "alignment" / "data" / "ko_constitution.txt"
+CORPUS = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """A tiny K-EXAONE (with MTP) trains with attn_implementation="haetae_hybrid" and LoRA on the fused experts.
 
-Data: the bundled Constitution of Korea (public legal text, alignment/data/README.md), tokenised with a
+Data: the bundled Constitution of Korea (public legal text, pipelines/data/legal/PROVENANCE.md), tokenised with a
 tokenizer trained here.
 """
 
@@ -17,7 +17,7 @@ from haetae.alignment.lora import ExaoneLoraConfig, apply_lora
 from haetae.alignment.mtp import ExaoneMoeWithMTP
 from haetae.alignment.tokenizer import train_tokenizer
 
-CORPUS = Path(__file__).resolve().parents[2] / "alignment" / "data" / "ko_constitution.txt"
+CORPUS = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 SEQ = 48  # three windows of the tiny config (16): sliding layers really slide
 
 

@@ -19,7 +19,7 @@ from haetae.pipelines.pii import (
 )
 from haetae.pipelines.pii_recognizers import RECOGNIZERS, offline_tld_extractor
 
-CONSTITUTION = Path("/work/shared/data/ko_constitution.txt")
+CONSTITUTION = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from haetae.pipelines.rights import (
     load_config,
 )
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal"  # bundled public legal text
 
 
 @pytest.fixture(scope="module")
