@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -441,9 +442,13 @@ def run_audit(
                    bundle_sinks=bundle_sinks)
     say(f"haetae audit: policy {policy.label}, runner {resolve_runner(runner)}, output {out_dir}")
     beam_started = time.time()
+    # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.
+    warm_up = threading.Thread(target=_import_validation_libraries, name="haetae-gx-import", daemon=True)
+    warm_up.start()
     result = pipeline.run()
     result.wait_until_finish()
     beam_seconds = time.time() - beam_started
+    warm_up.join()
     _print_counters(result, say)
     parts = read_jsonl_dir(os.path.join(out_dir, "_aggregates"))
     aggregates = merge_aggregates(parts)
@@ -470,6 +475,16 @@ def run_audit(
     say(f"haetae audit: {counts['input']} records: " + ", ".join(f"{d} {counts[d]}" for d in R.DECISIONS)
         + f" ({summary.seconds:.1f} s)")
     return summary
+
+
+def _import_validation_libraries() -> None:
+    try:
+        import great_expectations  # noqa: F401
+        import pandas  # noqa: F401
+
+        from haetae.pipelines.validation import _context  # noqa: F401
+    except Exception:  # the validation step itself reports any import problem
+        pass
 
 
 def _print_counters(result, say) -> None:
