@@ -67,7 +67,32 @@ class OfflineEmailRecognizer(EmailRecognizer):
         return bool(result.suffix) and bool(result.domain)
 
 
-class KoreanPhoneRecognizer(PatternRecognizer):
+class ClassPatternRecognizer(PatternRecognizer):
+    """A pattern recogniser whose patterns, context words, entity and language default to class attributes."""
+
+    PATTERNS: list[Pattern] = []
+    CONTEXT: list[str] = []
+    ENTITY = ""
+    LANGUAGE = "ko"
+
+    def __init__(
+        self,
+        patterns: list[Pattern] | None = None,
+        context: list[str] | None = None,
+        supported_language: str | None = None,
+        supported_entity: str | None = None,
+        name: str | None = None,
+    ):
+        super().__init__(
+            supported_entity=supported_entity or self.ENTITY,
+            patterns=patterns or self.PATTERNS,
+            context=context or self.CONTEXT,
+            supported_language=supported_language or self.LANGUAGE,
+            name=name,
+        )
+
+
+class KoreanPhoneRecognizer(ClassPatternRecognizer):
     """Korean phone numbers: mobile (010-XXXX-XXXX), landlines (02-, 031- ... 064-), 070/050x, +82 forms.
 
     Separators may be '-', '.', ' ' or none; area codes may be in parentheses. Numbers must not be glued to
@@ -119,24 +144,10 @@ class KoreanPhoneRecognizer(PatternRecognizer):
         "call",
     ]
 
-    def __init__(
-        self,
-        patterns: list[Pattern] | None = None,
-        context: list[str] | None = None,
-        supported_language: str = "ko",
-        supported_entity: str = "PHONE_NUMBER",
-        name: str | None = None,
-    ):
-        super().__init__(
-            supported_entity=supported_entity,
-            patterns=patterns or self.PATTERNS,
-            context=context or self.CONTEXT,
-            supported_language=supported_language,
-            name=name,
-        )
+    ENTITY = "PHONE_NUMBER"
 
 
-class KoreanBankAccountRecognizer(PatternRecognizer):
+class KoreanBankAccountRecognizer(ClassPatternRecognizer):
     """Korean bank account numbers (10-14 digits in 3-4 dash-separated groups, e.g. 110-123-456789,
     1002-123-456789, 3333-01-1234567). The shape alone is weak evidence, so the base score is below any
     sensible threshold and a context word (계좌, 통장, 입금, 예금주 ...) is needed to report it."""
@@ -146,21 +157,7 @@ class KoreanBankAccountRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["계좌", "통장", "입금", "예금주", "은행", "송금", "이체", "account", "bank"]
 
-    def __init__(
-        self,
-        patterns: list[Pattern] | None = None,
-        context: list[str] | None = None,
-        supported_language: str = "ko",
-        supported_entity: str = "KR_BANK_ACCOUNT",
-        name: str | None = None,
-    ):
-        super().__init__(
-            supported_entity=supported_entity,
-            patterns=patterns or self.PATTERNS,
-            context=context or self.CONTEXT,
-            supported_language=supported_language,
-            name=name,
-        )
+    ENTITY = "KR_BANK_ACCOUNT"
 
     def validate_result(self, pattern_text: str) -> bool | None:
         digits = sum(ch.isdigit() for ch in pattern_text)
@@ -192,7 +189,7 @@ class ContextualKrBrnRecognizer(KrBrnRecognizer):
         return valid
 
 
-class IntlPhoneRecognizer(PatternRecognizer):
+class IntlPhoneRecognizer(ClassPatternRecognizer):
     """International (+CC ...) and North-American phone numbers: a regex finds candidates, libphonenumber
     validates them. About 10x cheaper than Presidio's PhoneRecognizer, which runs libphonenumber's matcher
     over the whole text (registered as ``phone_libphonenumber`` for those who want its recall)."""
@@ -207,23 +204,12 @@ class IntlPhoneRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "전화", "연락처"]
 
-    def __init__(
-        self,
-        patterns: list[Pattern] | None = None,
-        context: list[str] | None = None,
-        supported_language: str = "en",
-        supported_entity: str = "PHONE_NUMBER",
-        name: str | None = None,
-        default_region: str = "US",
-    ):
+    ENTITY = "PHONE_NUMBER"
+    LANGUAGE = "en"
+
+    def __init__(self, *args, default_region: str = "US", **kwargs):
         self.default_region = default_region
-        super().__init__(
-            supported_entity=supported_entity,
-            patterns=patterns or self.PATTERNS,
-            context=context or self.CONTEXT,
-            supported_language=supported_language,
-            name=name,
-        )
+        super().__init__(*args, **kwargs)
 
     def validate_result(self, pattern_text: str) -> bool:
         import phonenumbers
