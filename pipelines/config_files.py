@@ -28,6 +28,15 @@ def fail(error: type[ConfigError], path: str, message: str) -> ConfigError:
     return error(f"{path}: {message}" if path else message, tuple(path.split(".")) if path else ())
 
 
+def check_top_level(config: Any, allowed: dict, error: type[ConfigError]) -> None:
+    """The top level must be a mapping whose keys are all in ``allowed``."""
+    if not isinstance(config, dict):
+        raise fail(error, "", "the top level must be a mapping")
+    for key in config:
+        if key not in allowed:
+            raise fail(error, str(key), f"unknown key; allowed: {sorted(allowed)}")
+
+
 def load_config_file(
     source: dict | str | Path | None, *, default_name: str, kind: str,
     validate: Callable[[Any], None], error: type[ConfigError],

@@ -27,7 +27,7 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
-from haetae.pipelines.config_files import ConfigError, fail, load_config_file
+from haetae.pipelines.config_files import ConfigError, check_top_level, fail, load_config_file
 from haetae.pipelines.pii_recognizers import RECOGNIZERS
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
@@ -97,11 +97,8 @@ def _type_name(expected: type | tuple) -> str:
 
 def validate_config(config: Any) -> None:
     """Raise :class:`PiiConfigError` naming the dotted key path of the first problem found."""
-    if not isinstance(config, dict):
-        raise _fail("", "the top level must be a mapping")
+    check_top_level(config, _TOP_KEYS, PiiConfigError)
     for key, value in config.items():
-        if key not in _TOP_KEYS:
-            raise _fail(str(key), f"unknown key; allowed: {sorted(_TOP_KEYS)}")
         _check_type(value, _TOP_KEYS[key], key)
     for required in ("languages", "recognizers"):
         if required not in config:

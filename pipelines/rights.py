@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import apache_beam as beam
 
-from haetae.pipelines.config_files import ConfigError, fail, load_config_file
+from haetae.pipelines.config_files import ConfigError, check_top_level, fail, load_config_file
 
 DEFAULT_CONFIG = "rights_detectors.yaml"
 _FLAGS = re.IGNORECASE | re.MULTILINE
@@ -444,11 +444,8 @@ def _fail(path: str, message: str) -> RightsConfigError:
 
 def validate_config(config: Any) -> None:
     """Raise :class:`RightsConfigError` naming the dotted key path of the first problem."""
-    if not isinstance(config, dict):
-        raise _fail("", "the top level must be a mapping")
+    check_top_level(config, _TOP_KEYS, RightsConfigError)
     for key, value in config.items():
-        if key not in _TOP_KEYS:
-            raise _fail(str(key), f"unknown key; allowed: {sorted(_TOP_KEYS)}")
         if not isinstance(value, _TOP_KEYS[key]) or isinstance(value, bool):
             raise _fail(key, f"must be a {_TOP_KEYS[key].__name__}")
     for name, settings in (config.get("detectors") or {}).items():
