@@ -1,13 +1,17 @@
 """Exact and near-duplicate detection as Beam data: ``Deduplicate`` plus the pure API of :mod:`.minhash`.
 
-Input: PCollection[(id, text)] with unique ids. Output: exactly one (id, result) per input id, where result is
+Input: PCollection[(id, text)] with unique ids (PCollection[(id, sketch)] for ``DeduplicateSketches``).
+Output: exactly one (id, result) per input id, where result is
 {"cluster": representative id, "cluster_size": int, "kind": "unique" | "representative" | "exact" | "near",
 "similarity": estimated Jaccard similarity to the representative (1.0 for exact duplicates and itself)}.
 
 Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
 
-1. ExactGroups: key by sha256 of the normalised text, GroupByKey; the smallest id represents the group and only
-   that representative gets a MinHash signature (permutations built once per worker in ``setup()``).
+0. Sketch (``Deduplicate`` only): each document's exact key (sha256 of the normalised text) and MinHash
+   signature (permutations built once per worker in ``setup()``). ``DeduplicateSketches`` starts after it,
+   for jobs that sketch their documents in an earlier fused stage, so texts are never shuffled.
+1. ExactGroups: group the signatures by exact key; the smallest id represents the group and carries its
+   signature on.
 2. LSH: each representative has one bucket key (band index, band bytes) per band; the keys are batched per
    bundle by partition (``DedupParams.lsh_partitions``, a hash of the bucket key), grouped by partition, and
    each partition's buckets are rebuilt; ``bucket_pairs`` turns a bucket into candidate pairs (an oversized bucket gives a star plus a chain, 2n pairs, counted);
@@ -66,6 +70,9 @@ __all__ = [
     "DEDUP_PARAMS_SCHEMA",
     "DedupParams",
     "Deduplicate",
+    "DeduplicateSketches",
+    "SketchDocuments",
+    "document_sketch",
     "StarComponents",
     "MinHasher",
     "dedup_assignments",
@@ -85,40 +92,59 @@ def _sig(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint32)
 
 
-class _KeyByExactHash(beam.DoFn):
-    def __init__(self) -> None:
-        self.documents = Metrics.counter(NAMESPACE, "documents")
-
-    def process(self, element):
-        doc_id, text = element
-        self.documents.inc()
-        yield exact_key(text), (doc_id, text)
+Sketch = tuple[str, bytes, bytes]  # (exact key, MinHash signature bytes, verification bytes or b"")
 
 
-class _ExactGroupSignature(beam.DoFn):
-    """(exact key, [(id, text)...]) -> (representative, (sorted members, signature, shingle hashes)) with the
-    representative's signature, and its shingle hashes when ``params.verify == "shingles"`` (else b"")."""
+def document_sketch(hasher: MinHasher, text: str) -> Sketch:
+    """What dedup needs of one document: its exact key, its signature and, with ``verify="shingles"``, its
+    shingle hashes (else b""). Signatures travel between stages as bytes, which Beam encodes natively."""
+    sig, verify_by = hasher.sketch(text)
+    extra = verify_by.tobytes() if hasher.params.verify == "shingles" else b""
+    return exact_key(text), sig.tobytes(), extra
+
+
+class SketchDocuments(beam.DoFn):
+    """(id, text) -> (id, sketch); the permutations are built once per worker, in ``setup()``."""
 
     def __init__(self, params: DedupParams) -> None:
         self.params = params
-        self.exact_duplicates = Metrics.counter(NAMESPACE, "exact_duplicates")
         self.hasher: MinHasher | None = None
 
     def setup(self) -> None:
         self.hasher = MinHasher(self.params)
 
     def process(self, element):
+        doc_id, text = element
+        yield doc_id, document_sketch(self.hasher, text)
+
+
+class _KeyByExactKey(beam.DoFn):
+    def __init__(self) -> None:
+        self.documents = Metrics.counter(NAMESPACE, "documents")
+
+    def process(self, element):
+        doc_id, (key, sig, extra) = element
+        self.documents.inc()
+        yield key, (doc_id, sig, extra)
+
+
+class _ExactGroups(beam.DoFn):
+    """(exact key, [(id, signature, verification bytes)...]) -> (representative, (sorted members, signature,
+    verification bytes)) with the representative's (smallest id's) sketch."""
+
+    def __init__(self) -> None:
+        self.exact_duplicates = Metrics.counter(NAMESPACE, "exact_duplicates")
+
+    def process(self, element):
         _, docs = element
-        members, rep, rep_text = [], None, ""
-        for doc_id, text in docs:  # only ids are kept: an exact group can be very large
+        members, rep, rep_sig, rep_extra = [], None, b"", b""
+        for doc_id, sig, extra in docs:  # only ids are kept: an exact group can be very large
             members.append(doc_id)
             if rep is None or doc_id < rep:
-                rep, rep_text = doc_id, text
+                rep, rep_sig, rep_extra = doc_id, sig, extra
         members.sort()
         self.exact_duplicates.inc(len(members) - 1)
-        sig, verify_by = self.hasher.sketch(rep_text)
-        extra = verify_by.tobytes() if self.params.verify == "shingles" else b""
-        yield rep, (members, sig.tobytes(), extra)  # bytes: encoded natively by Beam
+        yield rep, (members, rep_sig, rep_extra)
 
 
 class _BatchBandKeys(beam.DoFn):
@@ -334,8 +360,12 @@ class _AssignMembers(beam.DoFn):
         yield from cluster_assignments(rep, [(g, members, _sig(sig)) for g, members, sig in groups])
 
 
-class Deduplicate(beam.PTransform):
-    """PCollection[(id, text)] -> PCollection[(id, result dict)], one per input id (see the module docstring)."""
+class DeduplicateSketches(beam.PTransform):
+    """PCollection[(id, sketch)] -> PCollection[(id, result dict)], one per input id (see the module docstring).
+
+    The sketches come from :func:`document_sketch`, so a job that already holds its documents in a fused
+    stage (the audit) computes them there and only ids, keys and signatures are shuffled, never texts.
+    """
 
     def __init__(self, params: DedupParams | None = None, label: str | None = None) -> None:
         """``params.star_rounds`` = 0: components by one union-find over all verified edges (one worker holds
@@ -343,15 +373,15 @@ class Deduplicate(beam.PTransform):
         super().__init__(label)
         self.params = params or DedupParams()
 
-    def expand(self, docs):
+    def expand(self, sketches):
         p = self.params
         groups = (
-            docs
-            | "KeyByExactHash" >> beam.ParDo(_KeyByExactHash())
+            sketches
+            | "KeyByExactKey" >> beam.ParDo(_KeyByExactKey())
             | "GroupExact" >> beam.GroupByKey()
-            | "SignGroups" >> beam.ParDo(_ExactGroupSignature(p))
+            | "ExactGroups" >> beam.ParDo(_ExactGroups())
         )
-        sketches = groups | "VerificationSketches" >> beam.MapTuple(lambda g, v: (g, v[2] or v[1]))
+        verify_by = groups | "VerificationSketches" >> beam.MapTuple(lambda g, v: (g, v[2] or v[1]))
         pairs = (
             groups
             | "BandKeys" >> beam.ParDo(_BatchBandKeys(p))
@@ -360,12 +390,12 @@ class Deduplicate(beam.PTransform):
             | "DistinctPairs" >> beam.Distinct()
         )
         edges = (
-            {"sig": sketches, "pair": pairs}
+            {"sig": verify_by, "pair": pairs}
             | "JoinFirst" >> beam.CoGroupByKey()
             | "AttachFirst" >> beam.FlatMap(_attach_first_signature)
         )
         verified = (
-            {"sig": sketches, "half": edges}
+            {"sig": verify_by, "half": edges}
             | "JoinSecond" >> beam.CoGroupByKey()
             | "Verify" >> beam.ParDo(_VerifyPairs(p))
         )
@@ -389,3 +419,18 @@ class Deduplicate(beam.PTransform):
             | "AssignMembers" >> beam.ParDo(_AssignMembers())
         )
         return (routed.alone, clustered) | "AllResults" >> beam.Flatten()
+
+class Deduplicate(beam.PTransform):
+    """PCollection[(id, text)] -> PCollection[(id, result dict)], one per input id: :class:`SketchDocuments`
+    then :class:`DeduplicateSketches`."""
+
+    def __init__(self, params: DedupParams | None = None, label: str | None = None) -> None:
+        super().__init__(label)
+        self.params = params or DedupParams()
+
+    def expand(self, docs):
+        return (
+            docs
+            | "Sketch" >> beam.ParDo(SketchDocuments(self.params))
+            | "DeduplicateSketches" >> DeduplicateSketches(self.params)
+        )
