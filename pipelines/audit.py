@@ -2,9 +2,15 @@
 
 Steps (each a small named PTransform or DoFn):
 
-    Read -> QuarantineDuplicateIds -> DetectLanguage -> ScoreQuality -> ScorePii -> ScoreRights
-         -> PreDecide --(undecided)--> Deduplicate -> JoinDuplicates -> FinalDecide (redact + re-scan)
+    Read -> DetectLanguage -> ScoreQuality -> ScorePii -> ScoreRights -> PreDecide -> SketchForDedup
+         --(id, source, offset, sketch)--> GroupClaims -> FirstClaims --(undecided)--> DeduplicateSketches
+         --(id, record)------------------------------------------------------------> JoinDuplicates
+         -> FinalDecide (duplicate ids, dedup rules, redaction + re-scan)
          -> kept/ shards, ledger/ Parquet, quarantine/ JSONL, _aggregates/ partial summaries
+
+Everything up to ``SketchForDedup`` is one fused stage per input range, so each record's text is parsed,
+scored and sketched where it was read. Only the small claims (id, where the record was read, MinHash sketch)
+are shuffled for duplicate ids and dedup; the full record is shuffled once, into the final join.
 
 After the Beam job the driver merges the partial aggregates into ``aggregates.json``, runs the Great
 Expectations suite (``validation.json``) and writes ``report.html``.
@@ -27,13 +33,14 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from haetae.pipelines import records as R
-from haetae.pipelines.dedup import Deduplicate
+from haetae.pipelines.dedup import DeduplicateSketches, document_sketch
 from haetae.pipelines.io import (
     QUARANTINE_TAG,
     ProgressLog,
-    QuarantineDuplicateIds,
     ReadRecords,
     WriteShards,
+    duplicate_id_row,
+    input_order,
     read_jsonl_dir,
 )
 from haetae.pipelines.policy import (
@@ -48,7 +55,7 @@ from haetae.pipelines.runners import pipeline_options, resolve_runner
 
 log = logging.getLogger(__name__)
 
-DECIDED_TAG = "decided"
+DEDUP_TAG = "dedup"
 EXAMPLES_PER_RULE = 3
 EXAMPLE_CHARS = 240
 
@@ -101,28 +108,50 @@ def score_quality(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 class PreDecide(beam.DoFn):
-    """Apply the rules that do not need dedup; decided records leave on the ``decided`` output."""
+    """Apply the rules that do not need dedup: a record they decide carries its verdict from here on."""
 
     def __init__(self, policy: Policy):
         self.policy = policy
-        self._counters: dict[str, Any] = {}
 
     def process(self, rec):
         verdict = pre_dedup_verdict(self.policy, rec)
-        if verdict is None:
-            yield rec
-            return
-        self._count(verdict.rule)
-        yield beam.pvalue.TaggedOutput(DECIDED_TAG, _with_verdict(rec, verdict))
+        yield rec if verdict is None else _with_verdict(rec, verdict)
 
-    def _count(self, rule: str):
-        if rule not in self._counters:
-            self._counters[rule] = Metrics.counter("decide", rule)
-        self._counters[rule].inc()
+
+class SketchForDedup(beam.DoFn):
+    """record -> (id, record) for the final join, and on ``dedup`` the record's claim on its id:
+    (id, (source, offset, sketch)), with the MinHash sketch of an undecided record and None for a decided one.
+    """
+
+    def __init__(self, policy: Policy):
+        self.params = policy.dedup_params
+
+    def setup(self):
+        from haetae.pipelines.minhash import MinHasher
+
+        self._hasher = MinHasher(self.params)
+
+    def process(self, rec):
+        sketch = None if "decision" in rec else document_sketch(self._hasher, rec["text"])
+        yield beam.pvalue.TaggedOutput(DEDUP_TAG, (rec["id"], (rec["source"], rec["offset"], sketch)))
+        yield rec["id"], rec
+
+
+def first_claims(element):
+    """(id, claims) -> (id, sketch) when the id's first record (by source, offset) is undecided.
+
+    Later records of the id are quarantined by :class:`FinalDecide` with the same order, so dedup sees each
+    id once, and only for the record that keeps it.
+    """
+    doc_id, claims = element
+    _, _, sketch = min(claims, key=lambda c: (c[0], c[1]))
+    if sketch is not None:
+        yield doc_id, sketch
 
 
 class FinalDecide(beam.DoFn):
-    """Join a record with its duplicate info, decide, redact and re-scan the redacted text."""
+    """Join the records of an id with the duplicate info: later records of the id are quarantined (on the
+    ``quarantine`` output), the first is decided (dedup rules), redacted and re-scanned."""
 
     def __init__(self, policy: Policy, pii_config: str):
         self.policy, self.pii_config = policy, pii_config
@@ -134,29 +163,38 @@ class FinalDecide(beam.DoFn):
         self._scanner = PiiScanner.from_config(self.pii_config)
         self._operators = self.policy.operators()
         self._progress = ProgressLog("decide")
+        self._duplicate_ids = Metrics.counter("read", "duplicate_ids")
 
     def process(self, element):
-        self._progress.tick()
         _, joined = element
-        recs, dups = list(joined["rec"]), list(joined["dup"])
-        for rec in recs:  # ids are unique here: at most one
-            dup = dups[0] if dups else None
-            verdict = final_verdict(self.policy, rec, dup)
-            out = _with_verdict(rec, verdict, dup)
-            if verdict.decision == R.REDACT:
-                from haetae.pipelines.pii import PiiSpan
+        recs = sorted(joined["rec"], key=input_order)
+        if not recs:  # dedup results exist only for ids that were read
+            return
+        first = recs[0]
+        for later in recs[1:]:
+            self._duplicate_ids.inc()
+            yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, duplicate_id_row(later, first))
+        self._progress.tick()
+        out = first if "decision" in first else self._decide(first, next(iter(joined["dup"]), None))
+        if out["rule"] not in self._counters:
+            self._counters[out["rule"]] = Metrics.counter("decide", out["rule"])
+        self._counters[out["rule"]].inc()
+        yield out
 
-                spans = [PiiSpan(**s) for s in spans_to_redact(self.policy, rec["pii_spans"])]
-                redacted = self._scanner.redact(rec["text"], spans, self._operators)
-                residual = self._scanner.scan(redacted, rec.get("lang"))
-                out["text"] = redacted
-                out["text_spans"] = [s.to_dict() for s in residual]  # spans of the text as it now is
-                out["redactions"] = len(spans)
-                out["residual_pii"] = len(spans_to_redact(self.policy, [s.to_dict() for s in residual]))
-            if verdict.rule not in self._counters:
-                self._counters[verdict.rule] = Metrics.counter("decide", verdict.rule)
-            self._counters[verdict.rule].inc()
-            yield out
+    def _decide(self, rec: dict[str, Any], dup: dict[str, Any] | None) -> dict[str, Any]:
+        verdict = final_verdict(self.policy, rec, dup)
+        out = _with_verdict(rec, verdict, dup)
+        if verdict.decision == R.REDACT:
+            from haetae.pipelines.pii import PiiSpan
+
+            spans = [PiiSpan(**s) for s in spans_to_redact(self.policy, rec["pii_spans"])]
+            redacted = self._scanner.redact(rec["text"], spans, self._operators)
+            residual = self._scanner.scan(redacted, rec.get("lang"))
+            out["text"] = redacted
+            out["text_spans"] = [s.to_dict() for s in residual]  # spans of the text as it now is
+            out["redactions"] = len(spans)
+            out["residual_pii"] = len(spans_to_redact(self.policy, [s.to_dict() for s in residual]))
+        return out
 
 
 def _with_verdict(rec: dict[str, Any], verdict: Verdict, dup: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -358,27 +396,28 @@ def build_pipeline(
 
     max_bytes = policy.section("limits").get("max_bytes")
     read = p | "Read" >> ReadRecords(inputs, text_field=text_field, id_field=id_field, max_bytes=max_bytes)
-    unique = read.records | "QuarantineDuplicateIds" >> QuarantineDuplicateIds()
-    scored = (
-        unique.records
+    keyed = (
+        read.records
         | "DetectLanguage" >> beam.ParDo(DetectLanguage())
         | "ScoreQuality" >> beam.Map(score_quality)
         | "ScorePii" >> beam.ParDo(ScorePii(pii_config))
         | "ScoreRights" >> beam.ParDo(ScoreRights(rights_config))
+        | "PreDecide" >> beam.ParDo(PreDecide(policy))
+        | "SketchForDedup" >> beam.ParDo(SketchForDedup(policy)).with_outputs(DEDUP_TAG, main="records")
     )
-    pre = scored | "PreDecide" >> beam.ParDo(PreDecide(policy)).with_outputs(DECIDED_TAG, main="undecided")
     dups = (
-        pre.undecided
-        | "IdAndText" >> beam.Map(lambda r: (r["id"], r["text"]))
-        | "Deduplicate" >> Deduplicate(policy.dedup_params)
+        keyed[DEDUP_TAG]
+        | "GroupClaims" >> beam.GroupByKey()
+        | "FirstClaims" >> beam.FlatMap(first_claims)
+        | "Deduplicate" >> DeduplicateSketches(policy.dedup_params)
     )
     final = (
-        {"rec": pre.undecided | "KeyById" >> beam.Map(lambda r: (r["id"], r)), "dup": dups}
+        {"rec": keyed.records, "dup": dups}
         | "JoinDuplicates" >> beam.CoGroupByKey()
-        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, pii_config))
+        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, pii_config)).with_outputs(QUARANTINE_TAG, main="decided")
     )
-    decided = (pre[DECIDED_TAG], final) | "AllDecided" >> beam.Flatten()
-    input_quarantine = (read.quarantine, unique[QUARANTINE_TAG]) | "InputQuarantine" >> beam.Flatten()
+    decided = final.decided
+    input_quarantine = (read.quarantine, final[QUARANTINE_TAG]) | "InputQuarantine" >> beam.Flatten()
 
     def write(pcoll, name, fmt="jsonl", schema=None):
         return pcoll | f"Write{name.title()}" >> WriteShards(

@@ -1,8 +1,9 @@
 """Reading audit inputs and writing shards through Beam's filesystems (local, gs://, s3://, hdfs://).
 
 Inputs are JSONL (plain, ``.gz``, ``.zst``, ``.bz2``) or Parquet, named by path or glob. Uncompressed JSONL
-is split into byte ranges so one large file spreads over workers; compressed files and Parquet files are read
-whole by one worker. Every line or row becomes either a record or a quarantine row with a reason: nothing is
+larger than the job's range size (:func:`auto_split_bytes`: 1/64 of the input, 1-64 MiB) is split into byte
+ranges so one large file spreads over workers (its records then have a byte offset but no line number);
+compressed files and Parquet files are read whole by one worker. Every line or row becomes either a record or a quarantine row with a reason: nothing is
 dropped silently. Blank lines are not records; they are counted (``blank_lines``) and skipped.
 """
 
@@ -29,7 +30,9 @@ from haetae.pipelines import records as R
 log = logging.getLogger(__name__)
 
 QUARANTINE_TAG = "quarantine"
-DEFAULT_SPLIT_BYTES = 64 << 20
+MAX_SPLIT_BYTES = 64 << 20
+MIN_SPLIT_BYTES = 1 << 20
+RANGES_PER_JOB = 64  # uncompressed JSONL is cut into about this many ranges, within the bounds above
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 _COMPRESSED_SUFFIXES = (".gz", ".gzip", ".zst", ".zstd", ".bz2", ".deflate", ".xz", ".lzma")
 
@@ -67,7 +70,13 @@ def expand_inputs(patterns: Iterable[str]) -> list[tuple[str, int]]:
     return sorted(files.items())
 
 
-def split_ranges(path: str, size: int, split_bytes: int = DEFAULT_SPLIT_BYTES) -> list[FileRange]:
+def auto_split_bytes(total_bytes: int) -> int:
+    """Range size for a job reading ``total_bytes``: about ``RANGES_PER_JOB`` ranges, so the first (fused
+    read-and-score) stage spreads over every worker, between 1 MiB and 64 MiB per range."""
+    return max(MIN_SPLIT_BYTES, min(MAX_SPLIT_BYTES, -(-total_bytes // RANGES_PER_JOB)))
+
+
+def split_ranges(path: str, size: int, split_bytes: int = MAX_SPLIT_BYTES) -> list[FileRange]:
     """Byte ranges of one input: uncompressed JSONL is split, everything else is read whole."""
     lower = path.lower()
     if input_format(path) == "parquet" or lower.endswith(_COMPRESSED_SUFFIXES) or size <= split_bytes:
@@ -235,7 +244,7 @@ class ReadRecords(beam.PTransform):
 
     def __init__(
         self, patterns: list[str], text_field: str = "text", id_field: str = "id", max_bytes: int | None = None,
-        split_bytes: int = DEFAULT_SPLIT_BYTES,
+        split_bytes: int | None = None,
     ):
         super().__init__()
         self.patterns, self.text_field, self.id_field = list(patterns), text_field, id_field
@@ -243,7 +252,8 @@ class ReadRecords(beam.PTransform):
         self.files = expand_inputs(self.patterns)
 
     def expand(self, pbegin) -> ReadResult:
-        ranges = [r for path, size in self.files for r in split_ranges(path, size, self.split_bytes)]
+        split = self.split_bytes or auto_split_bytes(sum(size for _, size in self.files))
+        ranges = [r for path, size in self.files for r in split_ranges(path, size, split)]
         parsed = (
             pbegin
             | "FileRanges" >> beam.Create(ranges)
@@ -267,22 +277,29 @@ class QuarantineDuplicateIds(beam.PTransform):
         )
 
 
+def duplicate_id_row(rec: dict[str, Any], first: dict[str, Any]) -> dict[str, Any]:
+    """The quarantine row of a record whose id an earlier record (by source, offset) already has."""
+    raw = R.to_json_line({"id": rec["id"], "text": rec["text"], **rec["fields"]})
+    detail = f"id first seen at {R.record_key(first['source'], first['offset'])}"
+    return R.quarantine_row(rec["source"], rec["line"], rec["offset"], R.DUPLICATE_ID, raw, detail, rec["id"])
+
+
+def input_order(rec: dict[str, Any]) -> tuple[str, int]:
+    """Where a record was read: the first record of an id in this order keeps the id."""
+    return rec["source"], rec["offset"]
+
+
 class _SplitDuplicates(beam.DoFn):
     def __init__(self):
         self.dups = Metrics.counter("read", "duplicate_ids")
 
     def process(self, element):
         _, group = element
-        ordered = sorted(group, key=lambda r: (r["source"], r["offset"]))
-        yield ordered[0]
-        first = ordered[0]
-        for r in ordered[1:]:
+        first, *later = sorted(group, key=input_order)
+        yield first
+        for rec in later:
             self.dups.inc()
-            raw = R.to_json_line({"id": r["id"], "text": r["text"], **r["fields"]})
-            detail = f"id first seen at {R.record_key(first['source'], first['offset'])}"
-            yield beam.pvalue.TaggedOutput(
-                QUARANTINE_TAG, R.quarantine_row(r["source"], r["line"], r["offset"], R.DUPLICATE_ID, raw, detail, r["id"])
-            )
+            yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, duplicate_id_row(rec, first))
 
 
 class ProgressLog:
