@@ -4,6 +4,9 @@ Beam 2.77's ``DirectRunner`` first tries the Prism runner, which downloads a bin
 (and, offline, fails and falls back). ``DirectRunner`` here goes straight to Beam's FnApiRunner, honouring
 ``--direct_running_mode`` and ``--direct_num_workers``: nothing is downloaded.
 
+Its multi-processing workers run :mod:`haetae.pipelines.beam_worker` (Beam's SDK harness without its
+start-up notices, and without the interpreter tear-down when a job ends).
+
 Beam 2.77's ``DaskRunner`` has three faults that lose data silently in a pipeline like the audit job:
 
 1. it computes only the last Dask bag of the translated graph, so with several sinks all but one are skipped;
@@ -28,6 +31,7 @@ from apache_beam.runners.dask import transform_evaluator as te
 from apache_beam.runners.dask.dask_runner import DaskOptions, DaskRunnerResult, dask_overrides
 from apache_beam.runners.dask.dask_runner import DaskRunner as _BeamDaskRunner
 from apache_beam.runners.direct.direct_runner import BundleBasedDirectRunner, SwitchingDirectRunner
+from apache_beam.runners.portability.fn_api_runner import fn_runner
 
 RUNNER_ALIASES = {
     "DirectRunner": "haetae.pipelines.runners.DirectRunner",
@@ -70,17 +74,38 @@ def pipeline_options(runner: str, beam_args: list[str] | tuple[str, ...] = ()):
 class DirectRunner(SwitchingDirectRunner):
     """Beam's DirectRunner without its Prism attempt: batch pipelines run on the FnApiRunner."""
 
+    def is_fnapi_compatible(self) -> bool:
+        """True: ``Pipeline.run`` then skips its test round trip through the runner API (a second pickling
+        and unpickling of every transform, ~1 s for the audit job), as it does for Beam's own DirectRunner."""
+        return True
+
     def run_pipeline(self, pipeline, options):
         from apache_beam.options.pipeline_options import StandardOptions
         from apache_beam.portability.api import beam_provision_api_pb2
-        from apache_beam.runners.portability.fn_api_runner import fn_runner
         from apache_beam.runners.portability.portable_runner import JobServiceHandle
 
         if options.view_as(StandardOptions).streaming:
             return BundleBasedDirectRunner().run_pipeline(pipeline, options)
         encoded = JobServiceHandle.encode_pipeline_options(options.get_all_options())
         provision = fn_runner.ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(pipeline_options=encoded))
-        return fn_runner.FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
+        return _FnApiRunner(provision_info=provision).run_pipeline(pipeline, options)
+
+
+BEAM_WORKER_MODULE = "apache_beam.runners.worker.sdk_worker_main"
+HAETAE_WORKER_MODULE = "haetae.pipelines.beam_worker"
+
+
+class _FnApiRunner(fn_runner.FnApiRunner):
+    """Beam's FnApiRunner whose subprocess workers run :mod:`haetae.pipelines.beam_worker`."""
+
+    def run_via_runner_api(self, pipeline_proto, options):
+        from apache_beam.portability import python_urns
+
+        for env in pipeline_proto.components.environments.values():
+            if env.urn == python_urns.SUBPROCESS_SDK:  # payload: the worker's command line
+                env.payload = env.payload.replace(f"-m {BEAM_WORKER_MODULE}".encode(),
+                                                  f"-m {HAETAE_WORKER_MODULE}".encode())
+        return super().run_via_runner_api(pipeline_proto, options)
 
 
 def _apply_dofn_to_bundle(items, invoker_args, invoker_kwargs, receivers):

@@ -253,3 +253,27 @@ def test_direct_runner_never_tries_prism(monkeypatch):
     with beam.Pipeline(options=PipelineOptions(["--runner=DirectRunner"])) as p:  # the check can fail
         assert_that(p | beam.Create([1]), equal_to([1]))
     assert tried
+
+
+def test_multiprocessing_run_of_a_split_file_matches_in_memory_and_is_quiet(tmp_path):
+    """The default runner (worker processes, input cut in byte ranges) decides exactly as one process does;
+    a duplicate id read in another range is still caught; Beam's worker start-up notices are not printed."""
+    from haetae.pipelines.io import MIN_SPLIT_BYTES
+    from haetae.pipelines.samples import synthetic_corpus
+
+    lines = synthetic_corpus(1200, seed=3)
+    lines.append(lines[0])  # the same id again, at the end of the file: another byte range
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert corpus.stat().st_size > MIN_SPLIT_BYTES  # read as more than one range
+    proc = subprocess.run(
+        [sys.executable, "-m", "haetae.cli", "audit", str(corpus), "--out", str(tmp_path / "mp"),
+         "--direct_num_workers=2"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for notice in ("apitools not found", "Logging handler created", "Traceback"):
+        assert notice not in proc.stderr
+    run_audit([str(corpus)], str(tmp_path / "mem"), beam_args=IN_MEMORY, progress=False, report=False)
+    by_key = [sorted(ledger(tmp_path / run), key=lambda row: row["key"]) for run in ("mp", "mem")]
+    assert by_key[0] == by_key[1] and len(by_key[0]) == len(lines)
+    duplicate_ids = [row for row in by_key[0] if row["rule"] == f"input.{R.DUPLICATE_ID}"]
+    assert [row["offset"] for row in duplicate_ids] == [corpus.stat().st_size - len(lines[0].encode()) - 1]

@@ -1,0 +1,42 @@
+"""The worker process of the local multi-processing runner: Beam's SDK harness, quieter and quicker to stop.
+
+:class:`haetae.pipelines.runners.DirectRunner` starts ``python -m haetae.pipelines.beam_worker`` where Beam
+starts ``python -m apache_beam.runners.worker.sdk_worker_main``. The harness is Beam's own; two things differ:
+
+- Beam's start-up notices are not printed: "apitools not found ..." (a warning logged while Beam's GCP modules
+  are imported) and "Logging handler created." (logged at INFO before the job's log level applies).
+- Once the harness has stopped cleanly and its log handler is flushed, the process ends with ``os._exit``
+  instead of tearing the interpreter down module by module. The runner stops its workers one after the
+  other, so that tear-down (~0.4 s each) was paid once per worker at the end of every job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+_STARTUP_NOTICES = ("apitools not found", "Logging handler created")
+
+
+class _DropStartupNotices(logging.Filter):
+    """Drops Beam's two start-up notices (below ERROR); every other record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.ERROR or not str(record.msg).startswith(_STARTUP_NOTICES)
+
+
+def main() -> None:
+    quiet = _DropStartupNotices()
+    logging.getLogger().addFilter(quiet)  # the GCP notice is logged through the root logger
+    logging.getLogger("apache_beam.runners.worker.sdk_worker_main").addFilter(quiet)
+    from apache_beam.runners.worker import sdk_worker_main
+
+    sdk_worker_main.main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
