@@ -28,7 +28,7 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from haetae.pipelines.config_files import ConfigError, check_top_level, fail, load_config_file
-from haetae.pipelines.pii_recognizers import RECOGNIZERS
+from haetae.pipelines.pii_recognizers import RECOGNIZERS, compile_gates
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
@@ -300,6 +300,53 @@ def redact(text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = 
 # ---------------------------------------------------------------------------------------------- scanner
 
 
+class EntityGates:
+    """Which entities a text can contain in one language, judged by the recognisers' gates alone.
+
+    A gate is a cheap regex that every match of a recogniser contains (see
+    :func:`haetae.pipelines.pii_recognizers.register_recognizer`). An entity is worth asking Presidio for when
+    a gate of one of its recognisers matches; an entity with an ungated recogniser always is. One combined
+    pass over the text first settles the common case, a text that matches no gate at all.
+    """
+
+    def __init__(self, gates: dict[str, list[str | None]]):
+        """``gates``: entity -> the gates of its recognisers, None for a recogniser without one."""
+        gated = {entity: regexes for entity, regexes in gates.items() if None not in regexes}
+        self.always = [entity for entity in gates if entity not in gated]
+        self.gated = [(entity, compile_gates(regexes)) for entity, regexes in gated.items()]
+        every_gate = [gate for regexes in gated.values() for gate in regexes]
+        self.any_gate = compile_gates(every_gate) if every_gate else None
+
+    @classmethod
+    def for_language(cls, analyzer: AnalyzerEngine, language: str) -> EntityGates:
+        """Gates of the analyzer's recognisers for ``language`` (their ``gate`` attribute; None without)."""
+        gates: dict[str, list[str | None]] = {}
+        for recognizer in analyzer.registry.recognizers:
+            if recognizer.supported_language == language:
+                for entity in recognizer.supported_entities:
+                    gates.setdefault(entity, []).append(getattr(recognizer, "gate", None))
+        return cls(gates)
+
+    def entities(self, text: str) -> list[str]:
+        """The entities whose recognisers could match ``text`` (ungated ones first); [] when none can."""
+        first = self.any_gate.search(text) if self.any_gate is not None else None
+        if first is None:
+            return list(self.always)
+        start = first.start()  # no gate matches before the first match of any gate
+        return self.always + [entity for entity, gate in self.gated if gate.search(text, start)]
+
+
+def _empty_nlp_artifacts(analyzer: AnalyzerEngine, languages: tuple[str, ...]) -> dict[str, NlpArtifacts]:
+    """The ``no_op`` engine's artifacts per language, made once: they hold nothing about the text.
+
+    Passing them to ``analyze`` saves building an empty spaCy ``Doc`` per call; the recognisers and the
+    :class:`SubstringContextEnhancer` never read them. Empty (Presidio builds its own) for another engine.
+    """
+    if not isinstance(analyzer.nlp_engine, NoOpNlpEngine):
+        return {}
+    return {language: analyzer.nlp_engine.process_text("", language) for language in languages}
+
+
 class PiiScanner:
     """Scan and redact text. Build once per process/worker; ``scan`` is thread-compatible, not shared-state."""
 
@@ -309,7 +356,8 @@ class PiiScanner:
         self.languages = tuple(config["languages"])
         self.fallback_language = config.get("fallback_language", self.languages[0])
         self.operators = dict(config.get("operators") or {})
-        self._prefilter = _prefilter(config)
+        self.gates = {lang: EntityGates.for_language(analyzer, lang) for lang in self.languages}
+        self._nlp_artifacts = _empty_nlp_artifacts(analyzer, self.languages)
         self._validated_operators: set[str] = set()
 
     @classmethod
@@ -323,12 +371,21 @@ class PiiScanner:
         return code if code in self.languages else self.fallback_language
 
     def scan(self, text: str, language: str | None) -> list[PiiSpan]:
-        """Detected PII spans, non-overlapping and sorted by start offset."""
+        """Detected PII spans, non-overlapping and sorted by start offset.
+
+        Presidio runs only the recognisers of the entities whose gates match (see :class:`EntityGates`).
+        """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        if not text or (self._prefilter is not None and not self._prefilter.search(text)):
+        if not text:
             return []
-        results = self.analyzer.analyze(text=text, language=self.resolve_language(language))
+        language = self.resolve_language(language)
+        entities = self.gates[language].entities(text)
+        if not entities:  # no recogniser's gate matches: Presidio would find nothing
+            return []
+        results = self.analyzer.analyze(
+            text=text, language=language, entities=entities, nlp_artifacts=self._nlp_artifacts.get(language)
+        )
         spans = [PiiSpan(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in results]
         return resolve_overlaps(spans)
 
@@ -340,21 +397,6 @@ class PiiScanner:
                 validate_operators(operators)
                 self._validated_operators.add(key)
         return redact(text, spans, {**self.operators, **(operators or {})})
-
-
-def _prefilter(config: dict) -> re.Pattern | None:
-    """One regex that any detectable entity needs (the union of the enabled recognisers' gates).
-
-    Texts without it skip Presidio entirely; None when some enabled recogniser has no gate.
-    """
-    gates = []
-    for name, settings in config["recognizers"].items():
-        if (settings or {}).get("enabled", True):
-            gate = RECOGNIZERS[name].gate
-            if gate is None:
-                return None
-            gates.append(gate)
-    return re.compile("|".join(f"(?:{g})" for g in gates), re.ASCII | re.IGNORECASE) if gates else None
 
 
 def count_by_type(spans: list[PiiSpan]) -> dict[str, int]:

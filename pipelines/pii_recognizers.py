@@ -231,6 +231,24 @@ KOREAN_CONTEXT: dict[str, list[str]] = {
 """Korean context words added to Presidio's English ones (Presidio's Korean recognisers already have them)."""
 
 
+GATE_START = r"[0-9@:+.\-]"
+r"""The characters a gate's match may start with: an ASCII digit or one of ``@ : + . -``.
+
+Gates are written to start there (a letter-first condition such as "two letters, two digits" becomes
+``\d(?<=[A-Za-z]{2}\d)\d``) so that :func:`compile_gates` can skip every other character in one fast pass."""
+
+
+def compile_gates(gates: list[str]) -> re.Pattern:
+    """One regex that matches exactly where one of ``gates`` (each starting with :data:`GATE_START`) does.
+
+    A plain ``a|b|c`` union makes Python's ``re`` try every branch at every character; led by the single
+    character class :data:`GATE_START` it jumps from candidate to candidate and only there steps back one
+    character to try the branches. The match is that first character. ASCII rules, case-sensitive.
+    """
+    union = "|".join(f"(?:{gate})" for gate in gates)
+    return re.compile(rf"{GATE_START}(?<=(?={union}).)", re.ASCII)
+
+
 @dataclass(frozen=True)
 class RecognizerSpec:
     """A registered recogniser: a Presidio class (or factory) plus the entity it reports."""
@@ -240,9 +258,7 @@ class RecognizerSpec:
     entity: str
     description: str
     gate: str | None = None
-    """A cheap regex that every match contains (used by the document prefilter)."""
-    gate_each: bool = False
-    """Also skip this recogniser for texts without its gate (worth it for rarely matching gates)."""
+    """A cheap regex that every match contains, starting with :data:`GATE_START`; None: no cheap test."""
 
     def option_names(self) -> set[str]:
         params = inspect.signature(self.factory).parameters
@@ -250,7 +266,10 @@ class RecognizerSpec:
         return {p for p in params if p not in fixed}
 
     def build(self, language: str, context: list[str] | None = None, options: dict | None = None):
-        """Instantiate for one language; ``context`` extends the recogniser's own context words."""
+        """Instantiate for one language; ``context`` extends the recogniser's own context words.
+
+        The recogniser carries the spec's ``gate`` as an attribute, read by the PII scanner to skip it.
+        """
         options = dict(options or {})
         unknown = set(options) - self.option_names()
         if unknown:
@@ -264,19 +283,8 @@ class RecognizerSpec:
             recognizer.context = list(dict.fromkeys([*(recognizer.context or []), *extra]))
         if isinstance(recognizer, PatternRecognizer):
             recognizer.global_regex_flags = REGEX_FLAGS
-        if self.gate and self.gate_each:
-            recognizer.analyze = functools.partial(
-                _gated, recognizer.analyze, re.compile(self.gate, _GATE_FLAGS)
-            )
+        recognizer.gate = self.gate
         return recognizer
-
-
-_GATE_FLAGS = re.ASCII
-
-
-def _gated(analyze: Callable, gate: re.Pattern, text: str, *args, **kwargs):
-    """Run ``analyze`` only when the text can contain a match (most texts have no IPv6 or IBAN)."""
-    return analyze(text, *args, **kwargs) if gate.search(text) else []
 
 
 RECOGNIZERS: dict[str, RecognizerSpec] = {}
@@ -288,95 +296,122 @@ def register_recognizer(
     entity: str,
     description: str,
     gate: str | None = None,
-    gate_each: bool = False,
 ):
     """Add a recogniser to the registry under ``name`` (the key used in policies/pii_recognizers.yaml).
 
-    ``gate`` is an optional necessary condition (a regex every match contains) used to skip texts cheaply:
-    by the document prefilter, and per recogniser when ``gate_each``.
+    ``gate`` is an optional necessary condition: a regex, starting with :data:`GATE_START`, that every
+    match contains under ASCII, case-sensitive rules. The scanner asks Presidio for an entity only when a
+    gate of one of its recognisers matches the text, and skips texts that match no gate at all.
     """
     if name in RECOGNIZERS:
         raise ValueError(f"recogniser {name!r} is already registered")
-    RECOGNIZERS[name] = RecognizerSpec(name, factory, entity, description, gate, gate_each)
+    if gate is not None:
+        compile_gates([gate])  # fail here on a bad regex
+    RECOGNIZERS[name] = RecognizerSpec(name, factory, entity, description, gate)
     return factory
 
 
-# name, class, entity, description, gate (a regex every match contains), check the gate per recogniser.
-# All gates together form the document prefilter (a text matching none of them is not analysed). Checking
-# a gate per recogniser pays off only where it rarely matches: digit runs are in most texts, IBANs are not.
+_HEX = "[0-9A-Fa-f]"
+# name, class, entity, description, gate. Each gate is a necessary condition derived from the recogniser's
+# patterns (Presidio matches them case-insensitively under ASCII rules, so letters are spelled in both cases)
+# and is as selective as a short regex allows: a text is analysed for an entity only if one of its gates
+# matches, and most texts match none.
 _SPECS = [
     (
         "kr_phone",
         KoreanPhoneRecognizer,
         "PHONE_NUMBER",
         "Korean mobile/landline/+82 numbers",
-        r"\d{3}",
-        False,
+        r"\d{3}[-. ]?\d{4}",  # every form ends in 3-4 digits, an optional separator, 4 digits
     ),
-    ("kr_rrn", KrRrnRecognizer, "KR_RRN", "Korean resident registration number (checksum)", r"\d{6}", True),
-    ("kr_frn", KrFrnRecognizer, "KR_FRN", "Korean foreigner registration number", r"\d{6}", True),
+    (
+        "kr_rrn",
+        KrRrnRecognizer,
+        "KR_RRN",
+        "Korean resident registration number (checksum)",
+        r"\d{6}-?[1-4]\d{6}",
+    ),
+    ("kr_frn", KrFrnRecognizer, "KR_FRN", "Korean foreigner registration number", r"\d{6}-?[5-8]\d{6}"),
     (
         "kr_passport",
         KrPassportRecognizer,
         "KR_PASSPORT",
         "Korean passport (needs context)",
-        r"[MSRODmsrod]\d{3}",
-        True,
+        r"\d(?<=[MmSsRrOoDd]\d)\d{2}[A-Za-z0-9]\d{4}",  # M123A4567 or M12345678
     ),
     (
         "kr_driver_license",
         ContextualKrDriverLicenseRecognizer,
         "KR_DRIVER_LICENSE",
         "Korean driver's licence",
-        r"\d{2}",
-        False,
+        r"\d{2}[- ]?\d{2}[- ]?\d{6}[- ]?\d{2}",
     ),
     (
         "kr_brn",
         ContextualKrBrnRecognizer,
         "KR_BRN",
         "Korean business registration number (checksum)",
-        r"\d{3}",
-        False,
+        r"\d{3}-\d{2}-\d{5}|\d{10}",
     ),
     (
         "kr_bank_account",
         KoreanBankAccountRecognizer,
         "KR_BANK_ACCOUNT",
         "Korean bank account (needs context)",
-        r"\d-\d",
-        True,
+        r"\d{3}-\d{2,6}-\d{2}",
     ),
-    ("email", OfflineEmailRecognizer, "EMAIL_ADDRESS", "e-mail address, suffix checked offline", "@", True),
-    ("credit_card", CreditCardRecognizer, "CREDIT_CARD", "payment card number (Luhn)", r"\d{3}", False),
-    ("ip_address", IpRecognizer, "IP_ADDRESS", "IPv4 and IPv6 addresses", r"\d\.\d|:", True),
-    ("iban", IbanRecognizer, "IBAN_CODE", "IBAN (checksum)", r"[A-Za-z]{2}\d{2}", True),
-    ("phone_intl", IntlPhoneRecognizer, "PHONE_NUMBER", "+CC and North-American numbers", r"\d{3}", False),
+    ("email", OfflineEmailRecognizer, "EMAIL_ADDRESS", "e-mail address, suffix checked offline", "@"),
     (
-        "phone_libphonenumber",
-        PhoneRecognizer,
-        "PHONE_NUMBER",
-        "Presidio's libphonenumber matcher (slow)",
-        r"\d",
-        False,
+        "credit_card",
+        CreditCardRecognizer,
+        "CREDIT_CARD",
+        "payment card number (Luhn)",
+        r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3}",
     ),
-    ("us_ssn", UsSsnRecognizer, "US_SSN", "US social security number", r"\d{2}", False),
-    ("url", UrlRecognizer, "URL", "web addresses", r"\.", False),
+    (
+        "ip_address",
+        IpRecognizer,
+        "IP_ADDRESS",
+        "IPv4 and IPv6 addresses",
+        rf"\d\.\d|:{_HEX}{{0,4}}:",  # IPv4; IPv6 has two colons with at most 4 hex digits between
+    ),
+    (
+        "iban",
+        IbanRecognizer,
+        "IBAN_CODE",
+        "IBAN (checksum)",
+        r"\d(?<=[A-Za-z]{2}\d)\d[ -]?[A-Za-z0-9]{4}[ -]?[A-Za-z0-9]{4}",  # DE89 3704 0044 ...
+    ),
+    (
+        "phone_intl",
+        IntlPhoneRecognizer,
+        "PHONE_NUMBER",
+        "+CC and North-American numbers",
+        r"\+[1-9]|\d{3}[-. ]\d{4}",
+    ),
+    # libphonenumber also reads non-ASCII digits (０１０, ٠١٠), which no ASCII gate sees: no gate.
+    ("phone_libphonenumber", PhoneRecognizer, "PHONE_NUMBER", "Presidio's libphonenumber matcher (slow)"),
+    (
+        "us_ssn",
+        UsSsnRecognizer,
+        "US_SSN",
+        "US social security number",
+        r"\d{5}-\d{4}|\d{3}-\d{6}|\d{3}[- .]?\d{2}[- .]?\d{4}",
+    ),
+    ("url", UrlRecognizer, "URL", "web addresses", r"\."),
     (
         "mac_address",
         MacAddressRecognizer,
         "MAC_ADDRESS",
         "network MAC addresses",
-        r"[0-9A-Fa-f]{2}[:-][0-9A-Fa-f]{2}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}",
-        True,
+        rf"[:-]{_HEX}{{2}}[:-]{_HEX}{{2}}[:-]|\.{_HEX}{{4}}\.",  # 00:1A:2B:.. or 0011.2233.4455
     ),
     (
         "crypto_wallet",
         CryptoRecognizer,
         "CRYPTO",
         "bitcoin wallet addresses (1..., 3..., bc1...)",
-        r"[13]",
-        False,
+        r"[13][A-Za-z0-9]{25}",
     ),
 ]
 for _spec in _SPECS:

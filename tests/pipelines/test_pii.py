@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import random
+import re
 import socket
 from pathlib import Path
 
 import pytest
 
+from haetae.pipelines import pii_recognizers
 from haetae.pipelines.pii import (
     PiiConfigError,
     PiiScanner,
@@ -17,7 +21,7 @@ from haetae.pipelines.pii import (
     measure_scan_speed,
     resolve_overlaps,
 )
-from haetae.pipelines.pii_recognizers import RECOGNIZERS, offline_tld_extractor
+from haetae.pipelines.pii_recognizers import GATE_START, RECOGNIZERS, compile_gates, offline_tld_extractor
 
 CONSTITUTION = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 
@@ -172,9 +176,67 @@ def test_international_phone_numbers(scanner, text, value):
     assert found(scanner, text, "en") == ([("PHONE_NUMBER", value)] if value else [])
 
 
-def test_texts_without_digits_or_at_skip_presidio(scanner):
-    assert scanner._prefilter is not None
-    assert scanner.scan("헌법 전문에는 숫자가 없다. No digits here either.", "ko") == []
+@pytest.mark.parametrize(
+    "text",
+    [
+        "헌법 전문에는 숫자가 없다. No digits here either.",
+        "제1조 ① 이 법은 2024년 3월 1일부터 시행한다. 부칙 제2항: 종전의 규정에 따른다.",
+        "Note: see section 3, items a-b. Mail us (at) example dot com.",
+    ],
+)
+def test_texts_matching_no_gate_skip_presidio(scanner, monkeypatch, text):
+    def refuse(*args, **kwargs):
+        raise AssertionError("Presidio called for a text that no gate matches")
+
+    monkeypatch.setattr(scanner.analyzer, "analyze", refuse)
+    for language in ("ko", "en"):
+        assert scanner.gates[language].entities(text) == []
+        assert scanner.scan(text, language) == []
+
+
+# One document per entity type (and form): each must pass its entity's gate and still be found.
+PII_EXAMPLES = [
+    ("ko", "연락처 010-1234-5678", "PHONE_NUMBER", "010-1234-5678"),
+    ("ko", "번호 01012345678번", "PHONE_NUMBER", "01012345678"),
+    ("ko", "해외 +82 (0)10-1234-5678", "PHONE_NUMBER", "+82 (0)10-1234-5678"),
+    ("ko", "주민등록번호 900101-1234568", "KR_RRN", "900101-1234568"),
+    ("ko", "외국인등록번호 900101-5234563", "KR_FRN", "900101-5234563"),
+    ("ko", "여권번호 M123A4567", "KR_PASSPORT", "M123A4567"),
+    ("ko", "여권번호 M12345678", "KR_PASSPORT", "M12345678"),
+    ("ko", "운전면허번호 11-22-123456-12", "KR_DRIVER_LICENSE", "11-22-123456-12"),
+    ("ko", "사업자등록번호: 220-81-62517", "KR_BRN", "220-81-62517"),
+    ("ko", "사업자번호 2208162517", "KR_BRN", "2208162517"),
+    ("ko", "입금 계좌 110-123-456789", "KR_BANK_ACCOUNT", "110-123-456789"),
+    ("ko", "메일 kim@snu.ac.kr로", "EMAIL_ADDRESS", "kim@snu.ac.kr"),
+    ("ko", "카드 4111111111111111", "CREDIT_CARD", "4111111111111111"),
+    ("ko", "카드번호 5500 0000 0000 0004", "CREDIT_CARD", "5500 0000 0000 0004"),
+    ("ko", "접속 IP 192.168.10.20", "IP_ADDRESS", "192.168.10.20"),
+    ("ko", "IPv6 2001:db8:85a3::8a2e:370:7334", "IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334"),
+    ("ko", "IP ::ffff:192.168.1.1 접속", "IP_ADDRESS", "::ffff:192.168.1.1"),
+    ("ko", "IBAN DE89 3704 0044 0532 0130 00", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
+    ("en", "IBAN GB82WEST12345698765432", "IBAN_CODE", "GB82WEST12345698765432"),
+    ("en", "iban gb82west12345698765432", "IBAN_CODE", "gb82west12345698765432"),  # matched ignoring case
+    ("en", "London office: +44 20 7946 0958.", "PHONE_NUMBER", "+44 20 7946 0958"),
+    ("en", "call (212) 555-0123", "PHONE_NUMBER", "(212) 555-0123"),
+    ("en", "SSN 219-09-9999", "US_SSN", "219-09-9999"),
+    ("en", "SSN 219099999", "US_SSN", "219099999"),
+    ("ko", "MAC 00:1A:2B:3C:4D:5E", "MAC_ADDRESS", "00:1A:2B:3C:4D:5E"),
+    ("ko", "MAC 0011.2233.4455", "MAC_ADDRESS", "0011.2233.4455"),
+    ("ko", "wallet 1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "CRYPTO", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"),
+    (
+        "en",
+        "wallet bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+        "CRYPTO",
+        "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+    ),
+]
+
+
+@pytest.mark.parametrize("language, text, entity, value", PII_EXAMPLES)
+def test_each_entity_passes_its_gate_and_is_found(scanner, language, text, entity, value):
+    assert entity in scanner.gates[language].entities(text)
+    assert (entity, value) in found(scanner, text, language)
+    assert entity not in scanner.gates[language].entities("제1조 ① 2024년 " + text.split()[0])
 
 
 def test_language_resolution(scanner):
@@ -340,40 +402,80 @@ def test_measure_scan_speed_counts(scanner):
     assert speed["docs_per_s"] > 0 and speed["mb_per_s"] > 0
 
 
-def test_gates_and_prefilter_do_not_change_results(scanner, monkeypatch):
+def _all_enabled() -> dict:
+    config = load_config()
+    for name, settings in config["recognizers"].items():
+        config["recognizers"][name] = {**(settings or {}), "enabled": True}
+    return config
+
+
+def _fuzz_texts(count: int, seed: int) -> list[str]:
+    """Random near-miss strings: fragments of PII forms glued to digits, separators, hex letters, Hangul."""
+    rng = random.Random(seed)
+    alphabet = "0123456789" * 4 + "-.: @+()/%" * 2 + "abcdefABCDEFMSRODmsrodxyzIOlbc" + "가나전화계좌" + "０１\n"
+    fragments = [example[3] for example in PII_EXAMPLES] + [
+        *("010", "+82", "+1", "(0)", "900101", "1234568", "::", "::ffff:", "192.168", ".1", "DE89", "bc1"),
+        *("1Boat", "00:1A", ":2B", "0011.2233.", "4111", " 1111", "@ex.kr", "www.", ".com", "http://"),
+        *("전화 ", "계좌 ", "IP ", "de89", "m123", "BC1", "FFFF:"),
+    ]
+
+    def part() -> str:
+        if rng.random() < 0.4:
+            return rng.choice(fragments)
+        return "".join(rng.choices(alphabet, k=rng.randint(1, 8)))
+
+    return ["".join(part() for _ in range(rng.randint(1, 12))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("config", [None, _all_enabled()], ids=["default", "all_enabled"])
+def test_gates_do_not_change_results(monkeypatch, config):
     """The cheap gates are an optimisation only: an ungated scanner finds exactly the same spans."""
-    import dataclasses
-
-    from haetae.pipelines import pii_recognizers
-
+    gated = PiiScanner.from_config(config)
     for name, spec in list(RECOGNIZERS.items()):
-        monkeypatch.setitem(
-            pii_recognizers.RECOGNIZERS, name, dataclasses.replace(spec, gate=None, gate_each=False)
-        )
-    ungated = PiiScanner.from_config()
-    assert ungated._prefilter is None
+        monkeypatch.setitem(pii_recognizers.RECOGNIZERS, name, dataclasses.replace(spec, gate=None))
+    ungated = PiiScanner.from_config(config)
+    assert ungated.gates["ko"].any_gate is None and "KR_RRN" in ungated.gates["ko"].entities("no digits")
     texts = [
         "홍길동(hong@ex.kr)에게 010-1234-5678로, 주민등록번호 900101-1234568, 여권 M123A4567",
         "IBAN DE89 3704 0044 0532 0130 00, IP 10.0.0.1 and 2001:db8::1, MAC 00:1A:2B:3C:4D:5E",
         "입금 계좌 110-123-456789, 카드 4111-1111-1111-1111, wallet 1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
         "Call +44 20 7946 0958 or (212) 555-0123; SSN 219-09-9999; 사업자등록번호 220-81-62517",
+        "see https://example.com/a?b=1, call (２１２) ５５５-０１２３",  # only ungated libphonenumber reads these
         CONSTITUTION.read_text(encoding="utf-8")[:5000],
+        *(example[1] for example in PII_EXAMPLES),
+        *_fuzz_texts(300, seed=1),
     ]
     found_types = set()
     for text in texts:
         for language in ("ko", "en"):
-            spans = scanner.scan(text, language)
-            assert spans == ungated.scan(text, language)
+            spans = gated.scan(text, language)
+            assert spans == ungated.scan(text, language), (text, language)
             found_types.update(s.type for s in spans)
-    assert {
-        "KR_RRN",
-        "KR_PASSPORT",
-        "IBAN_CODE",
-        "IP_ADDRESS",
-        "MAC_ADDRESS",
-        "KR_BANK_ACCOUNT",
-        "CRYPTO",
-    } <= found_types
+    assert {example[2] for example in PII_EXAMPLES} <= found_types
+
+
+def test_every_gate_is_a_necessary_condition():
+    """Whenever a recogniser matches anything (even below the threshold), its gate matches, and every gate
+    match starts with a GATE_START character (what compile_gates relies on)."""
+    texts = [example[1] for example in PII_EXAMPLES] + _fuzz_texts(1000, seed=2)
+    starts = re.compile(GATE_START)
+    for name, spec in RECOGNIZERS.items():
+        if spec.gate is None:
+            continue
+        recognizer, gate = spec.build("en"), compile_gates([spec.gate])
+        for text in texts:
+            plain = [m.start() for m in re.finditer(spec.gate, text, re.ASCII)]
+            assert all(starts.match(text, start) for start in plain), (name, text)
+            assert bool(gate.search(text)) == bool(plain), (name, text)
+            if recognizer.analyze(text, recognizer.supported_entities, None):
+                assert plain, (name, text)
+
+
+def test_libphonenumber_reads_non_ascii_digits_so_it_has_no_gate():
+    scanner = PiiScanner.from_config(_all_enabled())
+    text = "call (２１２) ５５５-０１２３ now"
+    assert scanner.gates["en"].always == ["PHONE_NUMBER"]
+    assert found(scanner, text, "en") == [("PHONE_NUMBER", "(２１２) ５５５-０１２３")]
 
 
 def test_context_words_match_korean_substrings_and_whole_english_words():
