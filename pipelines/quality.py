@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 import re
+
+import numpy as np
+
+from haetae.pipelines.chars import code_point_table, code_points
 
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
 _SPACE = re.compile(r"\s")
+_CLASSES = ((1, _LETTER), (2, _DIGIT), (3, _SPACE))  # disjoint: a code point has at most one of them
+
+
+@functools.cache
+def _class_table() -> np.ndarray:
+    return code_point_table(_CLASSES)
+
+
+def char_class_counts(text: str) -> tuple[int, int, int]:
+    """(letters, digits, whitespace) of ``text``: the matches of ``[^\\W\\d_]``, ``\\d`` and ``\\s``."""
+    counts = np.bincount(_class_table()[code_points(text)], minlength=len(_CLASSES) + 1)
+    letters, digits, spaces = counts[1:].tolist()
+    return letters, digits, spaces
 
 
 def quality_signals(text: str) -> dict[str, float]:
-    """Character, word and line statistics of a text (regex counts, so C speed)."""
+    """Character, word and line statistics of a text (one table lookup for the character classes)."""
     chars = len(text)
-    letters = len(_LETTER.findall(text))
-    digits = len(_DIGIT.findall(text))
-    spaces = len(_SPACE.findall(text))
+    letters, digits, spaces = char_class_counts(text)
     symbols = chars - letters - digits - spaces
     words = text.split()
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in map(str.strip, text.splitlines()) if ln]
     repeated = len(lines) - len(set(lines))
     return {
         "chars": float(chars),
