@@ -98,9 +98,9 @@ Sketch = tuple[str, bytes, bytes]  # (exact key, MinHash signature bytes, verifi
 def document_sketch(hasher: MinHasher, text: str) -> Sketch:
     """What dedup needs of one document: its exact key, its signature and, with ``verify="shingles"``, its
     shingle hashes (else b""). Signatures travel between stages as bytes, which Beam encodes natively."""
-    sig, verify_by = hasher.sketch(text)
+    key, sig, verify_by = hasher.keyed_sketch(text)
     extra = verify_by.tobytes() if hasher.params.verify == "shingles" else b""
-    return exact_key(text), sig.tobytes(), extra
+    return key, sig.tobytes(), extra
 
 
 class SketchDocuments(beam.DoFn):

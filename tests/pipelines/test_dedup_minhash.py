@@ -197,3 +197,71 @@ def test_exact_verification_uses_the_true_shingle_jaccard():
     assert verify_similarity(hashes_a, hashes_b, params) == pytest.approx(len(sa & sb) / len(sa | sb))
     assert np.array_equal(sig_a, MinHasher(DedupParams()).signature(a_text))  # same signature in both modes
     assert exact_jaccard(hashes_a, hashes_a) == 1.0 and exact_jaccard(hashes_a[:0], hashes_a[:0]) == 0.0
+
+
+DATASKETCH_TEXTS = [KO_BASE, KO_OTHER, KO_BASE[:7], "x", "", " .. ", "Hello, World! Hello, World! " * 40]
+
+
+@pytest.mark.parametrize("num_perm, seed", [(128, 42), (64, 1), (256, 0), (1, 7)])
+def test_vendored_permutations_equal_datasketch(num_perm, seed):
+    from datasketch import MinHash
+
+    from haetae.pipelines.minhash import affine32_permutations
+
+    ours = affine32_permutations(num_perm, seed)
+    theirs = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
+    assert ours.dtype == theirs.dtype == np.uint32 and np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("params", [DedupParams(), DedupParams(ngram=3, num_perm=64, bands=16, seed=3),
+                                    DedupParams(unit="morpheme", ngram=2)])
+def test_signatures_equal_datasketch_update_batch(params):
+    from datasketch import MinHash
+
+    hasher = MinHasher(params)
+    for text in DATASKETCH_TEXTS:
+        expected = MinHash(num_perm=params.num_perm, seed=params.seed, hashfunc=int, scheme="affine32")
+        expected.update_batch(hasher.shingle_hashes(text).tolist())
+        assert np.array_equal(hasher.signature(text), expected.hashvalues), text[:20]
+
+
+def test_signature_over_several_blocks_and_with_repeated_hashes():
+    from datasketch import MinHash
+
+    hasher = MinHasher(DedupParams())
+    long_text = "".join(chr(0xAC00 + i) for i in range(2000))  # 1,996 distinct 5-grams: several blocks
+    hashes = hasher.shingle_hashes(long_text)
+    assert len(hashes) == 1996
+    expected = MinHash(num_perm=128, seed=42, hashfunc=int, scheme="affine32")
+    expected.update_batch(hashes.tolist())
+    assert np.array_equal(hasher.signature(long_text), expected.hashvalues)
+    assert np.array_equal(hasher.signature("", np.concatenate([hashes[::-1], hashes])), expected.hashvalues)
+
+
+def test_keyed_sketch_is_exact_key_and_sketch_from_one_normalisation():
+    for params in (DedupParams(), DedupParams(verify="shingles")):
+        hasher = MinHasher(params)
+        for text in DATASKETCH_TEXTS:
+            key, sig, verify_by = hasher.keyed_sketch(text)
+            expected_sig, expected_verify = hasher.sketch(text)
+            assert key == exact_key(text)
+            assert np.array_equal(sig, expected_sig) and np.array_equal(verify_by, expected_verify)
+
+
+def test_text_steps_match_their_regex_definitions():
+    import re
+    import unicodedata
+
+    from haetae.pipelines.minhash import _word_chars, distinct
+
+    texts = ["  a\u00a0b\u2028c\x1c\x1dd\u3000e\t\n", "Ｈｅｌｌｏ_wörld! 국민은 ②항 \ud800 ﬁ", "", "\n\n"]
+    for text in texts:
+        casefolded = unicodedata.normalize("NFKC", text).casefold()
+        assert normalize_text(text) == re.sub(r"\s+", " ", casefolded).strip()
+        assert shingle_text(text) == re.sub(r"[\W_]+", "", normalize_text(text))
+    assert shingle_text("국민은 국민는 과와", fold_particles=True) == "국민은국민은와와"
+    word_chars, non_word = _word_chars(), re.compile(r"[\W_]")
+    for cp in [*range(0x3200), 0xD800, 0xFF3F, *range(0x3200, 0x110000, 37)]:
+        assert word_chars[cp] == (non_word.match(chr(cp)) is None), hex(cp)
+    values = np.array([5, 3, 5, 0, 3, 9], dtype=np.uint32)
+    assert np.array_equal(distinct(values), np.unique(values)) and distinct(values[:0]).dtype == np.uint32
