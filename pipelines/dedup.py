@@ -12,13 +12,15 @@ Steps (each a named Beam stage; no in-memory index over the corpus anywhere):
    for jobs that sketch their documents in an earlier fused stage, so texts are never shuffled.
 1. ExactGroups: group the signatures by exact key; the smallest id represents the group and carries its
    signature on.
-2. LSH: each representative has one bucket key (band index, band bytes) per band; the keys are batched per
-   bundle by partition (``DedupParams.lsh_partitions``, a hash of the bucket key), grouped by partition, and
-   each partition's buckets are rebuilt; ``bucket_pairs`` turns a bucket into candidate pairs (an oversized bucket gives a star plus a chain, 2n pairs, counted);
-   Distinct removes pairs that met in several bands.
-3. Verify: two joins on id attach both signatures (or, with ``verify="shingles"``, both shingle hash sets)
-   to each pair; a similarity >= threshold makes a verified edge, anything below is a rejected pair (both
-   counted).
+2. LSH: each representative has one bucket key per band (:func:`~.minhash.band_hashes`, a 64-bit hash of
+   the band index and rows); the keys are hashed and batched per bundle by partition (key mod
+   ``DedupParams.lsh_partitions``), grouped by partition, and each partition's buckets are found with one
+   sort; ``bucket_pairs`` turns a bucket into candidate pairs (an oversized bucket gives a star plus a
+   chain, 2n pairs, counted), sent to both ends.
+3. Verify: one join on id gives each representative its partners and its sketch (signature, or shingle hash
+   set with ``verify="shingles"``); each sketch goes to the larger partners, so each pair meets once, at its
+   larger id, in one GroupByKey; a similarity >= threshold makes a verified edge, anything below is a
+   rejected pair (both counted).
 4. Components, two strategies with the same exact result (representative = the component's smallest id):
    - default (``DedupParams.star_rounds=0``): the verified edges are grouped under one key and a union-find
      runs over them on one worker, which emits (node, representative) one by one. That worker holds one
@@ -40,18 +42,17 @@ verified_edges, rejected_pairs, near_duplicate_clusters, near_duplicates.
 
 from __future__ import annotations
 
-import hashlib
-
 import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
 from haetae.pipelines.minhash import (
     DEDUP_PARAMS_SCHEMA,
+    EMPTY_SIGNATURE_VALUE,
     DedupParams,
     MinHasher,
     UnionFind,
-    band_keys,
+    band_hashes,
     bucket_pairs,
     cluster_assignments,
     dedup_assignments,
@@ -148,35 +149,54 @@ class _ExactGroups(beam.DoFn):
 
 
 class _BatchBandKeys(beam.DoFn):
-    """(group rep, (members, signature, _)) -> (partition, [(band key, rep)...]) batched per bundle.
+    """(group rep, (members, signature, _)) -> (partition, (band keys as uint64 bytes, reps)), batched.
 
-    One shuffle element per (bundle, partition) instead of one per (document, band): the LSH stage is the
-    largest shuffle of the job, and per-element cost dominates it.
+    One shuffle element per (batch, partition) instead of one per (document, band): the LSH stage is the
+    largest shuffle of the job, and per-element cost dominates it. The band keys of a whole batch are hashed
+    in one vectorised call and split by partition (key mod ``lsh_partitions``) with one sort.
     """
+
+    MAX_BATCH = 1 << 16  # documents per batch: bounds a worker's memory on runners with huge bundles
 
     def __init__(self, params: DedupParams) -> None:
         self.params = params
 
     def start_bundle(self) -> None:
-        self._batches: dict[int, list[tuple[bytes, str]]] = {}
+        self._reps: list[str] = []
+        self._sigs: list[bytes] = []
 
     def process(self, element):
         rep, (_, sig, _) = element
-        for key in band_keys(_sig(sig), self.params):
-            part = int.from_bytes(hashlib.blake2b(key, digest_size=4).digest(), "big") % self.params.lsh_partitions
-            self._batches.setdefault(part, []).append((key, rep))
+        self._reps.append(rep)
+        self._sigs.append(sig)
+        if len(self._reps) >= self.MAX_BATCH:
+            yield from self._flush()
 
     def finish_bundle(self):
         from apache_beam.transforms.window import GlobalWindow
         from apache_beam.utils.windowed_value import WindowedValue
 
-        for part, batch in self._batches.items():
-            yield WindowedValue((part, batch), 0, [GlobalWindow()])
-        self._batches = {}
+        for item in self._flush():
+            yield WindowedValue(item, 0, [GlobalWindow()])
+
+    def _flush(self):
+        p = self.params
+        sigs = np.frombuffer(b"".join(self._sigs), dtype=np.uint32).reshape(len(self._sigs), p.num_perm)
+        reps = np.array(self._reps, dtype=object)
+        self._reps, self._sigs = [], []
+        keep = ~np.all(sigs == EMPTY_SIGNATURE_VALUE, axis=1)  # no shingles: no near duplicates
+        keys = band_hashes(sigs[keep], p).ravel()
+        owners = np.repeat(reps[keep], p.bands)
+        parts = keys % np.uint64(p.lsh_partitions)
+        order = np.argsort(parts, kind="stable")
+        bounds = np.flatnonzero(np.diff(parts[order])) + 1
+        for chunk in np.split(order, bounds) if len(order) else []:
+            yield int(parts[chunk[0]]), (keys[chunk].tobytes(), owners[chunk].tolist())
 
 
 class _BucketCandidatePairs(beam.DoFn):
-    """(partition, [[(band key, rep)...]...]) -> candidate pairs of every bucket in the partition."""
+    """(partition, [(band keys, reps)...]) -> candidate pairs of every bucket of the partition, as (a, b) and
+    (b, a): each end of a pair learns its partner (a pair that met in several bands comes several times)."""
 
     def __init__(self, max_bucket_size: int) -> None:
         self.max_bucket_size = max_bucket_size
@@ -184,31 +204,40 @@ class _BucketCandidatePairs(beam.DoFn):
 
     def process(self, element):
         _, batches = element
-        buckets: dict[bytes, list[str]] = {}
-        for batch in batches:
-            for key, rep in batch:
-                buckets.setdefault(key, []).append(rep)
-        for ids in buckets.values():
-            if len(ids) < 2:
-                continue
-            pairs, oversized = bucket_pairs(ids, self.max_bucket_size)
+        batches = list(batches)
+        keys = np.concatenate([np.frombuffer(k, dtype=np.uint64) for k, _ in batches])
+        reps = [rep for _, owners in batches for rep in owners]
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        ends = np.r_[starts[1:], len(ordered)]
+        for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
+            pairs, oversized = bucket_pairs([reps[i] for i in order[start:end].tolist()], self.max_bucket_size)
             if oversized:
                 self.oversized.inc()
-            yield from pairs
+            for a, b in pairs:
+                yield a, b
+                yield b, a
 
 
-def _attach_first_signature(element):
-    """(a, {"sig": [sig_a], "pair": [b...]}) -> (b, (a, sig_a)) per candidate."""
-    a, joined = element
-    sigs, partners = joined["sig"], joined["pair"]
-    if partners:
-        sig_a = sigs[0]
-        for b in partners:
-            yield b, (a, sig_a)
+def _offer_sketch(element):
+    """(x, {"sig": [sketch_x], "partner": [y...]}) -> the sketches each candidate pair is verified with, at
+    its larger id: (z, (x, sketch_x)) for each partner z > x, and (x, (None, sketch_x)) when x itself has a
+    smaller partner (x's own sketch, for the pairs verified at x)."""
+    x, joined = element
+    partners = set(joined["partner"])
+    if not partners:
+        return
+    sketch = joined["sig"][0]
+    if any(y < x for y in partners):
+        yield x, (None, sketch)
+    for z in partners:
+        if z > x:
+            yield z, (x, sketch)
 
 
 class _VerifyPairs(beam.DoFn):
-    """(b, {"sig": [sketch_b], "half": [(a, sketch_a)...]}) -> verified edges (a, b)."""
+    """(b, [(None, sketch_b), (a, sketch_a)...]) -> verified edges (a, b), one check per candidate pair."""
 
     def __init__(self, params: DedupParams) -> None:
         self.params = params
@@ -217,14 +246,16 @@ class _VerifyPairs(beam.DoFn):
         self.rejected = Metrics.counter(NAMESPACE, "rejected_pairs")
 
     def process(self, element):
-        b, joined = element
-        halves = joined["half"]
-        if not halves:
-            return
-        sig_b = _sig(joined["sig"][0])
-        for a, sig_a in halves:
+        b, offers = element
+        own, others = None, []
+        for a, sketch in offers:
+            if a is None:
+                own = _sig(sketch)
+            else:
+                others.append((a, sketch))
+        for a, sketch_a in others:
             self.candidates.inc()
-            if verify_similarity(_sig(sig_a), sig_b, self.params) >= self.params.threshold:
+            if verify_similarity(_sig(sketch_a), own, self.params) >= self.params.threshold:
                 self.verified.inc()
                 yield a, b
             else:
@@ -382,21 +413,17 @@ class DeduplicateSketches(beam.PTransform):
             | "ExactGroups" >> beam.ParDo(_ExactGroups())
         )
         verify_by = groups | "VerificationSketches" >> beam.MapTuple(lambda g, v: (g, v[2] or v[1]))
-        pairs = (
+        partners = (
             groups
             | "BandKeys" >> beam.ParDo(_BatchBandKeys(p))
             | "GroupPartitions" >> beam.GroupByKey()
             | "CandidatePairs" >> beam.ParDo(_BucketCandidatePairs(p.max_bucket_size))
-            | "DistinctPairs" >> beam.Distinct()
-        )
-        edges = (
-            {"sig": verify_by, "pair": pairs}
-            | "JoinFirst" >> beam.CoGroupByKey()
-            | "AttachFirst" >> beam.FlatMap(_attach_first_signature)
         )
         verified = (
-            {"sig": verify_by, "half": edges}
-            | "JoinSecond" >> beam.CoGroupByKey()
+            {"sig": verify_by, "partner": partners}
+            | "JoinSketches" >> beam.CoGroupByKey()
+            | "OfferSketches" >> beam.FlatMap(_offer_sketch)
+            | "GroupOffers" >> beam.GroupByKey()
             | "Verify" >> beam.ParDo(_VerifyPairs(p))
         )
         if p.star_rounds:

@@ -319,7 +319,7 @@ def affine32_permutations(num_perm: int, seed: int) -> np.ndarray:
     return np.array([a, b])
 
 
-_AFFINE32_EMPTY = np.uint32(0xFFFFFFFF)
+EMPTY_SIGNATURE_VALUE = np.uint32(0xFFFFFFFF)  # every value of the signature of a text without shingles
 _BLOCK = 512  # hashes per step of the affine minimum (bounds the (num_perm, _BLOCK) work array)
 
 
@@ -374,7 +374,7 @@ class MinHasher:
     def _signature_of(self, hashes: np.ndarray) -> np.ndarray:
         """Signature of a set of shingle hashes (given as an array, repeats allowed)."""
         if not len(hashes):
-            return np.full(self.params.num_perm, _AFFINE32_EMPTY, dtype=np.uint32)
+            return np.full(self.params.num_perm, EMPTY_SIGNATURE_VALUE, dtype=np.uint32)
         return self._affine_min(fmix32(hashes.astype(np.uint32, copy=False)))
 
     def _affine_min(self, mixed: np.ndarray) -> np.ndarray:
@@ -410,9 +410,6 @@ class MinHasher:
         return (exact_key_of_normalized(normalized), *self.sketch_normalized(normalized))
 
 
-_EMPTY = np.uint32(0xFFFFFFFF)
-
-
 def minhash_signature(text: str, params: DedupParams | None = None) -> np.ndarray:
     """One-off signature (builds the permutations each call; use :class:`MinHasher` in loops)."""
     return MinHasher(params).signature(text)
@@ -420,7 +417,7 @@ def minhash_signature(text: str, params: DedupParams | None = None) -> np.ndarra
 
 def is_empty_signature(sig: np.ndarray) -> bool:
     """True for the signature of a text without shingles: it takes no part in near-duplicate detection."""
-    return bool(np.all(sig == _EMPTY))
+    return bool(np.all(sig == EMPTY_SIGNATURE_VALUE))
 
 
 def estimate_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
@@ -440,13 +437,34 @@ def verify_similarity(a: np.ndarray, b: np.ndarray, params: DedupParams) -> floa
     return exact_jaccard(a, b) if params.verify == "shingles" else estimate_jaccard(a, b)
 
 
-def band_keys(sig: np.ndarray, params: DedupParams) -> list[bytes]:
-    """LSH bucket keys of a signature: 2-byte band index + the band's values; none for an empty signature."""
-    if is_empty_signature(sig):
-        return []
-    r = params.rows
-    raw = sig.astype(np.uint32, copy=False).tobytes()
-    return [b.to_bytes(2, "big") + raw[4 * b * r:4 * (b + 1) * r] for b in range(params.bands)]
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: spreads the band indexes
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser, elementwise (uint64, wrapping)."""
+    h = h ^ (h >> _S33)
+    h *= _MIX_1
+    h ^= h >> _S33
+    h *= _MIX_2
+    return h ^ (h >> _S33)
+
+
+def band_hashes(sigs: np.ndarray, params: DedupParams) -> np.ndarray:
+    """LSH bucket keys: a 64-bit hash of (band index, the band's rows) per band, for one signature (shape
+    (bands,)) or many (shape (n, bands)), vectorised. Two signatures share a bucket when all rows of one band
+    agree; a hash collision (probability ~2^-64 per pair of bands) only adds a candidate pair, which
+    verification then rejects."""
+    sigs = np.asarray(sigs, dtype=np.uint32)
+    rows = sigs.reshape(*sigs.shape[:-1], params.bands, params.rows).astype(np.uint64)
+    h = np.broadcast_to(np.arange(1, params.bands + 1, dtype=np.uint64) * _GOLDEN, rows.shape[:-1])
+    for j in range(params.rows):
+        h = _fmix64(h ^ rows[..., j])
+    return h
+
+
+def band_keys(sig: np.ndarray, params: DedupParams) -> list[int]:
+    """The :func:`band_hashes` of one signature as ints; none for an empty signature (no shingles)."""
+    return [] if is_empty_signature(sig) else band_hashes(sig, params).tolist()
 
 
 def bucket_pairs(ids: Iterable[str], max_bucket_size: int) -> tuple[list[tuple[str, str]], bool]:
