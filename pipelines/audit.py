@@ -27,7 +27,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -52,6 +52,9 @@ from haetae.pipelines.policy import (
     spans_to_redact,
 )
 from haetae.pipelines.runners import pipeline_options, resolve_runner
+
+if TYPE_CHECKING:
+    from haetae.pipelines.pii import SharedScanner
 
 log = logging.getLogger(__name__)
 
@@ -153,14 +156,12 @@ class FinalDecide(beam.DoFn):
     """Join the records of an id with the duplicate info: later records of the id are quarantined (on the
     ``quarantine`` output), the first is decided (dedup rules), redacted and re-scanned."""
 
-    def __init__(self, policy: Policy, pii_config: str):
-        self.policy, self.pii_config = policy, pii_config
+    def __init__(self, policy: Policy, scanner: SharedScanner):
+        self.policy, self.shared_scanner = policy, scanner
         self._counters: dict[str, Any] = {}
 
     def setup(self):
-        from haetae.pipelines.pii import PiiScanner
-
-        self._scanner = PiiScanner.from_config(self.pii_config)
+        self._scanner = self.shared_scanner.acquire()
         self._operators = self.policy.operators()
         self._progress = ProgressLog("decide")
         self._duplicate_ids = Metrics.counter("read", "duplicate_ids")
@@ -288,23 +289,6 @@ class PartialAggregates(beam.DoFn):
             yield WindowedValue(json.dumps(self._agg, ensure_ascii=False), 0, [GlobalWindow()])
 
 
-class CountInput(beam.DoFn):
-    """Count what the reader produced, independently of the ledger, for the reconciliation check."""
-
-    def start_bundle(self):
-        self._n = 0
-
-    def process(self, _):
-        self._n += 1
-
-    def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindow
-        from apache_beam.utils.windowed_value import WindowedValue
-
-        if self._n:
-            yield WindowedValue(json.dumps({"input": self._n}), 0, [GlobalWindow()])
-
-
 def new_aggregates() -> dict[str, Any]:
     return {"rows": 0, "decisions": {}, "rules": {}, "quarantine_reasons": {}, "pii_docs": {}, "pii_spans": {},
             "licences": {}, "copyright": {}, "languages": {}, "cluster_sizes": {}, "dup_kinds": {},
@@ -391,8 +375,10 @@ def build_pipeline(
     """Add the audit steps to ``p``."""
     pii_config = policy.resolve(policy.section("pii").get("recognizers", "pii_recognizers.yaml"))
     rights_config = policy.resolve(policy.section("rights").get("detectors", "rights_detectors.yaml"))
-    from haetae.pipelines.pii import ScorePii
+    from haetae.pipelines.pii import ScorePii, SharedScanner
     from haetae.pipelines.rights import ScoreRights
+
+    scanner = SharedScanner(pii_config)  # one per worker process, for scoring and for the re-scan
 
     max_bytes = policy.section("limits").get("max_bytes")
     read = p | "Read" >> ReadRecords(inputs, text_field=text_field, id_field=id_field, max_bytes=max_bytes)
@@ -400,7 +386,7 @@ def build_pipeline(
         read.records
         | "DetectLanguage" >> beam.ParDo(DetectLanguage())
         | "ScoreQuality" >> beam.Map(score_quality)
-        | "ScorePii" >> beam.ParDo(ScorePii(pii_config))
+        | "ScorePii" >> beam.ParDo(ScorePii(scanner=scanner))
         | "ScoreRights" >> beam.ParDo(ScoreRights(rights_config))
         | "PreDecide" >> beam.ParDo(PreDecide(policy))
         | "SketchForDedup" >> beam.ParDo(SketchForDedup(policy)).with_outputs(DEDUP_TAG, main="records")
@@ -414,14 +400,15 @@ def build_pipeline(
     final = (
         {"rec": keyed.records, "dup": dups}
         | "JoinDuplicates" >> beam.CoGroupByKey()
-        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, pii_config)).with_outputs(QUARANTINE_TAG, main="decided")
+        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, scanner)).with_outputs(QUARANTINE_TAG, main="decided")
     )
     decided = final.decided
     input_quarantine = (read.quarantine, final[QUARANTINE_TAG]) | "InputQuarantine" >> beam.Flatten()
 
-    def write(pcoll, name, fmt="jsonl", schema=None):
-        return pcoll | f"Write{name.title()}" >> WriteShards(
-            os.path.join(out_dir, name), "part", fmt, schema, bundle_sinks=bundle_sinks)
+    def write(pcoll, directory, prefix="part", fmt="jsonl", schema=None):
+        label = f"Write{directory.strip('_').title()}" + (prefix.title() if prefix != "part" else "")
+        return pcoll | label >> WriteShards(
+            os.path.join(out_dir, directory), prefix, fmt, schema, bundle_sinks=bundle_sinks)
 
     kept = decided | "Kept" >> beam.Filter(lambda r: r["decision"] in (R.KEEP, R.REDACT))
     write(kept | "KeptLines" >> beam.Map(kept_line, text_field, id_field), "kept")
@@ -436,15 +423,17 @@ def build_pipeline(
     def with_example(rec):
         return ledger_row(rec, policy), rec["text"], rec.get("text_spans", rec.get("pii_spans"))
 
-    rows = (
-        (decided | "LedgerRows" >> beam.Map(with_example),
-         input_quarantine | "QuarantineRows" >> beam.Map(lambda q: (quarantine_ledger_row(q, policy), None, None)))
-        | "AllRows" >> beam.Flatten()
-    )
-    write(rows | "RowsOnly" >> beam.Map(lambda item: item[0]), "ledger", "parquet", ledger_schema())
-    write(rows | "Aggregate" >> beam.ParDo(PartialAggregates()), "_aggregates")
-    input_count = (read.records, read.quarantine) | "ReaderOutput" >> beam.Flatten()
-    write(input_count | "CountInput" >> beam.ParDo(CountInput()), "_counts")
+    # Ledger rows and partial aggregates are written where they are made (no Flatten: a Flatten of two
+    # stages' outputs is one more pass over every row on the local runner); the two halves share a folder.
+    for name, rows in (
+        ("decided", decided | "LedgerRows" >> beam.Map(with_example)),
+        ("quarantined", input_quarantine
+         | "QuarantineRows" >> beam.Map(lambda q: (quarantine_ledger_row(q, policy), None, None))),
+    ):
+        write(rows | f"{name.title()}RowsOnly" >> beam.Map(lambda item: item[0]), "ledger", name, "parquet",
+              ledger_schema())
+        write(rows | f"{name.title()}Aggregate" >> beam.ParDo(PartialAggregates()), "_aggregates", name)
+    write(read.counts | "CountLines" >> beam.Map(lambda n: json.dumps({"input": n})), "_counts")
 
 
 def _clean_outputs(out_dir: str) -> None:

@@ -30,6 +30,7 @@ from haetae.pipelines import records as R
 log = logging.getLogger(__name__)
 
 QUARANTINE_TAG = "quarantine"
+COUNTS_TAG = "counts"
 MAX_SPLIT_BYTES = 64 << 20
 MIN_SPLIT_BYTES = 1 << 20
 RANGES_PER_JOB = 64  # uncompressed JSONL is cut into about this many ranges, within the bounds above
@@ -189,16 +190,29 @@ class ReadRanges(beam.DoFn):
     def setup(self):
         self._progress = ProgressLog("read")
 
+    def start_bundle(self):
+        self._produced = 0
+
     def process(self, fr: FileRange):
         rows = self._parquet_rows(fr) if input_format(fr.path) == "parquet" else self._jsonl_rows(fr)
         for row in rows:
             self._progress.tick()
+            self._produced += 1
             if "reason" in row:
                 self.bad.inc()
                 yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, row)
             else:
                 self.ok.inc()
                 yield row
+
+    def finish_bundle(self):
+        """The number of records and quarantine rows this bundle produced, on the ``counts`` output: the
+        input count the audit reconciles its ledger with, counted where the input is read."""
+        from apache_beam.transforms.window import GlobalWindow
+        from apache_beam.utils.windowed_value import WindowedValue
+
+        if self._produced:
+            yield beam.pvalue.TaggedOutput(COUNTS_TAG, WindowedValue(self._produced, 0, [GlobalWindow()]))
 
     def _jsonl_rows(self, fr: FileRange) -> Iterator[dict[str, Any]]:
         for line_no, offset, raw in iter_jsonl_range(fr):
@@ -231,8 +245,11 @@ class ReadRanges(beam.DoFn):
 
 
 class ReadResult:
-    def __init__(self, records: beam.PCollection, quarantine: beam.PCollection, files: list[tuple[str, int]]):
-        self.records, self.quarantine, self.files = records, quarantine, files
+    """Records, quarantine rows and per-bundle counts of what was read (records + quarantine rows)."""
+
+    def __init__(self, records: beam.PCollection, quarantine: beam.PCollection, counts: beam.PCollection,
+                 files: list[tuple[str, int]]):
+        self.records, self.quarantine, self.counts, self.files = records, quarantine, counts, files
 
 
 class ReadRecords(beam.PTransform):
@@ -259,10 +276,10 @@ class ReadRecords(beam.PTransform):
             | "FileRanges" >> beam.Create(ranges)
             | "SpreadRanges" >> beam.Reshuffle()
             | "Parse" >> beam.ParDo(ReadRanges(self.text_field, self.id_field, self.max_bytes)).with_outputs(
-                QUARANTINE_TAG, main="records"
+                QUARANTINE_TAG, COUNTS_TAG, main="records"
             )
         )
-        return ReadResult(parsed.records, parsed[QUARANTINE_TAG], self.files)
+        return ReadResult(parsed.records, parsed[QUARANTINE_TAG], parsed[COUNTS_TAG], self.files)
 
 
 class QuarantineDuplicateIds(beam.PTransform):

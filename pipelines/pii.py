@@ -432,24 +432,40 @@ def measure_scan_speed(
 # ---------------------------------------------------------------------------------------------- Beam
 
 
+class SharedScanner:
+    """A :class:`PiiScanner` built once per worker process and shared by the DoFns that hold this handle
+    (Beam's ``Shared``): the audit scans in ``ScorePii`` and re-scans redacted text in its final step."""
+
+    def __init__(self, config: dict | str | Path | None = None):
+        from apache_beam.utils.shared import Shared
+
+        self.config = load_config(config)
+        self._handle = Shared()
+
+    def acquire(self) -> PiiScanner:
+        return self._handle.acquire(lambda: PiiScanner.from_config(self.config))
+
+
 class ScorePii(beam.DoFn):
     """Add "pii_spans" (list of {"start","end","type","score"}) and "pii_counts" ({type: n}) to each record.
 
-    The analyzer is built in ``setup()`` (once per worker). Counters (namespace "pii"): ``records``,
-    ``records_with_pii``, ``chars``, and ``entity_<TYPE>`` per entity type.
+    The analyzer is built in ``setup()`` (once per worker). Steps of one job that scan with the same config
+    pass one :class:`SharedScanner` so each worker process builds it once. Counters (namespace "pii"):
+    ``records``, ``records_with_pii``, ``chars``, and ``entity_<TYPE>`` per entity type.
     """
 
     def __init__(
-        self, config: dict | str | Path | None = None, text_field: str = "text", lang_field: str = "lang"
+        self, config: dict | str | Path | None = None, text_field: str = "text", lang_field: str = "lang",
+        scanner: SharedScanner | None = None,
     ):
-        self._config = load_config(config)  # fail at construction time, before the job starts
+        self._shared = scanner or SharedScanner(config)  # loads the config: fails before the job starts
         self._text_field = text_field
         self._lang_field = lang_field
         self._scanner: PiiScanner | None = None
         self._entity_counters: dict[str, Any] = {}
 
     def setup(self) -> None:
-        self._scanner = PiiScanner.from_config(self._config)
+        self._scanner = self._shared.acquire()
         self._records = beam.metrics.Metrics.counter("pii", "records")
         self._with_pii = beam.metrics.Metrics.counter("pii", "records_with_pii")
         self._chars = beam.metrics.Metrics.counter("pii", "chars")
