@@ -277,3 +277,23 @@ def test_multiprocessing_run_of_a_split_file_matches_in_memory_and_is_quiet(tmp_
     assert by_key[0] == by_key[1] and len(by_key[0]) == len(lines)
     duplicate_ids = [row for row in by_key[0] if row["rule"] == f"input.{R.DUPLICATE_ID}"]
     assert [row["offset"] for row in duplicate_ids] == [corpus.stat().st_size - len(lines[0].encode()) - 1]
+
+
+def test_transactional_sinks_of_distributed_runners_write_the_same_outputs(sample_run, tmp_path):
+    """Flink, Spark and Dataflow get Beam's own file sinks (bundle_sinks=False); run that path here."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from haetae.pipelines.audit import build_pipeline
+    from haetae.pipelines.policy import load_policy
+
+    out, summary = sample_run
+    pipeline = beam.Pipeline(options=PipelineOptions(
+        ["--runner=haetae.pipelines.runners.DirectRunner", *IN_MEMORY]))
+    build_pipeline(pipeline, [str(SAMPLE)], str(tmp_path), load_policy(None), bundle_sinks=False)
+    pipeline.run().wait_until_finish()
+    assert sorted(ledger(tmp_path), key=lambda r: r["key"]) == sorted(ledger(out), key=lambda r: r["key"])
+    for name in ("kept", "quarantine"):
+        assert sorted(map(json.dumps, read_jsonl_dir(str(tmp_path / name)))) == \
+            sorted(map(json.dumps, read_jsonl_dir(str(out / name))))
+    assert sum(c["input"] for c in read_jsonl_dir(str(tmp_path / "_counts"))) == summary.counts["input"]
