@@ -4,7 +4,8 @@
 starts ``python -m apache_beam.runners.worker.sdk_worker_main``. The harness is Beam's own; two things differ:
 
 - Beam's start-up notices are not printed: "apitools not found ..." (a warning logged while Beam's GCP modules
-  are imported) and "Logging handler created." (logged at INFO before the job's log level applies).
+  are imported) and "Logging handler created." (logged at INFO before the job's log level applies); and the
+  worker does not print its log records to its own stderr: they go to the runner only, as Beam intends.
 - Once the harness has stopped cleanly and its log handler is flushed, the process ends with ``os._exit``
   instead of tearing the interpreter down module by module. The runner stops its workers one after the
   other, so that tear-down (~0.4 s each) was paid once per worker at the end of every job.
@@ -27,6 +28,10 @@ class _DropStartupNotices(logging.Filter):
 
 
 def main() -> None:
+    # The harness sends its log records to the runner (Fn API logging), which decides what to show. A handler
+    # on the root logger keeps ``logging.warning`` (the GCP notice) from installing a stderr handler with
+    # ``basicConfig`` that would print every record of the worker a second time.
+    logging.getLogger().addHandler(logging.NullHandler())
     quiet = _DropStartupNotices()
     logging.getLogger().addFilter(quiet)  # the GCP notice is logged through the root logger
     logging.getLogger("apache_beam.runners.worker.sdk_worker_main").addFilter(quiet)
