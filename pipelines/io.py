@@ -1,8 +1,9 @@
 """Reading audit inputs and writing shards through Beam's filesystems (local, gs://, s3://, hdfs://).
 
 Inputs are JSONL (plain, ``.gz``, ``.zst``, ``.bz2``) or Parquet, named by path or glob. Uncompressed JSONL
-larger than the job's range size (:func:`auto_split_bytes`: 1/64 of the input, 1-64 MiB) is split into byte
-ranges so one large file spreads over workers (its records then have a byte offset but no line number);
+larger than the job's range size (:func:`auto_split_bytes`: 1/64 of the input, 1-64 MiB; 64 MiB when the job
+has 64 files or more) is split into byte ranges so one large file spreads over workers (its records then
+have a byte offset but no line number);
 compressed files and Parquet files are read whole by one worker. Every line or row becomes either a record or a quarantine row with a reason: nothing is
 dropped silently. Blank lines are not records; they are counted (``blank_lines``) and skipped.
 """
@@ -71,10 +72,14 @@ def expand_inputs(patterns: Iterable[str]) -> list[tuple[str, int]]:
     return sorted(files.items())
 
 
-def auto_split_bytes(total_bytes: int) -> int:
-    """Range size for a job reading ``total_bytes``: about ``RANGES_PER_JOB`` ranges, so the first (fused
-    read-and-score) stage spreads over every worker, between 1 MiB and 64 MiB per range."""
-    return max(MIN_SPLIT_BYTES, min(MAX_SPLIT_BYTES, -(-total_bytes // RANGES_PER_JOB)))
+def auto_split_bytes(sizes: list[int]) -> int:
+    """Range size for a job reading files of ``sizes`` bytes: about ``RANGES_PER_JOB`` ranges in all, so the
+    first (fused read-and-score) stage spreads over every worker, between 1 MiB and 64 MiB per range. A job
+    with ``RANGES_PER_JOB`` files or more is spread by its files: only files over 64 MiB are split (records of
+    a split file have no line number)."""
+    if len(sizes) >= RANGES_PER_JOB:
+        return MAX_SPLIT_BYTES
+    return max(MIN_SPLIT_BYTES, min(MAX_SPLIT_BYTES, -(-sum(sizes) // RANGES_PER_JOB)))
 
 
 def split_ranges(path: str, size: int, split_bytes: int = MAX_SPLIT_BYTES) -> list[FileRange]:
@@ -269,7 +274,7 @@ class ReadRecords(beam.PTransform):
         self.files = expand_inputs(self.patterns)
 
     def expand(self, pbegin) -> ReadResult:
-        split = self.split_bytes or auto_split_bytes(sum(size for _, size in self.files))
+        split = self.split_bytes or auto_split_bytes([size for _, size in self.files])
         ranges = [r for path, size in self.files for r in split_ranges(path, size, split)]
         parsed = (
             pbegin

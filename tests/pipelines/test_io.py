@@ -53,11 +53,12 @@ def test_compressed_files_are_never_split(tmp_path):
     assert len(split_ranges(str(tmp_path / "big.jsonl.gz"), 10 * MAX_SPLIT_BYTES, MIN_SPLIT_BYTES)) == 1
 
 
-@pytest.mark.parametrize(("total", "expected"), [
-    (0, MIN_SPLIT_BYTES),
-    (20 << 20, MIN_SPLIT_BYTES),
-    (RANGES_PER_JOB * (5 << 20), 5 << 20),
-    (1 << 40, MAX_SPLIT_BYTES),
+@pytest.mark.parametrize(("sizes", "expected"), [
+    ([0], MIN_SPLIT_BYTES),
+    ([20 << 20], MIN_SPLIT_BYTES),
+    ([RANGES_PER_JOB * (5 << 20)], 5 << 20),
+    ([1 << 39, 1 << 39], MAX_SPLIT_BYTES),
+    ([5 << 20] * RANGES_PER_JOB, MAX_SPLIT_BYTES),  # enough files to spread: they keep their line numbers
 ])
-def test_auto_split_bytes_spreads_a_job_within_bounds(total, expected):
-    assert auto_split_bytes(total) == expected
+def test_auto_split_bytes_spreads_a_job_within_bounds(sizes, expected):
+    assert auto_split_bytes(sizes) == expected
