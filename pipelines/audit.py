@@ -147,7 +147,7 @@ def first_claims(element):
     id once, and only for the record that keeps it.
     """
     doc_id, claims = element
-    _, _, sketch = min(claims, key=lambda c: (c[0], c[1]))
+    _, _, sketch = min(claims, key=lambda c: c[:2])  # (source, offset): the order of input_order
     if sketch is not None:
         yield doc_id, sketch
 
