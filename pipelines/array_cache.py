@@ -37,7 +37,7 @@ def cached_arrays(name: str, key: str, build: Callable[[], dict[str, np.ndarray]
 
     ``key`` must change whenever ``build`` would return something else (see :func:`cache_key`). A folder is
     written under a temporary name and renamed, so concurrent workers never read a partial one; an unreadable
-    one is rebuilt (in memory).
+    one is rebuilt and replaced.
     """
     folder = cache_dir() / f"{name}-{key}"
     try:
@@ -48,6 +48,8 @@ def cached_arrays(name: str, key: str, build: Callable[[], dict[str, np.ndarray]
     arrays = build()
     tmp = None
     try:
+        if folder.exists():  # incomplete or unreadable: replaced by the folder written below
+            shutil.rmtree(folder, ignore_errors=True)
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{name}-"))
         for n, array in arrays.items():

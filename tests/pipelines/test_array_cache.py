@@ -33,12 +33,13 @@ def test_arrays_are_built_once_then_memory_mapped(cache):
     assert len(calls) == 2 and len(list(cache.glob("t-*"))) == 2
 
 
-def test_an_incomplete_folder_is_rebuilt(cache):
+def test_an_incomplete_folder_is_rebuilt_and_replaced(cache):
     calls = []
     cached_arrays("t", "k", counting_build(calls))
-    (cache / "t-k" / "arrays.txt").unlink()  # as if a writer had died before marking it complete
+    (cache / "t-k" / "arrays.txt").unlink()  # as if it had been damaged
     assert cached_arrays("t", "k", counting_build(calls))["table"].tolist() == list(range(10))
-    assert len(calls) == 2
+    assert cached_arrays("t", "k", counting_build(calls))["table"].tolist() == list(range(10))
+    assert len(calls) == 2  # rebuilt once, then read from the repaired folder
 
 
 def test_an_unwritable_cache_builds_every_time(tmp_path, monkeypatch):
