@@ -36,6 +36,7 @@ from haetae.pipelines import records as R
 from haetae.pipelines.dedup import DeduplicateSketches, document_sketch
 from haetae.pipelines.io import (
     QUARANTINE_TAG,
+    NumberLines,
     ProgressLog,
     ReadRecords,
     WriteShards,
@@ -402,8 +403,12 @@ def build_pipeline(
         | "JoinDuplicates" >> beam.CoGroupByKey()
         | "FinalDecide" >> beam.ParDo(FinalDecide(policy, scanner)).with_outputs(QUARANTINE_TAG, main="decided")
     )
-    decided = final.decided
-    input_quarantine = (read.quarantine, final[QUARANTINE_TAG]) | "InputQuarantine" >> beam.Flatten()
+    decided = final.decided | "NumberDecidedLines" >> NumberLines(read.line_index)
+    input_quarantine = (
+        (read.quarantine, final[QUARANTINE_TAG])
+        | "InputQuarantine" >> beam.Flatten()
+        | "NumberQuarantineLines" >> NumberLines(read.line_index)
+    )
 
     def write(pcoll, directory, prefix="part", fmt="jsonl", schema=None):
         label = f"Write{directory.strip('_').title()}" + (prefix.title() if prefix != "part" else "")

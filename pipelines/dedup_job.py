@@ -80,7 +80,7 @@ def _run(args, extra_beam_args: list[str]) -> int:
     from apache_beam.io.filesystems import FileSystems
 
     from haetae.pipelines.dedup import NAMESPACE, Deduplicate
-    from haetae.pipelines.io import InputError, QuarantineDuplicateIds, ReadRecords, WriteShards
+    from haetae.pipelines.io import InputError, NumberLines, QuarantineDuplicateIds, ReadRecords, WriteShards
     from haetae.pipelines.records import to_json_line
 
     patterns = list(getattr(args, "inputs", None) or [args.input])
@@ -109,6 +109,7 @@ def _run(args, extra_beam_args: list[str]) -> int:
     quarantine = (
         (result.quarantine, unique.quarantine)
         | "AllQuarantine" >> beam.Flatten()
+        | "NumberLines" >> NumberLines(result.line_index)
         | "QuarantineLines" >> beam.Map(to_json_line)
     )
     _ = clusters | "WriteClusters" >> WriteShards(out_dir, "clusters-part", bundle_sinks=bundle_sinks)

@@ -2,8 +2,8 @@
 
 Inputs are JSONL (plain, ``.gz``, ``.zst``, ``.bz2``) or Parquet, named by path or glob. Uncompressed JSONL
 larger than the job's range size (:func:`auto_split_bytes`: 1/64 of the input, 1-64 MiB; 64 MiB when the job
-has 64 files or more) is split into byte ranges so one large file spreads over workers (its records then
-have a byte offset but no line number);
+has 64 files or more) is split into byte ranges so one large file spreads over workers (the line numbers of
+its records are set after the read, from each range's line count: :class:`NumberLines`);
 compressed files and Parquet files are read whole by one worker. Every line or row becomes either a record or a quarantine row with a reason: nothing is
 dropped silently. Blank lines are not records; they are counted (``blank_lines``) and skipped.
 """
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 QUARANTINE_TAG = "quarantine"
 COUNTS_TAG = "counts"
+LINES_TAG = "lines"
+RANGE_LINE = "range_line"  # [range start, line number within the range] of a row read from a split file
 MAX_SPLIT_BYTES = 64 << 20
 MIN_SPLIT_BYTES = 1 << 20
 RANGES_PER_JOB = 64  # uncompressed JSONL is cut into about this many ranges, within the bounds above
@@ -76,7 +78,7 @@ def auto_split_bytes(sizes: list[int]) -> int:
     """Range size for a job reading files of ``sizes`` bytes: about ``RANGES_PER_JOB`` ranges in all, so the
     first (fused read-and-score) stage spreads over every worker, between 1 MiB and 64 MiB per range. A job
     with ``RANGES_PER_JOB`` files or more is spread by its files: only files over 64 MiB are split (records of
-    a split file have no line number)."""
+    a split file get their line numbers from :class:`NumberLines`)."""
     if len(sizes) >= RANGES_PER_JOB:
         return MAX_SPLIT_BYTES
     return max(MIN_SPLIT_BYTES, min(MAX_SPLIT_BYTES, -(-sum(sizes) // RANGES_PER_JOB)))
@@ -163,8 +165,9 @@ def parse_json_line(
     )
 
 
-def iter_jsonl_range(fr: FileRange) -> Iterator[tuple[int | None, int, bytes]]:
-    """Yield ``(line number, byte offset, raw line)`` for the lines that start inside the range."""
+def iter_jsonl_range(fr: FileRange) -> Iterator[tuple[int, int, bytes]]:
+    """Yield ``(line number within the range, byte offset, raw line)`` for the lines that start inside the
+    range (for a whole file, the line number in the file)."""
     compression = CompressionTypes.AUTO if fr.whole else CompressionTypes.UNCOMPRESSED
     with FileSystems.open(fr.path, compression_type=compression) as handle:
         pos = 0
@@ -177,12 +180,17 @@ def iter_jsonl_range(fr: FileRange) -> Iterator[tuple[int | None, int, bytes]]:
             if not raw:
                 break
             line_no += 1
-            yield (line_no if fr.whole else None), pos, raw.rstrip(b"\r\n")
+            yield line_no, pos, raw.rstrip(b"\r\n")
             pos += len(raw)
 
 
 class ReadRanges(beam.DoFn):
-    """Parse the lines or rows of one file range into records; bad input goes to the quarantine output."""
+    """Parse the lines or rows of one file range into records; bad input goes to the quarantine output.
+
+    A row read from part of a split file does not know its line number yet: it carries ``range_line``
+    (range start, line within the range), and the range's line count goes to the ``lines`` output, from
+    which :class:`NumberLines` sets the line numbers.
+    """
 
     def __init__(self, text_field: str, id_field: str, max_bytes: int | None):
         self.text_field, self.id_field, self.max_bytes = text_field, id_field, max_bytes
@@ -209,6 +217,8 @@ class ReadRanges(beam.DoFn):
             else:
                 self.ok.inc()
                 yield row
+        if not fr.whole:
+            yield beam.pvalue.TaggedOutput(LINES_TAG, (fr.path, (fr.start, self._range_lines)))
 
     def finish_bundle(self):
         """The number of records and quarantine rows this bundle produced, on the ``counts`` output: the
@@ -220,16 +230,21 @@ class ReadRanges(beam.DoFn):
             yield beam.pvalue.TaggedOutput(COUNTS_TAG, WindowedValue(self._produced, 0, [GlobalWindow()]))
 
     def _jsonl_rows(self, fr: FileRange) -> Iterator[dict[str, Any]]:
+        self._range_lines = 0
         for line_no, offset, raw in iter_jsonl_range(fr):
+            self._range_lines = line_no
             self.read_bytes.inc(len(raw) + 1)
             if not raw.strip():
                 self.blank.inc()
                 continue
             self.lines.inc()
-            yield parse_json_line(
-                raw, source=fr.path, line=line_no, offset=offset, text_field=self.text_field,
-                id_field=self.id_field, max_bytes=self.max_bytes,
+            row = parse_json_line(
+                raw, source=fr.path, line=line_no if fr.whole else None, offset=offset,
+                text_field=self.text_field, id_field=self.id_field, max_bytes=self.max_bytes,
             )
+            if not fr.whole:
+                row[RANGE_LINE] = [fr.start, line_no]
+            yield row
 
     def _parquet_rows(self, fr: FileRange) -> Iterator[dict[str, Any]]:
         import pyarrow.parquet as pq
@@ -250,11 +265,13 @@ class ReadRanges(beam.DoFn):
 
 
 class ReadResult:
-    """Records, quarantine rows and per-bundle counts of what was read (records + quarantine rows)."""
+    """Records, quarantine rows, per-bundle counts of what was read (records + quarantine rows) and the line
+    index of split files ((path, range start) -> number of the range's first line in the file)."""
 
     def __init__(self, records: beam.PCollection, quarantine: beam.PCollection, counts: beam.PCollection,
-                 files: list[tuple[str, int]]):
+                 line_index: beam.PCollection, files: list[tuple[str, int]]):
         self.records, self.quarantine, self.counts, self.files = records, quarantine, counts, files
+        self.line_index = line_index
 
 
 class ReadRecords(beam.PTransform):
@@ -281,10 +298,44 @@ class ReadRecords(beam.PTransform):
             | "FileRanges" >> beam.Create(ranges)
             | "SpreadRanges" >> beam.Reshuffle()
             | "Parse" >> beam.ParDo(ReadRanges(self.text_field, self.id_field, self.max_bytes)).with_outputs(
-                QUARANTINE_TAG, COUNTS_TAG, main="records"
+                QUARANTINE_TAG, COUNTS_TAG, LINES_TAG, main="records"
             )
         )
-        return ReadResult(parsed.records, parsed[QUARANTINE_TAG], parsed[COUNTS_TAG], self.files)
+        line_index = (
+            parsed[LINES_TAG] | "GroupRanges" >> beam.GroupByKey() | "FirstLines" >> beam.FlatMap(first_lines)
+        )
+        return ReadResult(parsed.records, parsed[QUARANTINE_TAG], parsed[COUNTS_TAG], line_index, self.files)
+
+
+def first_lines(element) -> Iterator[tuple[tuple[str, int], int]]:
+    """(path, [(range start, lines starting in the range)...]) -> ((path, range start), its first line number)."""
+    path, ranges = element
+    line = 1
+    for start, count in sorted(ranges):
+        yield (path, start), line
+        line += count
+
+
+def number_line(row: dict[str, Any], first_line: dict[tuple[str, int], int]) -> dict[str, Any]:
+    """``row`` with its line number in the file, when it was read from a split file (see :class:`ReadRanges`)."""
+    if RANGE_LINE not in row:
+        return row
+    start, line_in_range = row[RANGE_LINE]
+    out = {k: v for k, v in row.items() if k != RANGE_LINE}
+    out["line"] = first_line[(row["source"], start)] + line_in_range - 1
+    return out
+
+
+class NumberLines(beam.PTransform):
+    """Set the line numbers of rows read from split files, from :attr:`ReadResult.line_index` (a side input
+    of one entry per byte range)."""
+
+    def __init__(self, line_index: beam.PCollection, label: str | None = None):
+        super().__init__(label)
+        self.line_index = line_index
+
+    def expand(self, rows):
+        return rows | beam.Map(number_line, beam.pvalue.AsDict(self.line_index))
 
 
 class QuarantineDuplicateIds(beam.PTransform):
@@ -303,7 +354,10 @@ def duplicate_id_row(rec: dict[str, Any], first: dict[str, Any]) -> dict[str, An
     """The quarantine row of a record whose id an earlier record (by source, offset) already has."""
     raw = R.to_json_line({"id": rec["id"], "text": rec["text"], **rec["fields"]})
     detail = f"id first seen at {R.record_key(first['source'], first['offset'])}"
-    return R.quarantine_row(rec["source"], rec["line"], rec["offset"], R.DUPLICATE_ID, raw, detail, rec["id"])
+    row = R.quarantine_row(rec["source"], rec["line"], rec["offset"], R.DUPLICATE_ID, raw, detail, rec["id"])
+    if RANGE_LINE in rec:
+        row[RANGE_LINE] = rec[RANGE_LINE]
+    return row
 
 
 def input_order(rec: dict[str, Any]) -> tuple[str, int]:

@@ -89,7 +89,13 @@ def build_pipeline(
 ) -> None:
     """Read -> unique ids -> language -> ScorePii -> shards of output lines and quarantine rows in parts_dir."""
     from haetae.pipelines import records as R
-    from haetae.pipelines.io import QUARANTINE_TAG, QuarantineDuplicateIds, ReadRecords, WriteShards
+    from haetae.pipelines.io import (
+        QUARANTINE_TAG,
+        NumberLines,
+        QuarantineDuplicateIds,
+        ReadRecords,
+        WriteShards,
+    )
     from haetae.pipelines.pii import ScorePii
 
     read = pipeline | "Read" >> ReadRecords([input_pattern], text_field=text_field, id_field=id_field)
@@ -111,6 +117,7 @@ def build_pipeline(
     lines | "WriteSpans" >> WriteShards(parts_dir, "spans", bundle_sinks=bundle_sinks)
     (
         quarantine
+        | "NumberLines" >> NumberLines(read.line_index)
         | "QuarantineLines" >> beam.Map(R.to_json_line)
         | "WriteQuarantine" >> WriteShards(parts_dir, "quarantine", bundle_sinks=bundle_sinks)
     )

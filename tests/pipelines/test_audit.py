@@ -257,7 +257,8 @@ def test_direct_runner_never_tries_prism(monkeypatch):
 
 def test_multiprocessing_run_of_a_split_file_matches_in_memory_and_is_quiet(tmp_path):
     """The default runner (worker processes, input cut in byte ranges) decides exactly as one process does;
-    a duplicate id read in another range is still caught; Beam's worker start-up notices are not printed."""
+    a duplicate id read in another range is still caught; every ledger row has its line number in the file;
+    Beam's worker start-up notices are not printed."""
     from haetae.pipelines.io import MIN_SPLIT_BYTES
     from haetae.pipelines.samples import synthetic_corpus
 
@@ -277,6 +278,10 @@ def test_multiprocessing_run_of_a_split_file_matches_in_memory_and_is_quiet(tmp_
     assert by_key[0] == by_key[1] and len(by_key[0]) == len(lines)
     duplicate_ids = [row for row in by_key[0] if row["rule"] == f"input.{R.DUPLICATE_ID}"]
     assert [row["offset"] for row in duplicate_ids] == [corpus.stat().st_size - len(lines[0].encode()) - 1]
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line.encode()) + 1)
+    assert {row["offset"]: row["line"] for row in by_key[0]} == {o: n for n, o in enumerate(offsets[:-1], 1)}
 
 
 def test_transactional_sinks_of_distributed_runners_write_the_same_outputs(sample_run, tmp_path):

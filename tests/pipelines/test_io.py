@@ -62,3 +62,35 @@ def test_compressed_files_are_never_split(tmp_path):
 ])
 def test_auto_split_bytes_spreads_a_job_within_bounds(sizes, expected):
     assert auto_split_bytes(sizes) == expected
+
+
+def test_rows_of_split_files_get_their_line_numbers_in_the_file(jsonl):
+    """Records and quarantine rows read from byte ranges are numbered as if the file had been read whole."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from haetae.pipelines.io import NumberLines, ReadRecords
+
+    whole = {offset: line for line, offset, raw in read_whole(jsonl) if raw.strip()}
+    options = PipelineOptions(["--runner=haetae.pipelines.runners.DirectRunner", "--direct_running_mode=in_memory"])
+    with beam.Pipeline(options=options) as p:
+        read = p | ReadRecords([str(jsonl)], split_bytes=29)
+        rows = (read.records, read.quarantine) | beam.Flatten()
+        numbered = rows | NumberLines(read.line_index) | beam.Map(lambda r: (r["offset"], r["line"], "range_line" in r))
+        assert_that(numbered, equal_to([(offset, line, False) for offset, line in whole.items()]))
+
+
+def read_whole(path):
+    (whole,) = split_ranges(str(path), path.stat().st_size, 1 << 30)
+    return list(iter_jsonl_range(whole))
+
+
+def test_first_lines_and_number_line_by_hand():
+    from haetae.pipelines.io import first_lines, number_line
+
+    index = dict(first_lines(("f", [(60, 4), (0, 3), (30, 0)])))
+    assert index == {("f", 0): 1, ("f", 30): 4, ("f", 60): 4}
+    row = {"source": "f", "offset": 70, "line": None, "range_line": [60, 2]}
+    assert number_line(row, index) == {"source": "f", "offset": 70, "line": 5}
+    assert number_line({"source": "g", "line": 7}, index) == {"source": "g", "line": 7}  # read whole
