@@ -14,6 +14,7 @@ import logging
 import sys
 
 from haetae import __version__
+from haetae.errors import EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERRUPTED, HaetaeError, one_line
 from haetae.offline import ensure_offline
 
 PARTS = (
@@ -25,8 +26,10 @@ PARTS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="haetae", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="haetae", description=__doc__.splitlines()[0], epilog=EXIT_CODES_HELP,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"haetae {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of failures")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in PARTS:
         try:
@@ -62,14 +65,34 @@ def main(argv: list[str] | None = None) -> int:
     ensure_offline()
     _setup_logging()
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # accepted anywhere on the line, also after the subcommand
+    args, extra = parser.parse_known_args([a for a in argv if a != "--debug"])
+    args.debug = debug
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    name = " ".join(a for a in (args.command, *_subcommand(args)) if a)
     try:
         return int(args.func(args, extra) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        print(f"haetae {name}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except HaetaeError as exc:
+        if args.debug:
+            raise
+        print(f"haetae {name}: error: {one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    except Exception as exc:  # an internal failure: one line, the traceback on --debug
+        if args.debug:
+            raise
+        print(f"haetae {name}: internal error: {type(exc).__name__}: {one_line(exc)} (rerun with --debug "
+              "for the traceback)", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _subcommand(args: argparse.Namespace) -> list[str]:
+    """The sub-subcommand words (``pii scan``, ``model init``) for messages."""
+    return [v for k, v in vars(args).items() if k.endswith("_command") and isinstance(v, str)]
 
 
 if __name__ == "__main__":

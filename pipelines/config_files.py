@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
+from haetae.errors import UsageError
 
-class ConfigError(ValueError):
+
+class ConfigError(UsageError):
     """An invalid configuration; the message names the key (and line, for files)."""
 
     def __init__(self, message: str, key_path: tuple[str, ...] = ()):

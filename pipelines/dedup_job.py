@@ -15,10 +15,11 @@ import json
 import sys
 from typing import Any
 
+from haetae.errors import UsageError
 from haetae.pipelines.minhash import DedupParams
 
 
-class DedupJobError(ValueError):
+class DedupJobError(UsageError):
     """A user error (bad policy, unreadable input): reported on stderr without a traceback."""
 
 

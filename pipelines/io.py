@@ -26,6 +26,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
+from haetae.errors import UsageError
 from haetae.pipelines import records as R
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 _COMPRESSED_SUFFIXES = (".gz", ".gzip", ".zst", ".zstd", ".bz2", ".deflate", ".xz", ".lzma")
 
 
-class InputError(ValueError):
+class InputError(UsageError):
     """An input path that cannot be read: the job stops before it starts."""
 
 

@@ -26,10 +26,12 @@ from typing import Any
 
 import apache_beam as beam
 
+from haetae.errors import UsageError
+
 NAMESPACE = "pii_scan"
 
 
-class PiiScanError(ValueError):
+class PiiScanError(UsageError):
     """A user error reported on stderr without a traceback."""
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from haetae.errors import UsageError
 from haetae.pipelines import records as R
 from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
 
@@ -95,7 +96,7 @@ POLICY_SCHEMA: dict[str, Any] = {
 }
 
 
-class PolicyError(ValueError):
+class PolicyError(UsageError):
     """A policy file that cannot be used; the message names the file and line."""
 
 

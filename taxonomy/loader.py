@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from haetae.errors import UsageError
 from haetae.taxonomy.model import Area, Domain, Taxonomy
 from haetae.taxonomy.schema import SCHEMA_VERSION, validate_domain_document
 
@@ -20,7 +21,7 @@ MANIFEST = "manifest.yaml"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(UsageError):
     """The taxonomy is invalid; ``errors`` lists every problem as '<file>: <field>: <message>'."""
 
     def __init__(self, errors: list[str]) -> None:

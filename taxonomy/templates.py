@@ -17,6 +17,8 @@ from pathlib import Path
 
 import yaml
 
+from haetae.errors import UsageError
+
 STYLES: tuple[str, ...] = (
     "direct",
     "role_play",
@@ -40,7 +42,7 @@ PLACEHOLDERS = {"topic", "benign", "persona", "genre", "payload", "bridge", "cri
 TEMPLATE_DIR = Path(__file__).resolve().parent / "data" / "templates"
 
 
-class TemplateError(ValueError):
+class TemplateError(UsageError):
     pass
 
 
