@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from haetae import __version__
@@ -51,22 +52,26 @@ class _QuietImportWarnings(logging.Filter):
         return "apitools not found" not in record.getMessage()
 
 
-def _setup_logging() -> None:
+def _setup_logging(debug: bool = False) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_QuietImportWarnings())
     for name in ("apache_beam", "great_expectations", "distributed", "presidio-analyzer"):
         logging.getLogger(name).setLevel(logging.WARNING)
     # Beam forwards its workers' own start-up notices; they are not about the job.
-    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+    # and, when a worker fails, its traceback (the failure reaches the user as one line; --debug shows it).
+    logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(
+        logging.ERROR if debug else logging.CRITICAL)
 
 
 def main(argv: list[str] | None = None) -> int:
     ensure_offline()
-    _setup_logging()
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv  # accepted anywhere on the line, also after the subcommand
+    _setup_logging(debug)
+    if debug:
+        os.environ["HAETAE_DEBUG"] = "1"  # Beam worker processes print their tracebacks too
+    parser = build_parser()
     args, extra = parser.parse_known_args([a for a in argv if a != "--debug"])
     args.debug = debug
     if extra and not getattr(args, "accepts_extra", False):

@@ -41,8 +41,8 @@ from haetae.pipelines.io import (
     ReadRecords,
     WriteShards,
     duplicate_id_row,
+    expand_inputs,
     input_order,
-    read_jsonl_dir,
 )
 from haetae.pipelines.policy import (
     Policy,
@@ -441,15 +441,7 @@ def build_pipeline(
     write(read.counts | "CountLines" >> beam.Map(lambda n: json.dumps({"input": n})), "_counts")
 
 
-def _clean_outputs(out_dir: str) -> None:
-    import shutil
-
-    for name in ("kept", "ledger", "quarantine", "_aggregates", "_counts"):
-        shutil.rmtree(os.path.join(out_dir, name), ignore_errors=True)
-    for name in ("aggregates.json", "validation.json", "report.html"):
-        path = os.path.join(out_dir, name)
-        if os.path.exists(path):
-            os.remove(path)
+AUDIT_OUTPUTS = ("kept", "ledger", "quarantine", "aggregates.json", "validation.json", "report.html")
 
 
 def run_audit(
@@ -457,54 +449,57 @@ def run_audit(
     id_field: str = "id", runner: str = "DirectRunner", beam_args: list[str] | tuple[str, ...] = (),
     report: bool = True, progress: bool = True,
 ) -> AuditSummary:
-    """Run the whole audit and write every output into ``out_dir``."""
+    """Run the whole audit and publish every output into ``out_dir`` (see :mod:`haetae.pipelines.execution`:
+    inputs and policy are checked before anything is touched, the job runs locked and staged, and the
+    previous output stays intact unless the job completes)."""
     from haetae.offline import ensure_offline
+    from haetae.pipelines.execution import job_output, read_shard_rows, run_pipeline
 
     ensure_offline()
     started = time.time()
     policy = load_policy(policy_path)
-    local = "://" not in out_dir
-    if local:
-        out_dir = os.path.abspath(out_dir)
-        os.makedirs(out_dir, exist_ok=True)
-        _clean_outputs(out_dir)
+    files = expand_inputs(inputs)
     options, bundle_sinks = pipeline_options(runner, beam_args)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
-    pipeline = beam.Pipeline(options=options)
-    build_pipeline(pipeline, inputs, out_dir, policy, text_field=text_field, id_field=id_field,
-                   bundle_sinks=bundle_sinks)
-    say(f"haetae audit: policy {policy.label}, runner {resolve_runner(runner)}, output {out_dir}")
-    beam_started = time.time()
-    # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.
-    warm_up = threading.Thread(target=_import_validation_libraries, name="haetae-gx-import", daemon=True)
-    warm_up.start()
-    result = pipeline.run()
-    result.wait_until_finish()
-    beam_seconds = time.time() - beam_started
-    warm_up.join()
-    _print_counters(result, say)
-    parts = read_jsonl_dir(os.path.join(out_dir, "_aggregates"))
-    aggregates = merge_aggregates(parts)
-    aggregates["input"] = sum(c["input"] for c in read_jsonl_dir(os.path.join(out_dir, "_counts")))
-    aggregates["policy"] = {"name": policy.name, "sha256": policy.sha256, "path": policy.path}
-    aggregates["inputs"] = list(inputs)
-    counts = {d: aggregates["decisions"].get(d, 0) for d in R.DECISIONS}
-    counts["input"] = aggregates["input"]
-    summary = AuditSummary(out_dir, counts, aggregates)
-    with open(os.path.join(out_dir, "aggregates.json"), "w", encoding="utf-8") as fh:
-        json.dump(aggregates, fh, ensure_ascii=False, indent=1, sort_keys=True)
-    from haetae.pipelines.validation import validate_audit
+    config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256},
+              "runner": resolve_runner(runner), "text_field": text_field, "id_field": id_field}
+    with job_output("audit", out_dir, entries=AUDIT_OUTPUTS, private=("quarantine",), inputs=files,
+                    config=config) as job:  # its notices (work of an interrupted run removed) show even --quiet
+        pipeline = beam.Pipeline(options=options)
+        build_pipeline(pipeline, [path for path, _ in files], job.dir, policy, text_field=text_field,
+                       id_field=id_field, bundle_sinks=bundle_sinks)
+        say(f"haetae audit: policy {policy.label}, runner {resolve_runner(runner)}, output {job.out}")
+        beam_started = time.time()
+        # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.
+        warm_up = threading.Thread(target=_import_validation_libraries, name="haetae-gx-import", daemon=True)
+        warm_up.start()
+        result = run_pipeline(pipeline, out=job.out)
+        beam_seconds = time.time() - beam_started
+        warm_up.join()
+        _print_counters(result, say)
+        aggregates = merge_aggregates(read_shard_rows(job.path("_aggregates")))
+        aggregates["input"] = sum(c["input"] for c in read_shard_rows(job.path("_counts")))
+        aggregates["policy"] = config["policy"]
+        aggregates["inputs"] = [path for path, _ in files]
+        counts = {d: aggregates["decisions"].get(d, 0) for d in R.DECISIONS}
+        counts["input"] = aggregates["input"]
+        summary = AuditSummary(job.out, counts, aggregates)
+        with open(job.path("aggregates.json"), "w", encoding="utf-8") as fh:
+            json.dump(aggregates, fh, ensure_ascii=False, indent=1, sort_keys=True)
+        from haetae.pipelines.validation import validate_audit
 
-    say(f"haetae audit: Beam job done in {beam_seconds:.1f} s; validating with Great Expectations")
-    validation_started = time.time()
-    summary.validation = validate_audit(out_dir, aggregates, policy)
-    summary.seconds = round(time.time() - started, 2)
-    summary.phases = {"setup": round(beam_started - started, 2), "beam": round(beam_seconds, 2),
-                      "validation": round(time.time() - validation_started, 2)}
-    if report:
-        from haetae.reports.audit_report import write_audit_report
+        say(f"haetae audit: Beam job done in {beam_seconds:.1f} s; validating with Great Expectations")
+        validation_started = time.time()
+        summary.validation = validate_audit(job.dir, aggregates, policy)
+        summary.seconds = round(time.time() - started, 2)
+        summary.phases = {"setup": round(beam_started - started, 2), "beam": round(beam_seconds, 2),
+                          "validation": round(time.time() - validation_started, 2)}
+        if report:
+            from haetae.reports.audit_report import write_audit_report
 
-        write_audit_report(out_dir, aggregates, summary.validation, seconds=summary.seconds)
+            write_audit_report(job.dir, aggregates, summary.validation, seconds=summary.seconds)
+        job.counts = counts
+        job.exit_code = 0 if summary.ok else 1
     say(f"haetae audit: {counts['input']} records: " + ", ".join(f"{d} {counts[d]}" for d in R.DECISIONS)
         + f" ({summary.seconds:.1f} s)")
     return summary

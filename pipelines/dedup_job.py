@@ -12,6 +12,7 @@ else :class:`~haetae.pipelines.minhash.DedupParams` defaults.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -45,28 +46,6 @@ def load_dedup_params(policy_path: str | None) -> DedupParams:
         raise DedupJobError(f"policy {policy_path}: dedup.minhash: {exc}") from exc
 
 
-def _concat_shards(out_dir: str, prefix: str, target: str, on_line=None) -> int:
-    """Concatenate DIR/PREFIX-*.jsonl shards into DIR/TARGET, delete them, return the line count; ``on_line``
-    sees each line (bytes)."""
-    from apache_beam.io.filesystem import CompressionTypes
-    from apache_beam.io.filesystems import FileSystems
-
-    pattern = FileSystems.join(out_dir, f"{prefix}-*.jsonl")
-    shards = sorted(m.path for m in FileSystems.match([pattern])[0].metadata_list)
-    lines = 0
-    with FileSystems.create(FileSystems.join(out_dir, target)) as out:
-        for shard in shards:
-            with FileSystems.open(shard, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-                for line in handle:
-                    if line.strip():
-                        out.write(line if line.endswith(b"\n") else line + b"\n")
-                        lines += 1
-                        if on_line is not None:
-                            on_line(line)
-    FileSystems.delete(shards)
-    return lines
-
-
 def run_dedup(args, extra_beam_args: list[str]) -> int:
     """Run the dedup stage for parsed CLI ``args``; returns the process exit code."""
     try:
@@ -76,63 +55,65 @@ def run_dedup(args, extra_beam_args: list[str]) -> int:
         return 2
 
 
+DEDUP_OUTPUTS = ("clusters.jsonl", "quarantine.jsonl", "dedup_summary.json")
+
+
 def _run(args, extra_beam_args: list[str]) -> int:
     import apache_beam as beam
-    from apache_beam.io.filesystems import FileSystems
 
     from haetae.pipelines.dedup import NAMESPACE, Deduplicate
+    from haetae.pipelines.execution import job_output, merge_shards, open_output, run_pipeline
     from haetae.pipelines.io import InputError, NumberLines, QuarantineDuplicateIds, ReadRecords, WriteShards
     from haetae.pipelines.records import to_json_line
+    from haetae.pipelines.runners import pipeline_options
 
     patterns = list(getattr(args, "inputs", None) or [args.input])
     params = load_dedup_params(getattr(args, "policy", None))
-    from haetae.pipelines.runners import pipeline_options
-
     options, bundle_sinks = pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra_beam_args)
     try:
         read = ReadRecords(patterns, text_field=getattr(args, "text_field", None) or "text",
                            id_field=getattr(args, "id_field", None) or "id")
     except InputError as exc:
         raise DedupJobError(str(exc)) from exc
-    out_dir = args.out
-    if not FileSystems.exists(out_dir):
-        FileSystems.mkdirs(out_dir)
+    config = {"params": params.to_dict(), "policy": getattr(args, "policy", None)}
+    with job_output("dedup", args.out, entries=DEDUP_OUTPUTS, private=("quarantine.jsonl",), inputs=read.files,
+                    config=config) as job:
+        shards = job.path("_shards")
+        pipeline = beam.Pipeline(options=options)
+        result = pipeline | "Read" >> read
+        unique = result.records | "UniqueIds" >> QuarantineDuplicateIds()
+        clusters = (
+            unique.records
+            | "IdText" >> beam.Map(lambda r: (r["id"], r["text"]))
+            | "Deduplicate" >> Deduplicate(params)
+            | "ClusterLines" >> beam.MapTuple(lambda doc_id, r: to_json_line({"id": doc_id, **r}))
+        )
+        quarantine = (
+            (result.quarantine, unique.quarantine)
+            | "AllQuarantine" >> beam.Flatten()
+            | "NumberLines" >> NumberLines(result.line_index)
+            | "QuarantineLines" >> beam.Map(to_json_line)
+        )
+        _ = clusters | "WriteClusters" >> WriteShards(shards, "clusters", bundle_sinks=bundle_sinks)
+        _ = quarantine | "WriteQuarantine" >> WriteShards(shards, "quarantine", bundle_sinks=bundle_sinks)
+        run = run_pipeline(pipeline, out=job.out)
+        kinds: dict[str, int] = {}
 
-    pipeline = beam.Pipeline(options=options)
-    result = pipeline | "Read" >> read
-    unique = result.records | "UniqueIds" >> QuarantineDuplicateIds()
-    clusters = (
-        unique.records
-        | "IdText" >> beam.Map(lambda r: (r["id"], r["text"]))
-        | "Deduplicate" >> Deduplicate(params)
-        | "ClusterLines" >> beam.MapTuple(lambda doc_id, r: to_json_line({"id": doc_id, **r}))
-    )
-    quarantine = (
-        (result.quarantine, unique.quarantine)
-        | "AllQuarantine" >> beam.Flatten()
-        | "NumberLines" >> NumberLines(result.line_index)
-        | "QuarantineLines" >> beam.Map(to_json_line)
-    )
-    _ = clusters | "WriteClusters" >> WriteShards(out_dir, "clusters-part", bundle_sinks=bundle_sinks)
-    _ = quarantine | "WriteQuarantine" >> WriteShards(out_dir, "quarantine-part", bundle_sinks=bundle_sinks)
-    run = pipeline.run()
-    run.wait_until_finish()
-    kinds: dict[str, int] = {}
+        def count_kind(row: dict) -> None:
+            kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
 
-    def count_kind(line: bytes) -> None:
-        kind = json.loads(line)["kind"]
-        kinds[kind] = kinds.get(kind, 0) + 1
-
-    _concat_shards(out_dir, "clusters-part", "clusters.jsonl", count_kind)
-    quarantined = _concat_shards(out_dir, "quarantine-part", "quarantine.jsonl")
-    summary = _summary(run, NAMESPACE, kinds, quarantined, params)
-    with FileSystems.create(FileSystems.join(out_dir, "dedup_summary.json")) as f:
-        f.write(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"))
+        merge_shards(shards, "clusters", job.path("clusters.jsonl"), key=lambda r: str(r["id"]), on_row=count_kind)
+        quarantined = merge_shards(shards, "quarantine", job.path("quarantine.jsonl"),
+                                   key=lambda q: (q["source"], q["offset"]))
+        summary = _summary(run, NAMESPACE, kinds, quarantined, params)
+        with open_output(job.path("dedup_summary.json")) as f:
+            f.write(json.dumps(summary, indent=2, ensure_ascii=False).encode("utf-8"))
+        job.counts = summary["counts"]
     counts = summary["counts"]
     print(
         f"haetae dedup: {counts['records']} input records: {counts['clustered']} clustered, "
         f"{counts['quarantined']} quarantined; {counts['clusters']} clusters ({counts['exact_duplicates']} exact "
-        f"and {counts['near_duplicates']} near duplicates) -> {FileSystems.join(out_dir, 'clusters.jsonl')}",
+        f"and {counts['near_duplicates']} near duplicates) -> {os.path.join(job.out, 'clusters.jsonl')}",
         file=sys.stderr,
     )
     return 0

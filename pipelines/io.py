@@ -457,9 +457,6 @@ class WriteShards(beam.PTransform):
 
 def read_jsonl_dir(directory: str, prefix: str = "") -> list[dict[str, Any]]:
     """Read every ``DIR/PREFIX*.jsonl`` shard (driver side, for small outputs and tests)."""
-    out: list[dict[str, Any]] = []
-    pattern = FileSystems.join(directory, f"{prefix}*.jsonl")
-    for meta in sorted(FileSystems.match([pattern])[0].metadata_list, key=lambda m: m.path):
-        with FileSystems.open(meta.path, compression_type=CompressionTypes.UNCOMPRESSED) as handle:
-            out.extend(json.loads(line) for line in handle.read().decode("utf-8").splitlines() if line.strip())
-    return out
+    from haetae.pipelines.execution import read_shard_rows
+
+    return read_shard_rows(directory, prefix)

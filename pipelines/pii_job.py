@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import uuid
 from collections import Counter
 from typing import Any
 
@@ -125,19 +124,6 @@ def build_pipeline(
     )
 
 
-def _merge(parts_dir: str, prefix: str, dest: str, key) -> int:
-    """Sort the shard lines of ``prefix`` by ``key`` into ``dest``; returns the line count."""
-    from haetae.pipelines.io import read_jsonl_dir
-
-    rows = sorted(read_jsonl_dir(parts_dir, prefix), key=key)
-    tmp = f"{dest}.tmp-{uuid.uuid4().hex}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
-    os.replace(tmp, dest)
-    return len(rows)
-
-
 def run_pii_scan(args, extra_beam_args: list[str]) -> int:
     """Run the stage for parsed CLI ``args`` (input, out, language, text_field, id_field, runner)."""
     from haetae.offline import ensure_offline
@@ -151,46 +137,42 @@ def run_pii_scan(args, extra_beam_args: list[str]) -> int:
 
 
 def _run(args, extra: list[str]) -> int:
-    import shutil
-
+    from haetae.pipelines.execution import job_output, merge_shards, run_pipeline
     from haetae.pipelines.io import InputError, expand_inputs
     from haetae.pipelines.pii import PiiConfigError, load_config
+    from haetae.pipelines.runners import pipeline_options
 
     language = (getattr(args, "language", None) or "auto").strip().lower()
     if language != "auto" and not language.replace("-", "").isalpha():
         raise PiiScanError(f"--language must be 'auto' or a language code like ko or en, got {language!r}")
     try:
-        expand_inputs([args.input])
+        files = expand_inputs([args.input])
         pii_config = load_config(getattr(args, "pii_config", None))
     except (InputError, PiiConfigError) as exc:
         raise PiiScanError(str(exc)) from None
-    out = os.path.abspath(args.out)
-    if os.path.isdir(out):
-        raise PiiScanError(f"--out {args.out} is a directory; give a file name like out.jsonl")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    parts_dir = f"{out}.parts-{uuid.uuid4().hex[:8]}"
-    from haetae.pipelines.runners import pipeline_options
-
     options, bundle_sinks = pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra)
-    try:
+    qname = os.path.basename(quarantine_path(args.out))
+    config = {"language": language, "runner": getattr(args, "runner", None) or "DirectRunner"}
+    with job_output("pii scan", args.out, entries=(qname,), single_file=True, private=(qname,), inputs=files,
+                    config=config) as job:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(
             pipeline,
             args.input,
-            parts_dir,
+            job.path("_shards"),
             language=language,
             text_field=getattr(args, "text_field", "text") or "text",
             id_field=getattr(args, "id_field", "id") or "id",
             pii_config=pii_config,
             bundle_sinks=bundle_sinks,
         )
-        pipeline.run().wait_until_finish()
-        scanned = _merge(parts_dir, "spans", out, key=lambda row: str(row["id"]))
-        qpath = quarantine_path(out)
-        quarantined = _merge(parts_dir, "quarantine", qpath, key=lambda q: (q["source"], q["offset"]))
-    finally:
-        shutil.rmtree(parts_dir, ignore_errors=True)
-    _report(out, scanned, qpath, quarantined)
+        run_pipeline(pipeline, out=job.out)
+        out_name = os.path.basename(job.out)
+        shards = job.path("_shards")
+        scanned = merge_shards(shards, "spans", job.path(out_name), key=lambda row: str(row["id"]))
+        quarantined = merge_shards(shards, "quarantine", job.path(qname), key=lambda q: (q["source"], q["offset"]))
+        job.counts = {"scanned": scanned, "quarantined": quarantined}
+    _report(job.out, scanned, quarantine_path(job.out), quarantined)
     return 0
 
 
