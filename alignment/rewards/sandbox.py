@@ -26,6 +26,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,14 +133,34 @@ class SubprocessSandbox:
             except OSError as error:
                 return SandboxResult(failure="sandbox_error", detail=f"could not start: {error}")
             try:
-                returncode = process.wait(timeout=limits.wall_s)
-            except subprocess.TimeoutExpired:
-                _kill_group(process.pid)
-                process.wait()
-                return SandboxResult(failure="timeout", detail=f"wall clock {limits.wall_s} s")
+                exited = _wait_with_usage(process, limits.wall_s)
             finally:
                 _kill_group(process.pid)  # whatever the program forked dies with it
+        if exited is None:
+            process.wait()
+            return SandboxResult(failure="timeout", detail=f"wall clock {limits.wall_s} s")
+        returncode, cpu_s = exited
+        if returncode == -signal.SIGKILL and cpu_s >= limits.cpu_s:  # SIGXCPU caught: the hard limit's SIGKILL
+            return SandboxResult(failure="cpu_limit", detail=f"killed by SIGKILL after {cpu_s:.1f} s of CPU")
         return _read_result(returncode, stdout_path, stderr_path, nonce)
+
+
+def _wait_with_usage(process: subprocess.Popen, wall_s: float) -> tuple[int, float] | None:
+    """``(exit status as Popen reports it, CPU seconds used)`` once ``process`` exits, or None after ``wall_s``.
+
+    ``os.wait4`` rather than ``Popen.wait``: the CPU time tells the hard CPU limit's SIGKILL from other kills.
+    """
+    deadline = time.monotonic() + wall_s
+    pause = 0.001
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode, usage.ru_utime + usage.ru_stime
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def _read_result(returncode: int, stdout_path: Path, stderr_path: Path, nonce: str) -> SandboxResult:

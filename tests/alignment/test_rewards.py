@@ -110,6 +110,7 @@ def fenced(program: str) -> str:
     ("def add(a, b) return a + b", 0.0, None),  # does not compile: the model's failure
     ("raise SystemExit(0)", 0.0, None),
     ("while True:\n    pass", None, "cpu_limit"),
+    ("import signal\nsignal.signal(signal.SIGXCPU, lambda *_: None)\nwhile True:\n    pass", None, "cpu_limit"),
     ("x = bytearray(2**31)", None, "memory_limit"),
     ("chunks = []\nwhile True:\n    chunks.append(bytearray(2**20))", None, "memory_limit"),
     ("with open('big.bin', 'wb') as f:\n    f.write(b'x' * 4 * 2**20)", None, "file_size_limit"),
@@ -135,6 +136,27 @@ def test_code_wall_clock_timeout_kills_a_sleeping_program():
     assert score_one(reward, "import time\ntime.sleep(60)", tests=ADD_TESTS) is None
     assert time.monotonic() - start < 20
     assert reward.stats.unscored == {"timeout": 1}
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+def test_code_forked_processes_die_with_the_program(sandbox, tmp_path):
+    pid_file = tmp_path / "child.pid"
+    program = ("import os, time\npid = os.fork()\nif pid == 0:\n    time.sleep(300)\n    os._exit(0)\n"
+               f"open({str(pid_file)!r}, 'w').write(str(pid))\n"
+               "def add(a, b):\n    return a + b")
+    assert score_one(CodeExecutionReward(sandbox=sandbox), program, tests=ADD_TESTS) == 1.0
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while running(child):
+        assert time.monotonic() < deadline, "the forked child outlived the sandbox run"
+        time.sleep(0.05)
 
 
 def test_code_sees_no_secret_of_the_trainers_environment(sandbox, monkeypatch):
