@@ -31,17 +31,20 @@ class Unscored(Exception):
     """Raised by :meth:`Reward.score` when a sample cannot be scored: the reward becomes ``None``.
 
     ``kind`` is a short stable name (``timeout``, ``gold_unparsable``, ``judge_error``...) that the stats count and
-    the metrics name; ``detail`` goes to the debug log only (it may quote model output).
+    the metrics name; ``detail`` goes to the debug log only (it may quote model output). ``fallback``, when a
+    reward is configured to give one for this kind, is the reward returned instead of ``None`` (still counted).
     """
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: str, detail: str = "", fallback: float | None = None) -> None:
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
         self.detail = detail
+        self.fallback = fallback
 
 
 class RewardStats:
-    """Counts of scored and unscored completions of one reward, by failure kind, over a run and per batch.
+    """Counts of one reward's completions over a run: scored, unscored (``None``) by kind, and failures that got
+    the reward's configured fallback value by kind.
 
     ``max_unscored_fraction`` stops a run whose reward has stopped working: a batch in which a larger share of the
     completions is unscored raises :class:`JobFailed` naming the counts (TRL would otherwise train on nothing).
@@ -54,6 +57,7 @@ class RewardStats:
         self.max_unscored_fraction = max_unscored_fraction
         self.scored = 0
         self.unscored: Counter[str] = Counter()
+        self.fallbacks: Counter[str] = Counter()
         self.batches = 0
 
     @property
@@ -63,27 +67,31 @@ class RewardStats:
     def as_dict(self) -> dict[str, Any]:
         """The run's counts, JSON-ready (for a metrics file or a report)."""
         return {"reward": self.name, "scored": self.scored, "unscored": dict(sorted(self.unscored.items())),
-                "total": self.total, "batches": self.batches}
+                "fallbacks": dict(sorted(self.fallbacks.items())), "total": self.total, "batches": self.batches}
 
-    def record_batch(self, failures: Sequence[str | None], log_metric: Callable[[str, float], None] | None) -> None:
-        """Add one batch (``failures[i]`` is the kind that left completion ``i`` unscored, or ``None``) and log it."""
-        batch = Counter(kind for kind in failures if kind is not None)
+    def record_batch(self, outcomes: Sequence[tuple[float | None, str | None]],
+                     log_metric: Callable[[str, float], None] | None) -> None:
+        """Add one batch of ``(reward, failure kind or None)`` and log it."""
+        batch = Counter(kind for reward, kind in outcomes if kind is not None and reward is None)
+        fallbacks = Counter(kind for reward, kind in outcomes if kind is not None and reward is not None)
         unscored = sum(batch.values())
         self.batches += 1
-        self.scored += len(failures) - unscored
+        self.scored += len(outcomes) - unscored
         self.unscored.update(batch)
-        fraction = unscored / len(failures) if failures else 0.0
+        self.fallbacks.update(fallbacks)
+        fraction = unscored / len(outcomes) if outcomes else 0.0
         if log_metric is not None:
             # Logged every batch (0 included): TRL averages these per logging step and gathers them across ranks.
             log_metric(f"rewards/{self.name}/unscored_frac", fraction)
-            for kind, count in sorted(batch.items()):
-                log_metric(f"rewards/{self.name}/unscored/{kind}", float(count))
+            for prefix, counts in (("unscored", batch), ("fallback", fallbacks)):
+                for kind, count in sorted(counts.items()):
+                    log_metric(f"rewards/{self.name}/{prefix}/{kind}", float(count))
         kinds = ", ".join(f"{kind}={count}" for kind, count in sorted(batch.items()))
         if unscored:
             logger.warning("reward %s: %d of %d completions unscored (%s); run total %d of %d",
-                           self.name, unscored, len(failures), kinds, sum(self.unscored.values()), self.total)
+                           self.name, unscored, len(outcomes), kinds, sum(self.unscored.values()), self.total)
         if self.max_unscored_fraction is not None and fraction > self.max_unscored_fraction:
-            raise JobFailed(f"reward {self.name}: {unscored} of {len(failures)} completions unscored ({kinds}), "
+            raise JobFailed(f"reward {self.name}: {unscored} of {len(outcomes)} completions unscored ({kinds}), "
                             f"above max_unscored_fraction={self.max_unscored_fraction}; fix the reward's "
                             f"inputs or limits (counts so far: {self.as_dict()})")
 
@@ -140,15 +148,16 @@ class Reward:
                 outcomes = list(pool.map(self._score_one, samples))
         else:
             outcomes = [self._score_one(sample) for sample in samples]
-        self.stats.record_batch([kind for _, kind in outcomes], kwargs.get("log_metric"))
+        self.stats.record_batch(outcomes, kwargs.get("log_metric"))
         return [reward for reward, _ in outcomes]
 
     def _score_one(self, sample: tuple[str, str, Mapping[str, Any]]) -> tuple[float | None, str | None]:
         try:
             return float(self.score(*sample)), None
         except Unscored as failure:
-            logger.debug("reward %s: unscored (%s)", self.__name__, failure)
-            return None, failure.kind
+            logger.debug("reward %s: %s (%s)", self.__name__,
+                         "unscored" if failure.fallback is None else f"fallback {failure.fallback}", failure)
+            return failure.fallback, failure.kind
         except HaetaeError:
             raise
         except Exception as error:  # a scorer's own failure is counted like any other, by its type

@@ -7,6 +7,11 @@ namespace (``assert add(1, 2) == 3``); the reward is the fraction of tests that 
 failure and scores low; a run the sandbox could not finish (wall-clock timeout, CPU, memory or file-size limit,
 a crash) is ``None``, counted by kind; so is a row without tests (``no_tests``).
 
+``None`` gives the completion no advantage, while a wrong program in the same group gets a negative one: a
+policy can learn to loop forever when it does not know. Where that shows (``rewards/NAME/unscored/timeout``
+rising), set ``limit_reward`` (for example 0.0): a run stopped by a limit (``timeout``, ``cpu_limit``,
+``memory_limit``, ``file_size_limit``) then scores that, still counted under ``rewards/NAME/fallback/KIND``.
+
 The default sandbox (:class:`~haetae.alignment.rewards.sandbox.SubprocessSandbox`) is **not a security
 boundary**; see :mod:`haetae.alignment.rewards.sandbox` for what it does and does not stop, and how to plug in a
 real one.
@@ -20,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from haetae.alignment.rewards.base import Reward, Unscored
-from haetae.alignment.rewards.sandbox import Sandbox, SubprocessSandbox
+from haetae.alignment.rewards.sandbox import LIMIT_KINDS, Sandbox, SubprocessSandbox
 from haetae.errors import UsageError
 
 _FENCED = re.compile(r"```(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
@@ -36,8 +41,8 @@ class CodeExecutionReward(Reward):
     """Fraction (or all-or-nothing) of the row's tests that the completion's program passes."""
 
     def __init__(self, *, tests_column: str = "tests", score: Literal["fraction", "all"] = "fraction",
-                 sandbox: Sandbox | None = None, max_workers: int | None = None, name: str = "code_tests",
-                 max_unscored_fraction: float | None = None) -> None:
+                 sandbox: Sandbox | None = None, limit_reward: float | None = None, max_workers: int | None = None,
+                 name: str = "code_tests", max_unscored_fraction: float | None = None) -> None:
         if score not in ("fraction", "all"):
             raise UsageError(f"reward {name}: score={score!r}: use 'fraction' or 'all'")
         workers = max_workers if max_workers is not None else min(4, os.cpu_count() or 1)
@@ -45,6 +50,7 @@ class CodeExecutionReward(Reward):
         self.columns = (tests_column,)
         self.tests_column = tests_column
         self.score_mode = score
+        self.limit_reward = limit_reward
         self.sandbox = sandbox if sandbox is not None else SubprocessSandbox()
 
     def score(self, prompt: str, completion: str, row: Mapping[str, Any]) -> float:
@@ -55,7 +61,8 @@ class CodeExecutionReward(Reward):
             raise Unscored("no_tests")
         result = self.sandbox.run(extract_code(completion), tests)
         if result.failure is not None:
-            raise Unscored(result.failure, result.detail)
+            fallback = self.limit_reward if result.failure in LIMIT_KINDS else None
+            raise Unscored(result.failure, result.detail, fallback)
         if len(result.passed) != len(tests):
             raise Unscored("sandbox_error", f"{len(result.passed)} results for {len(tests)} tests")
         passed = sum(result.passed)

@@ -7,6 +7,11 @@ failure). The verifier's own failures are ``None`` and counted: a gold answer th
 (``gold_unparsable``) or is missing (``gold_missing``), a parse or comparison that times out (``timeout``), and
 one that raises (``verifier_error``).
 
+A completion whose answer the verifier cannot finish with (``9^{9^{9^9}}``) gets no advantage as ``None`` where
+a wrong answer gets a negative one; if a policy learns to write such answers, set ``answer_timeout_reward``
+(for example to ``wrong``): a timeout on the completion's side then scores that, counted as a ``timeout``
+fallback. A timeout on the gold answer stays ``None``.
+
 math-verify times out with ``signal.alarm``, which only works on the main thread: called from another thread
 the reward runs without a timeout (and says so once in the log).
 """
@@ -33,13 +38,15 @@ class MathAnswerReward(Reward):
     """``correct`` when the completion's answer equals the row's gold answer, ``wrong`` when it does not."""
 
     def __init__(self, *, answer_column: str = "answer", correct: float = 1.0, wrong: float = 0.0,
-                 timeout_s: int = 5, name: str = "math_answer", max_unscored_fraction: float | None = None) -> None:
+                 timeout_s: int = 5, answer_timeout_reward: float | None = None, name: str = "math_answer",
+                 max_unscored_fraction: float | None = None) -> None:
         super().__init__(name, max_unscored_fraction=max_unscored_fraction)
         self.columns = (answer_column,)
         self.answer_column = answer_column
         self.correct = correct
         self.wrong = wrong
         self.timeout_s = timeout_s
+        self.answer_timeout_reward = answer_timeout_reward
         self._warned_no_timeout = False
 
     def score(self, prompt: str, completion: str, row: Mapping[str, Any]) -> float:
@@ -61,7 +68,7 @@ class MathAnswerReward(Reward):
                 return self.wrong
             matched = verify(gold, answer, timeout_seconds=timeout, raise_on_error=True)
         except TimeoutException as error:
-            raise Unscored("timeout", "parsing or comparing the answer") from error
+            raise Unscored("timeout", "parsing or comparing the answer", self.answer_timeout_reward) from error
         except Exception as error:
             raise Unscored("verifier_error", type(error).__name__) from error
         return self.correct if matched else self.wrong

@@ -39,6 +39,7 @@ RUNNER = Path(__file__).with_name("_sandbox_runner.py")
 _RESULT_TAIL_BYTES = 1 << 16
 
 FailureKind = Literal["timeout", "cpu_limit", "memory_limit", "file_size_limit", "crash", "sandbox_error"]
+LIMIT_KINDS = frozenset({"timeout", "cpu_limit", "memory_limit", "file_size_limit"})  # the program hit a limit
 
 
 @dataclass(frozen=True)

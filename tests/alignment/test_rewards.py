@@ -62,10 +62,20 @@ def test_math_counts_unscored_by_kind_and_logs_the_fraction():
                      log_metric=lambda name, value: logged.append((name, value)))
     assert rewards == [1.0, -1.0, None, None]
     assert reward.stats.as_dict() == {"reward": "math_answer", "scored": 2, "total": 4, "batches": 1,
-                                      "unscored": {"gold_missing": 1, "gold_unparsable": 1}}
+                                      "unscored": {"gold_missing": 1, "gold_unparsable": 1}, "fallbacks": {}}
     assert dict(logged) == {"rewards/math_answer/unscored_frac": 0.5,
                             "rewards/math_answer/unscored/gold_missing": 1.0,
                             "rewards/math_answer/unscored/gold_unparsable": 1.0}
+
+
+def test_math_verifier_timeout_is_unscored_or_the_configured_fallback():
+    endless = r"The answer is $\boxed{10^{10^{10}}!}$"  # sympy cannot finish comparing this with 3 in a second
+    reward = MathAnswerReward(timeout_s=1)
+    assert score_one(reward, endless, answer="3") is None
+    assert reward.stats.unscored == {"timeout": 1}
+    penalised = MathAnswerReward(timeout_s=1, answer_timeout_reward=-1.0)
+    assert score_one(penalised, endless, answer="3") == -1.0
+    assert penalised.stats.unscored == {} and penalised.stats.fallbacks == {"timeout": 1}
 
 
 def test_math_reads_chat_completions():
@@ -128,6 +138,17 @@ def test_code_all_or_nothing_and_no_tests(sandbox):
     half = "def add(a, b):\n    return a + b if a else 0"
     assert reward(["p"] * 3, [fenced(half)] * 3, tests=[ADD_TESTS, ["assert add(1, 1) == 2"], []]) == [0.0, 1.0, None]
     assert reward.stats.unscored == {"no_tests": 1}
+
+
+def test_code_limit_reward_scores_a_limit_hit_and_still_counts_it(sandbox):
+    reward = CodeExecutionReward(sandbox=sandbox, limit_reward=0.0)
+    programs = ["while True:\n    pass", "x = bytearray(2**31)", "import os\nos._exit(0)"]
+    logged: dict[str, float] = {}
+    rewards = reward(["p"] * 3, programs, tests=[ADD_TESTS] * 3, log_metric=logged.__setitem__)
+    assert rewards == [0.0, 0.0, None]  # a crash is no limit: still unscored
+    assert reward.stats.fallbacks == {"cpu_limit": 1, "memory_limit": 1} and reward.stats.unscored == {"crash": 1}
+    assert logged == {"rewards/code_tests/unscored_frac": 1 / 3, "rewards/code_tests/unscored/crash": 1.0,
+                      "rewards/code_tests/fallback/cpu_limit": 1.0, "rewards/code_tests/fallback/memory_limit": 1.0}
 
 
 def test_code_wall_clock_timeout_kills_a_sleeping_program():
@@ -342,7 +363,7 @@ def test_rewards_plug_into_a_real_grpo_trainer_step(tmp_path):
     assert logged["rewards/math_answer/unscored/gold_unparsable"] == 2.0
     assert logged["rewards/safety/unscored_frac"] == sum(safety.stats.unscored.values()) / 4
     assert math_reward.stats.as_dict() == {"reward": "math_answer", "scored": 2, "total": 4, "batches": 1,
-                                           "unscored": {"gold_unparsable": 2}}
+                                           "unscored": {"gold_unparsable": 2}, "fallbacks": {}}
     # TRL's completions table: the unparsable gold answer's completions are NaN (excluded), the others scored.
     by_prompt = dict(zip(trainer._logs["prompt"], trainer._logs["rewards"]["math_answer"], strict=True))
     assert math.isnan(by_prompt["헌법 제1조"]) and by_prompt["1 + 1 ="] in (0.0, 1.0)
