@@ -1,8 +1,9 @@
 """Safety reward: any judge's score of the response to the prompt (``alignment/judges.py``'s ``Judge`` protocol).
 
 A judge is any object with ``score(prompt, response, **context) -> float | None`` (rule-based, a trained
-classifier, an LLM behind an API). ``context`` is the row's dataset columns named in ``context_columns`` (for
-example the taxonomy ``area`` or the expected ``behaviour``). A judge that raises, abstains (``None``) or
+classifier, an LLM behind an API). The judge sees the prompt as text (a chat prompt's last user turn) and the
+completion's text; ``context`` is the row's dataset columns named in ``context_columns`` (for example the
+taxonomy ``area``, the expected behaviour, or the whole conversation kept in a column of its own). A judge that raises, abstains (``None``) or
 returns something that is not a finite number leaves the completion unscored (``judge_error``,
 ``judge_abstained``, ``judge_invalid``): ``None``, counted, never a 0 that would read as "unsafe".
 """

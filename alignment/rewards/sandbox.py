@@ -125,7 +125,9 @@ class SubprocessSandbox:
             "cpu_s": limits.cpu_s, "memory_bytes": limits.memory_bytes,
             "file_size_bytes": limits.file_size_bytes}}), encoding="utf-8")
         command = [*(self._prefix or ()), sys.executable, "-I", str(RUNNER), str(job)]
-        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "HOME": str(scratch), "TMPDIR": str(scratch)}
+        env = {"PATH": os.defpath, "LANG": "C.UTF-8", "HOME": str(scratch), "TMPDIR": str(scratch),
+               # One BLAS/OpenMP thread: per-thread buffers on a many-core host would eat the address-space limit.
+               **dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")}
         stdout_path, stderr_path = scratch / ".stdout", scratch / ".stderr"
         with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
             try:
