@@ -102,7 +102,7 @@ def message_text(value: Any, role: str) -> str:
         return value
     if isinstance(value, Sequence) and value and all(isinstance(m, Mapping) for m in value):
         turns = [m for m in value if m.get("role") == role] or list(value)
-        content = turns[-1].get("content", "")
+        content = turns[-1].get("content") or ""  # None in a turn that only calls tools
         if isinstance(content, str):
             return content
         if isinstance(content, Sequence):  # content blocks: [{"type": "text", "text": ...}, ...]
@@ -160,7 +160,7 @@ class Reward:
             return failure.fallback, failure.kind
         except HaetaeError:
             raise
-        except Exception as error:  # a scorer's own failure is counted like any other, by its type
+        except Exception as error:  # a scorer's own failure: counted as "error", its type logged
             logger.warning("reward %s: scoring raised %s", self.__name__, type(error).__name__)
             logger.debug("reward %s: scoring raised %r", self.__name__, error)
             return None, "error"

@@ -83,6 +83,9 @@ def test_math_reads_chat_completions():
     completions = [[{"role": "assistant", "content": r"It is \boxed{0.5}."}],
                    [{"role": "assistant", "content": r"It is \boxed{0.2}."}]]
     assert MathAnswerReward()(prompts, completions, answer=["1/2", "1/2"]) == [1.0, 0.0]
+    blocks = [[{"role": "assistant", "content": [{"type": "text", "text": r"\boxed{0.5}"}]}],
+              [{"role": "assistant", "content": None, "tool_calls": [{"name": "calculator"}]}]]
+    assert MathAnswerReward()(prompts, blocks, answer=["1/2", "1/2"]) == [1.0, 0.0]
 
 
 def test_missing_column_is_one_usage_error_naming_the_columns():
