@@ -216,3 +216,21 @@ def test_trainer_refuses_a_checkpoint_path_and_a_plain_grpo_config(tmp_path, mak
         AGAPOTrainer("some/checkpoint", lambda **_: [], args=config(tmp_path))
     with pytest.raises(UsageError, match="needs an AGAPOConfig"):
         AGAPOTrainer(make_policy(), lambda **_: [], args=trl.GRPOConfig(str(tmp_path), use_cpu=True))
+
+
+def test_trainer_never_asks_the_sigmoid_router_for_a_load_balancing_loss(
+    tmp_path, make_policy, legal_tokenizer
+):
+    # With output_router_logits set, TRL's fused head would add Mixtral's softmax balancing loss to ExaoneMoe.
+    model = make_policy()
+    model.config.output_router_logits = True
+    data = Dataset.from_list([{"prompt": "대한민국은"}] * 8)
+    trainer = AGAPOTrainer(
+        model,
+        lambda completions, **_: [0.0] * len(completions),
+        args=config(tmp_path),
+        train_dataset=data,
+        processing_class=legal_tokenizer,
+    )
+    assert trainer.model.config.output_router_logits is False
+    assert trainer.router_aux_loss_coef == 0.0 and not trainer.aux_loss_enabled
