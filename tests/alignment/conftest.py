@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -13,3 +15,47 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
+
+
+@pytest.fixture(scope="package")
+def legal_tokenizer(tmp_path_factory):
+    """A 2,048-token tokenizer trained on the bundled Constitution of Korea (the tiny config's vocabulary)."""
+    from haetae.alignment.tokenizer import train_tokenizer
+
+    return train_tokenizer([CORPUS], 2048, tmp_path_factory.mktemp("legal_tok"))
+
+
+@pytest.fixture(scope="package")
+def legal_prompts() -> list[str]:
+    """Short prompts: the opening characters of the Constitution's longer lines."""
+    lines = [
+        line.strip() for line in CORPUS.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 20
+    ]
+    return [line[:12] for line in lines[:32]]
+
+
+def tiny_policy(tokenizer, seed: int = 0):
+    """A tiny K-EXAONE (with MTP) on the project's kernel, vocabulary and special tokens from ``tokenizer``."""
+    import haetae.alignment.attention  # noqa: F401  (registers "haetae_hybrid")
+    from haetae.alignment.configs import get_config
+    from haetae.alignment.mtp import ExaoneMoeWithMTP
+
+    torch.manual_seed(seed)
+    config = get_config(
+        "tiny",
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    model = ExaoneMoeWithMTP(config)
+    model.set_attn_implementation("haetae_hybrid")
+    return model
+
+
+@pytest.fixture
+def make_policy(legal_tokenizer):
+    """Factory of fresh tiny policies (seeded) for the trainer tests."""
+    return lambda seed=0: tiny_policy(legal_tokenizer, seed)

@@ -1,0 +1,182 @@
+"""AGAPO as a TRL ``GRPOTrainer`` subclass that overrides three private hooks and nothing else.
+
+- ``_calculate_rewards``: keeps the rewards TRL gathered from every process (NaN = a reward that failed);
+- ``_generate_and_score_completions``: replaces TRL's advantages with AGAPO's (``agapo_batch_advantages``), computed
+  over the global batch on every rank and sliced back, so ranks always agree on shapes: a filtered group stays in
+  the batch with a NaN advantage and is masked out of the loss instead of being dropped;
+- ``_compute_loss``: the variant's loss from ``objectives`` (no PPO clipping in either variant).
+
+TRL 1.16.0 is pinned because these hooks are private; ``tests/alignment/test_agapo_trainer.py`` compares their
+signatures and fails loudly when they change. Generation, reward calls, vLLM, weight sync and logging are TRL's.
+Multimodal inputs are not forwarded (K-EXAONE is a text model).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from accelerate.utils import is_peft_model
+from torch import Tensor, nn
+from transformers.models.exaone_moe.modeling_exaone_moe import ExaoneMoeTopkRouter
+from trl import GRPOTrainer
+from trl.models import prepare_deepspeed, prepare_fsdp
+from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
+
+from haetae.alignment.agapo_config import AGAPOConfig
+from haetae.alignment.objectives import (
+    agapo_advantages,
+    agapo_exaone4_loss,
+    agapo_kexaone_loss,
+    all_wrong_groups,
+    per_token_kl,
+    zero_variance_groups,
+)
+from haetae.errors import UsageError
+
+
+def agapo_batch_advantages(rewards: Tensor, args: AGAPOConfig) -> tuple[Tensor, Tensor]:
+    """Advantages ``[P, G]`` and the bool ``[P]`` mask of groups filtered out of the loss, for ``args.variant``.
+
+    kexaone drops zero-variance groups (every scored rollout got the same reward) before the global
+    normalisation; exaone4 filters nothing here (its asymmetric sampling runs before training) and handles
+    all-wrong groups as ``args.all_wrong`` says.
+    """
+    if args.variant == "kexaone":
+        filtered = zero_variance_groups(rewards)
+        masked = torch.where(filtered.unsqueeze(1), torch.nan, rewards)
+        return agapo_advantages(masked, all_wrong="zero"), filtered
+    filtered = torch.zeros(rewards.size(0), dtype=torch.bool, device=rewards.device)
+    return agapo_advantages(rewards, all_wrong=args.all_wrong, wrong_reward=args.wrong_reward), filtered
+
+
+def freeze_router(model: nn.Module) -> int:
+    """Stop gradients into every ExaoneMoe router weight; returns how many routers were frozen.
+
+    The score-correction bias is a buffer: no optimizer sees it, and nothing in the trainer updates it.
+    """
+    routers = [m for m in model.modules() if isinstance(m, ExaoneMoeTopkRouter)]
+    for router in routers:
+        router.weight.requires_grad_(False)
+    return len(routers)
+
+
+class AGAPOTrainer(GRPOTrainer):
+    """Asymmetric sampling and Global Advantage Policy Optimization; see ``AGAPOConfig.variant``."""
+
+    _tag_names = ["trl", "agapo", "haetae"]
+
+    def __init__(self, model, reward_funcs, args: AGAPOConfig | None = None, ref_model=None, **kwargs):
+        if args is None:
+            args = AGAPOConfig("agapo-output")
+        if not isinstance(args, AGAPOConfig):
+            raise UsageError(f"AGAPOTrainer needs an AGAPOConfig, got {type(args).__name__}")
+        if isinstance(model, str):
+            raise UsageError(
+                f"AGAPOTrainer: load {model} with ExaoneMoeWithMTP.from_pretrained and pass the model (TRL cannot "
+                "resolve the checkpoint's architecture from its path)"
+            )
+        beta = args.beta
+        if beta != 0.0 and not is_peft_model(model):
+            # TRL would rebuild the KL reference from the policy's path, which fails for these checkpoints; the
+            # policy as passed in (before any update) is the SFT reference, so keep a frozen copy of it instead.
+            ref_model = copy.deepcopy(model) if ref_model is None else ref_model
+            args.beta = 0.0
+        try:
+            super().__init__(model, reward_funcs, args=args, **kwargs)
+        finally:
+            args.beta = beta
+        self.beta = beta
+        if ref_model is not None:
+            self.ref_model = self._prepare_reference(ref_model)
+        # TRL's fused LM head computes Mixtral's load-balancing loss whenever the config asks for router logits;
+        # the sigmoid router has none, so never ask (and never pay for the router logits).
+        text_config = self.model.config.get_text_config()
+        if getattr(text_config, "output_router_logits", False):
+            text_config.output_router_logits = False
+        if self.aux_loss_enabled:
+            raise UsageError(
+                "AGAPOTrainer: router_aux_loss_coef must be 0 (no auxiliary loss for this router)"
+            )
+        self.frozen_routers = freeze_router(self.model) if args.freeze_router else 0
+        self._agapo_rewards: Tensor | None = None
+
+    def _prepare_reference(self, ref_model: nn.Module) -> nn.Module:
+        """What TRL does to the reference it builds: eval mode, no grad, fused LM head, accelerator placement."""
+        ref_model.eval().requires_grad_(False)
+        if self.args.disable_dropout:
+            disable_dropout_in_model(ref_model)
+        add_fused_lm_head(ref_model, temperature=self.temperature)
+        if self.is_deepspeed_enabled:
+            return prepare_deepspeed(ref_model, self.accelerator)
+        if self.is_fsdp_enabled:
+            return prepare_fsdp(ref_model, self.accelerator)
+        return self.accelerator.prepare_model(ref_model, evaluation_mode=True)
+
+    def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
+        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        self._agapo_rewards = rewards_per_func  # [all processes' completions, reward funcs], gathered
+        return rewards_per_func
+
+    def _generate_and_score_completions(self, inputs):
+        output = super()._generate_and_score_completions(inputs)
+        mode = "train" if self.model.training else "eval"
+        group_size = self.num_generations if mode == "train" else self.num_generations_eval
+        per_func = self._agapo_rewards
+        unscorable = per_func.isnan().all(dim=1)
+        rewards = (per_func * self.reward_weights.to(per_func.device).unsqueeze(0)).nansum(dim=1)
+        rewards = torch.where(unscorable, torch.nan, rewards).view(-1, group_size)
+        advantages, filtered = agapo_batch_advantages(rewards, self.args)
+        start = self.accelerator.process_index * len(inputs)
+        output["advantages"] = advantages.flatten()[start : start + len(inputs)]
+
+        metrics = self._metrics[mode]
+        metrics["agapo/filtered_fraction"].append(filtered.float().mean().item())
+        metrics["agapo/all_wrong_fraction"].append(
+            all_wrong_groups(rewards, self.args.wrong_reward).float().mean().item()
+        )
+        metrics["agapo/reward_missing_fraction"].append(per_func.isnan().float().mean().item())
+        scored = advantages[~advantages.isnan()]
+        metrics["agapo/advantage_abs_mean"].append(scored.abs().mean().item() if scored.numel() else 0.0)
+        return output
+
+    def _global_masked_mean(self, values: Tensor, mask: Tensor) -> float:
+        totals = torch.stack([(values * mask).sum(), mask.sum().to(values.dtype)])
+        totals = self.accelerator.reduce(totals, reduction="sum")
+        return (totals[0] / totals[1].clamp(min=1.0)).item()
+
+    def _compute_loss(self, model, inputs):
+        prompt_ids, prompt_mask = inputs["prompt_ids"], inputs["prompt_mask"]
+        completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
+        input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
+        attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)
+        mask = completion_mask if "tool_mask" not in inputs else completion_mask * inputs["tool_mask"]
+        per_token_logps, entropies, _ = self._get_per_token_logps_and_entropies(
+            model, input_ids, attention_mask, completion_ids.size(1), compute_entropy=True
+        )
+        advantages = inputs["advantages"]
+        mode = "train" if self.model.training else "eval"
+        if self.args.variant == "exaone4":
+            loss, stats = agapo_exaone4_loss(
+                per_token_logps, advantages, mask, inputs.get("ref_per_token_logps"), self.beta
+            )
+        else:
+            # The rollout policy: vLLM's own log-probs when it generated, else the generation-time policy's
+            # (TRL computes those when the batch is reused off-policy), else this is on-policy (ratio 1).
+            rollout = inputs.get("sampling_per_token_logps")
+            if rollout is None:
+                rollout = inputs.get("old_per_token_logps")
+            if rollout is None:
+                rollout = per_token_logps.detach()
+            loss, stats = agapo_kexaone_loss(per_token_logps, advantages, mask, rollout, self.args.is_cap)
+        normalizer = self.current_gradient_accumulation_steps if mode == "train" else 1.0
+
+        float_mask = mask.to(per_token_logps.dtype)
+        metrics = self._metrics[mode]
+        metrics["entropy"].append(self._global_masked_mean(entropies, float_mask))
+        for name, value in stats.items():
+            metrics[f"agapo/{name}"].append(self.accelerator.reduce(value, reduction="mean").item())
+        if "kl_seq" in stats:
+            token_kl = per_token_kl(per_token_logps.detach(), inputs["ref_per_token_logps"])
+            metrics["kl"].append(self._global_masked_mean(token_kl, float_mask))
+        return loss / normalizer
