@@ -259,8 +259,19 @@ def test_shipped_policies_load():
     assert load_policy(None).entity_rule("KR_RRN") == {"action": "drop"}
 
 
-def test_cli_audit_with_a_bad_policy_exits_2_with_one_line_and_touches_no_output(tmp_path):
-    path = _variant(tmp_path, "KR_RRN: {action: drop}", "KR_RNN: {action: drop}")
+@pytest.mark.parametrize("old, new, needle, message", [
+    ("KR_RRN: {action: drop}", "KR_RNN: {action: drop}", "KR_RNN",
+     "pii.entities.KR_RNN: unknown entity 'KR_RNN': no recogniser in pii_recognizers.yaml reports it; "
+     "did you mean 'KR_RRN'?"),
+    (_IBAN, _IBAN.replace('masking_char: "*", ', ""), "IBAN_CODE",
+     "pii.entities.IBAN_CODE.operator: mask: Expected parameter masking_char"),
+    ("name: haetae-default", "name: haet\xe4-default", "name: haet", "not UTF-8 (byte 0xe4 at offset {offset}); save the "
+     "file as UTF-8"),
+])
+def test_cli_audit_with_a_bad_policy_exits_2_with_one_line_and_touches_no_output(tmp_path, old, new, needle, message):
+    path = _variant(tmp_path, old, new)
+    path.write_bytes(path.read_bytes().replace("\xe4".encode(), b"\xe4"))  # a Latin-1 \xe4 in a UTF-8 file
+    offset = path.read_bytes().find(b"\xe4")
     out = tmp_path / "out"
     out.mkdir()
     (out / "aggregates.json").write_text("{}", encoding="utf-8")  # an earlier audit's output
@@ -270,8 +281,7 @@ def test_cli_audit_with_a_bad_policy_exits_2_with_one_line_and_touches_no_output
          "--out", str(out), "--policy", str(path)],
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
-    assert proc.stderr.splitlines() == [
-        f"haetae audit: error: {path}:line {_line_of(path, 'KR_RNN')}: pii.entities.KR_RNN: unknown entity "
-        "'KR_RNN': no recogniser in pii_recognizers.yaml reports it; did you mean 'KR_RRN'?"]
+    line = next(i for i, raw in enumerate(path.read_bytes().split(b"\n"), 1) if needle.encode() in raw)
+    assert proc.stderr.splitlines() == [f"haetae audit: error: {path}:line {line}: {message.format(offset=offset)}"]
     assert sorted(p.name for p in out.iterdir()) == ["aggregates.json", "kept"]
     assert (out / "aggregates.json").read_text(encoding="utf-8") == "{}"
