@@ -1,13 +1,18 @@
-"""Loading the YAML configuration files of the detectors (recognisers, rights detectors).
+"""The one YAML loading path of Haetae's configuration files (policy, detector configs, taxonomy).
 
-A configuration is a parsed dict, a YAML path, or ``None`` for the file shipped in ``policies/``. Validation
-errors carry the dotted key path of the bad value; for files the message names the file and line.
+:func:`read_yaml_file` and :func:`parse_yaml` turn an unreadable, non-UTF-8 or malformed file, and a mapping
+that repeats a key at any depth, into a :class:`YamlProblem` with the line; callers wrap it in their own error
+class with the file name. YAML itself lets the last of two equal keys win silently, so a second
+``KR_RRN: {action: keep}`` further down would quietly undo the first. :func:`load_config_file` loads the
+detector configurations (recognisers, rights detectors): a parsed dict, a YAML path, or ``None`` for the file
+shipped in ``policies/``; validation errors carry the dotted key path, and for files the file and line.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,114 @@ from typing import Any
 import yaml
 
 from haetae.errors import UsageError
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class YamlProblem(ValueError):
+    """A YAML file that cannot be used, found before any schema check: what, and the 1-based line if known."""
+
+    def __init__(self, problem: str, line: int | None = None, column: int | None = None, syntax: bool = False):
+        self.problem, self.line, self.column, self.syntax = problem, line, column, syntax
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"invalid YAML: {self.problem}" if self.syntax else self.problem
+
+    def located(self, where: object) -> str:
+        """``WHERE:line N: message`` (``WHERE: message`` without a line)."""
+        return f"{where}:line {self.line}: {self.message}" if self.line else f"{where}: {self.message}"
+
+
+class DuplicateKeyError(yaml.constructor.ConstructorError):
+    """A mapping names the same key twice; the mark is the second occurrence."""
+
+
+class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """PyYAML's safe loader (libyaml's parser when built with it) that rejects a key repeated in a mapping.
+
+    Keys are compared as constructed (``yes`` and ``true`` are the same key); ``<<`` merge keys may be
+    overridden by the mapping's own keys, as YAML intends.
+    """
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    seen = first_line.get(key)
+                except TypeError:  # an unhashable key: the base class reports it
+                    continue
+                if seen is not None:
+                    raise DuplicateKeyError(None, None, f"duplicate key {key!r} (first at line {seen})",
+                                            key_node.start_mark)
+                first_line[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml_file(path: str | Path) -> str:
+    """The text of a YAML file; :class:`YamlProblem` for a folder, an unreadable or a non-UTF-8 file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise YamlProblem("is a folder, not a YAML file") from None
+    except OSError as exc:
+        raise YamlProblem(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise YamlProblem(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); save the file as "
+                          "UTF-8", line) from None
+
+
+def parse_yaml(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document and its node tree (for :func:`node_line`), parsed once with :class:`StrictLoader`.
+
+    ``(None, None)`` for a file with no document (empty, or comments only).
+    """
+    loader = StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+        return (loader.construct_document(root) if root is not None else None), root
+    except DuplicateKeyError as exc:
+        raise YamlProblem(exc.problem, exc.problem_mark.line + 1) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        raise YamlProblem(str(getattr(exc, "problem", None) or exc), line, column, syntax=True) from None
+    finally:
+        loader.dispose()
+
+
+def node_line(root: yaml.Node | None, path: list[Any]) -> int | None:
+    """1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
+    node, line = root, (root.start_mark.line + 1 if root is not None else None)
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            key = next((k for k, v in node.value if k.value == part), None)
+            if match is None:
+                return line
+            node, line = match, key.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+def did_you_mean(name: object, known: Iterable[str]) -> str:
+    """``"did you mean 'KR_RRN'?"`` for the closest known name, else the list of known names."""
+    known = sorted(known)
+    close = difflib.get_close_matches(str(name), known, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"known: {known}"
 
 
 class ConfigError(UsageError):
@@ -44,8 +157,6 @@ def load_config_file(
     validate: Callable[[Any], None], error: type[ConfigError],
 ) -> dict:
     """Return a validated copy of a configuration; ``validate`` raises ``error`` with a key path."""
-    from haetae.pipelines.policy import node_line  # YAML key path -> line, shared with the data policy
-
     if source is not None and not isinstance(source, str | Path):
         config = copy.deepcopy(source)
         try:
@@ -53,22 +164,19 @@ def load_config_file(
         except error as exc:
             raise error(f"{kind}: {exc}", exc.key_path) from None
         return config
-    if source is None:
-        where = default_name
-        text = resources.files("haetae.policies").joinpath(default_name).read_text(encoding="utf-8")
-    else:
-        where = str(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise error(f"cannot read {kind} {where}: {exc.strerror}") from None
+    where = default_name if source is None else str(source)
     try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise error(f"{where}: invalid YAML: {exc}") from None
+        if source is None:
+            text = resources.files("haetae.policies").joinpath(default_name).read_text(encoding="utf-8")
+        else:
+            text = read_yaml_file(source)
+        config, root = parse_yaml(text)
+    except YamlProblem as exc:
+        raise error(f"{kind} {exc.located(where)}") from None
+    if root is None:
+        raise error(f"{kind} {where}: the file is empty; a {kind} is a YAML mapping")
     try:
         validate(config)
     except error as exc:
-        line = node_line(yaml.compose(text), list(exc.key_path))
-        raise error(f"{where}:line {line}: {exc}", exc.key_path) from None
+        raise error(f"{where}:line {node_line(root, list(exc.key_path))}: {exc}", exc.key_path) from None
     return config

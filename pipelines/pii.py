@@ -27,7 +27,8 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
-from haetae.pipelines.config_files import ConfigError, check_top_level, fail, load_config_file
+from haetae.errors import one_line
+from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
 from haetae.pipelines.pii_recognizers import RECOGNIZERS, compile_gates
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
@@ -43,7 +44,16 @@ _TOP_KEYS = {
     "operators": dict,
 }
 _RECOGNIZER_KEYS = {"enabled": bool, "languages": list, "context": list, "options": dict}
-OPERATOR_TYPES = ("replace", "mask", "hash", "redact", "keep")
+OPERATOR_PARAMS: dict[str, tuple[str, ...]] = {
+    "replace": ("new_value",),
+    "mask": ("masking_char", "chars_to_mask", "from_end"),
+    "hash": ("hash_type", "salt"),
+    "redact": (),
+    "keep": (),
+}
+"""The presidio-anonymizer operators a policy may use, with the parameters each one reads. ``encrypt`` is
+left out: it needs a key, and Haetae has no key handling."""
+OPERATOR_TYPES = tuple(OPERATOR_PARAMS)
 
 
 class PiiConfigError(ConfigError):
@@ -117,7 +127,7 @@ def validate_config(config: Any) -> None:
     for name, settings in config["recognizers"].items():
         path = f"recognizers.{name}"
         if name not in RECOGNIZERS:
-            raise _fail(path, f"unknown recogniser; known: {sorted(RECOGNIZERS)}")
+            raise _fail(path, f"unknown recogniser; {did_you_mean(name, RECOGNIZERS)}")
         settings = {} if settings is None else settings
         _check_type(settings, dict, path)
         for key, value in settings.items():
@@ -133,28 +143,67 @@ def validate_config(config: Any) -> None:
             raise _fail(
                 f"{path}.options", f"unknown option(s) {sorted(unknown_opts)}; allowed: {sorted(allowed)}"
             )
-    validate_operators(config.get("operators") or {})
+    operators = config.get("operators") or {}
+    validate_operators(operators)
+    known = configured_entities(config) | {"DEFAULT"}
+    for entity in operators:
+        if entity not in known:
+            raise _fail(f"operators.{entity}", f"unknown entity: no recogniser above reports it; "
+                        f"{did_you_mean(entity, known)}")
+
+
+def configured_entities(config: dict) -> set[str]:
+    """The entity types the recognisers named in a validated config report (also those switched off there:
+    a rule for them is not a typo, and takes effect when they are switched on)."""
+    return {RECOGNIZERS[name].entity for name in config["recognizers"]}
 
 
 def validate_operators(operators: Any) -> None:
-    """Check operator specs by running each one through presidio-anonymizer on a dummy span."""
+    """Check operator specs (``{entity: {type, **params}}``) with :func:`operator_problem`."""
     _check_type(operators, dict, "operators")
     for entity, spec in operators.items():
-        path = f"operators.{entity}"
-        _check_type(spec, dict, path)
-        if spec.get("type") not in OPERATOR_TYPES:
-            raise _fail(f"{path}.type", f"must be one of {list(OPERATOR_TYPES)}")
-        try:
-            _anonymizer().anonymize(
-                text="0123456789",
-                analyzer_results=[RecognizerResult(str(entity), 0, 10, 1.0)],
-                operators=_operator_configs({entity: spec}),
-            )
-        except Exception as exc:  # presidio raises InvalidParamError and friends
-            raise _fail(path, str(exc)) from None
+        problem = operator_problem(spec)
+        if problem:
+            key, message = problem
+            raise _fail(f"operators.{entity}" + (f".{key}" if key else ""), message)
 
 
-# ---------------------------------------------------------------------------------------------- analyzer
+def operator_problem(spec: Any) -> tuple[str, str] | None:
+    """``(key, message)`` for the first problem of one operator spec (key "" for the spec itself), or None.
+
+    The rules are Presidio's: its operator class validates the parameters and is run on a dummy text (the
+    hash salt is only checked there). Added here: the parameter names (Presidio ignores a misspelt one),
+    one masking character (Presidio accepts "") and a non-negative integer ``chars_to_mask``.
+    """
+    from presidio_anonymizer.entities import InvalidParamError
+    from presidio_anonymizer.operators import OperatorsFactory, OperatorType
+
+    if not isinstance(spec, dict):
+        return "", f"must be a mapping {{type: {'|'.join(OPERATOR_TYPES)}, ...}}"
+    kind = spec.get("type")
+    if kind not in OPERATOR_PARAMS:
+        return "type", f"must be one of {list(OPERATOR_TYPES)}, got {kind!r}"
+    params = {k: v for k, v in spec.items() if k != "type"}
+    allowed = OPERATOR_PARAMS[kind]
+    for key in params:
+        if key not in allowed:
+            return key, (f"unknown parameter of {kind}; allowed: {list(allowed)}" if allowed
+                         else f"{kind} takes no parameters")
+    masking_char = params.get("masking_char", "*")
+    if not (isinstance(masking_char, str) and len(masking_char) == 1):
+        return "masking_char", f"must be one character, got {masking_char!r}"
+    count = params.get("chars_to_mask", 0)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        return "chars_to_mask", f"must be an integer >= 0, got {count!r}"
+    if not isinstance(params.get("salt", ""), str):
+        return "salt", f"must be a string, got {type(params['salt']).__name__}"
+    operator = OperatorsFactory().create_operator_class(kind, OperatorType.Anonymize)
+    try:
+        operator.validate(params={**params, "entity_type": "PII"})
+        operator.operate("0123456789", {**params, "entity_type": "PII"})
+    except InvalidParamError as exc:
+        return "", f"{kind}: {one_line(exc)}"
+    return None
 
 
 @functools.lru_cache(maxsize=256)

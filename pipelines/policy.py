@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from haetae.errors import UsageError
 from haetae.pipelines import records as R
+from haetae.pipelines.config_files import (
+    ConfigError,
+    YamlProblem,
+    did_you_mean,
+    node_line,
+    parse_yaml,
+    read_yaml_file,
+)
 from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
 
 ACTIONS = ("redact", "drop", "keep")
@@ -100,24 +107,6 @@ class PolicyError(UsageError):
     """A policy file that cannot be used; the message names the file and line."""
 
 
-def node_line(root: yaml.Node | None, path: list[Any]) -> int | None:
-    """1-based line of the YAML node at ``path`` (or of its deepest existing parent)."""
-    node, line = root, (root.start_mark.line + 1 if root is not None else None)
-    for part in path:
-        if isinstance(node, yaml.MappingNode):
-            match = next((v for k, v in node.value if k.value == part), None)
-            key = next((k for k, v in node.value if k.value == part), None)
-            if match is None:
-                return line
-            node, line = match, key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 @dataclass
 class Policy:
     """A validated data policy."""
@@ -159,18 +148,15 @@ def load_policy(path: str | Path | None = None) -> Policy:
 
     path = Path(path or DEFAULT_DATA_POLICY)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy: {exc.strerror or exc}") from exc
-    try:
-        root = yaml.compose(text)
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "?"
-        raise PolicyError(f"{path}:{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from exc
+        text = read_yaml_file(path)
+        doc, root = parse_yaml(text)
+    except YamlProblem as exc:
+        raise PolicyError(exc.located(path)) from None
+    if root is None:
+        raise PolicyError(f"{path}: the file is empty; a policy is a YAML mapping (see policies/data_policy.yaml)")
     if not isinstance(doc, dict):
-        raise PolicyError(f"{path}: a policy must be a YAML mapping")
+        raise PolicyError(f"{path}:line {node_line(root, [])}: a policy must be a YAML mapping, not a "
+                          f"{type(doc).__name__}")
     errors = sorted(jsonschema.Draft202012Validator(POLICY_SCHEMA).iter_errors(doc), key=lambda e: list(e.path))
     if errors:
         err = errors[0]
@@ -191,7 +177,49 @@ def load_policy(path: str | Path | None = None) -> Policy:
     except ValueError as exc:
         raise PolicyError(f"{path}:line {node_line(root, ['dedup', 'minhash'])}: dedup.minhash: {exc}") from exc
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
+    policy = Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
+    check_detector_names_and_operators(policy, root, path)
+    return policy
+
+
+def _at(policy_path: str | Path, root: Any, where: list[str], message: str) -> PolicyError:
+    """A :class:`PolicyError` ``FILE:line N: dotted.key: message`` for the node at ``where``."""
+    return PolicyError(f"{policy_path}:line {node_line(root, where)}: {'.'.join(where)}: {message}")
+
+
+def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Path) -> None:
+    """Load the detector configurations the policy names, then check its entity names and operators.
+
+    An entity name no configured recogniser reports is an error, not a rule that never fires: ``KR_RNN: drop``
+    would leave resident registration numbers on the default action. Operator parameters are checked by
+    Presidio's own operator classes here, so a bad one fails before the job, not in a worker.
+    """
+    from haetae.pipelines import pii, rights
+
+    section = policy.section("pii")
+    configs = {}
+    for key, default, loader in (("pii.recognizers", pii.DEFAULT_CONFIG, pii.load_config),
+                                 ("rights.detectors", rights.DEFAULT_CONFIG, rights.load_config)):
+        where = key.split(".")
+        try:
+            configs[key] = loader(policy.resolve(policy.section(where[0]).get(where[1], default)))
+        except ConfigError as exc:
+            raise _at(path, root, where, str(exc)) from None
+    known = pii.configured_entities(configs["pii.recognizers"])
+    entities = section.get("entities") or {}
+    for entity in entities:
+        if entity not in known:
+            recognizers = section.get("recognizers", pii.DEFAULT_CONFIG)
+            raise _at(path, root, ["pii", "entities", entity], f"unknown entity {entity!r}: no recogniser in "
+                      f"{recognizers} reports it; {did_you_mean(entity, known)}")
+    rules = {("entities", entity): rule for entity, rule in entities.items()}
+    if "default" in section:
+        rules[("default",)] = section["default"]
+    for where, rule in rules.items():
+        problem = pii.operator_problem(rule["operator"]) if "operator" in rule else None
+        if problem:
+            key, message = problem
+            raise _at(path, root, ["pii", *where, "operator", *([key] if key else [])], message)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import apache_beam as beam
 
-from haetae.pipelines.config_files import ConfigError, check_top_level, fail, load_config_file
+from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
 
 DEFAULT_CONFIG = "rights_detectors.yaml"
 _FLAGS = re.IGNORECASE | re.MULTILINE
@@ -451,7 +451,7 @@ def validate_config(config: Any) -> None:
     for name, settings in (config.get("detectors") or {}).items():
         path = f"detectors.{name}"
         if name not in DETECTORS:
-            raise _fail(path, f"unknown detector; known: {sorted(DETECTORS)}")
+            raise _fail(path, f"unknown detector; {did_you_mean(name, DETECTORS)}")
         settings = {} if settings is None else settings
         if not isinstance(settings, dict):
             raise _fail(path, "must be a mapping")

@@ -11,14 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from haetae.errors import UsageError
+from haetae.pipelines.config_files import YamlProblem, parse_yaml, read_yaml_file
 from haetae.taxonomy.model import Area, Domain, Taxonomy
 from haetae.taxonomy.schema import SCHEMA_VERSION, validate_domain_document
 
 MANIFEST = "manifest.yaml"
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class TaxonomyError(UsageError):
@@ -37,20 +35,16 @@ def default_taxonomy_dir() -> Path:
 
 
 def read_yaml(path: Path) -> tuple[Any, list[str]]:
-    """Parse one YAML file; errors name the file and the line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    """Parse one YAML file (Haetae's strict loader: a repeated key is an error); errors name the file and line."""
+    if not path.exists():
         return None, [f"{path.name}: (file): not found at {path}"]
-    except UnicodeDecodeError as exc:
-        return None, [f"{path.name}: (file): not UTF-8 ({exc.reason} at byte {exc.start})"]
     try:
-        return yaml.load(text, Loader=_Loader), []
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [f"{path.name}: {where}: YAML syntax error: {problem}"]
+        return parse_yaml(read_yaml_file(path))[0], []
+    except YamlProblem as exc:
+        if exc.syntax:
+            where = f"line {exc.line}, column {exc.column}" if exc.line else "(file)"
+            return None, [f"{path.name}: {where}: YAML syntax error: {exc.problem}"]
+        return None, [f"{path.name}: {f'line {exc.line}' if exc.line else '(file)'}: {exc.problem}"]
 
 
 def _area(raw: dict, domain_id: str) -> Area:

@@ -333,7 +333,14 @@ def test_yaml_context_words_extend_recogniser():
 @pytest.mark.parametrize(
     "mutate, message",
     [
-        (lambda c: c["recognizers"].update(kr_phon={}), r"recognizers\.kr_phon: unknown recogniser"),
+        (lambda c: c["recognizers"].update(kr_phon={}),
+         r"^PII config: recognizers\.kr_phon: unknown recogniser; did you mean 'kr_phone'\?$"),
+        (lambda c: c.update(operators={"KR_RNN": {"type": "redact"}}),
+         r"^PII config: operators\.KR_RNN: unknown entity: no recogniser above reports it; did you mean 'KR_RRN'\?$"),
+        (lambda c: c.update(operators={"IBAN_CODE": {"type": "mask", "chars_to_mask": 4, "from_end": True}}),
+         r"^PII config: operators\.IBAN_CODE: mask: Expected parameter masking_char$"),
+        (lambda c: c.update(operators={"DEFAULT": {"type": "replace", "new_valeu": "x"}}),
+         r"^PII config: operators\.DEFAULT\.new_valeu: unknown parameter of replace; allowed: \['new_value'\]$"),
         (
             lambda c: c["recognizers"].update(kr_phone={"enable": False}),
             r"recognizers\.kr_phone\.enable: unknown key",
@@ -370,6 +377,17 @@ def test_bad_yaml_file(tmp_path):
     )
     with pytest.raises(PiiConfigError, match=r"wrong\.yaml:line 5: recognizers\.email\.enabeld: unknown key"):
         load_config(wrong)
+    repeated = tmp_path / "repeated.yaml"
+    repeated.write_text("languages: [ko]\nrecognizers:\n  kr_phone: {}\n  kr_phone: {enabled: false}\n",
+                        encoding="utf-8")
+    with pytest.raises(PiiConfigError) as err:
+        load_config(repeated)
+    assert str(err.value) == f"PII config {repeated}:line 4: duplicate key 'kr_phone' (first at line 3)"
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"languages: [ko]\n# \xb0C\n")
+    with pytest.raises(PiiConfigError) as err:
+        load_config(latin1)
+    assert str(err.value) == f"PII config {latin1}:line 2: not UTF-8 (byte 0xb0 at offset 18); save the file as UTF-8"
     good = tmp_path / "ok.yaml"
     good.write_text("languages: [ko]\nrecognizers:\n  kr_phone: {}\n", encoding="utf-8")
     assert [s.type for s in PiiScanner.from_config(good).scan("010-1234-5678", "fr")] == ["PHONE_NUMBER"]

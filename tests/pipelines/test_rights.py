@@ -171,7 +171,7 @@ def test_yaml_switch_and_errors(tmp_path):
     assert set(load_config()["detectors"]) == set(DETECTORS)
 
     for bad, message in [
-        ({"detectors": {"kogle": {}}}, r"detectors\.kogle: unknown detector"),
+        ({"detectors": {"kogle": {}}}, r"detectors\.kogle: unknown detector; did you mean 'kogl'\?$"),
         ({"detectors": {"kogl": {"on": True}}}, r"detectors\.kogl\.on: unknown key"),
         ({"detectors": {"kogl": {"enabled": "yes"}}}, r"detectors\.kogl\.enabled: must be true/false"),
         ({"detector": {}}, r"detector: unknown key"),
@@ -182,6 +182,15 @@ def test_yaml_switch_and_errors(tmp_path):
     wrong.write_text("version: 1\ndetectors:\n  kogl: {enabled: true}\n  copyrite: {}\n", encoding="utf-8")
     with pytest.raises(RightsConfigError, match=r"wrong\.yaml:line 4: detectors\.copyrite: unknown detector"):
         load_config(wrong)
+    repeated = tmp_path / "repeated.yaml"
+    repeated.write_text("detectors:\n  kogl: {enabled: true}\n  kogl: {enabled: false}\n", encoding="utf-8")
+    with pytest.raises(RightsConfigError) as err:
+        load_config(repeated)
+    assert str(err.value) == f"rights config {repeated}:line 3: duplicate key 'kogl' (first at line 2)"
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing\n", encoding="utf-8")
+    with pytest.raises(RightsConfigError, match="the file is empty"):
+        load_config(empty)
     path = tmp_path / "r.yaml"
     path.write_text("detectors: [kogl\n", encoding="utf-8")
     with pytest.raises(RightsConfigError, match="invalid YAML"):

@@ -65,6 +65,24 @@ def test_yaml_syntax_error_names_file_and_line(mini_copy):
     assert error.startswith("fut.yaml: line ") and "YAML syntax error" in error
 
 
+def test_repeated_yaml_key_names_file_and_both_lines(mini_copy):
+    path = mini_copy / "fut.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.lstrip().startswith("severity:"))
+    lines.insert(first + 1, lines[first])  # the same key again, at the same indentation
+    path.write_text("".join(lines), encoding="utf-8")
+    assert errors_of(mini_copy) == [f"fut.yaml: line {first + 2}: duplicate key 'severity' (first at line {first + 1})"]
+
+
+def test_non_utf8_domain_file_names_file_line_and_byte(mini_copy):
+    path = mini_copy / "fut.yaml"
+    data = path.read_bytes()
+    path.write_bytes(data + b"# \xff\n")
+    line = data.count(b"\n") + 1
+    assert errors_of(mini_copy) == [f"fut.yaml: line {line}: not UTF-8 (byte 0xff at offset {len(data) + 2}); "
+                                    "save the file as UTF-8"]
+
+
 def test_duplicate_area_id_across_domains(mini_copy):
     edit_yaml(mini_copy / "fut.yaml", lambda d: d["areas"][1].update(id="FUT-001"))
     assert "fut.yaml: areas[1].id: duplicate id 'FUT-001' (first in fut.yaml)" in errors_of(mini_copy)
