@@ -34,10 +34,12 @@ from apache_beam.metrics import Metrics
 from haetae.pipelines import records as R
 from haetae.pipelines.dedup import DeduplicateSketches, document_sketch
 from haetae.pipelines.io import (
+    FILE_FAULTS_DIR,
     QUARANTINE_TAG,
     NumberLines,
     ProgressLog,
     ReadRecords,
+    RecordFileFaults,
     WriteShards,
     duplicate_id_row,
     input_order,
@@ -444,12 +446,13 @@ def build_pipeline(
               ledger_schema())
         write(rows | f"{name.title()}Aggregate" >> beam.ParDo(PartialAggregates()), "_aggregates", name)
     write(read.counts | "CountLines" >> beam.Map(lambda n: json.dumps({"input": n})), "_counts")
+    read.file_faults | "RecordFileFaults" >> RecordFileFaults(out_dir, bundle_sinks)  # raise_for_file_faults
 
 
 def _clean_outputs(out_dir: str) -> None:
     import shutil
 
-    for name in ("kept", "ledger", "quarantine", "_aggregates", "_counts"):
+    for name in ("kept", "ledger", "quarantine", "_aggregates", "_counts", FILE_FAULTS_DIR):
         shutil.rmtree(os.path.join(out_dir, name), ignore_errors=True)
     for name in ("aggregates.json", "validation.json", "report.html"):
         path = os.path.join(out_dir, name)
