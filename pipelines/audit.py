@@ -18,7 +18,6 @@ Expectations suite (``validation.json``) and writes ``report.html``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -39,10 +38,12 @@ from haetae.pipelines.io import (
     NumberLines,
     ProgressLog,
     ReadRecords,
+    RecordFileFaults,
     WriteShards,
     duplicate_id_row,
     expand_inputs,
     input_order,
+    raise_for_file_faults,
 )
 from haetae.pipelines.policy import (
     Policy,
@@ -68,7 +69,7 @@ def ledger_schema():
     import pyarrow as pa
 
     return pa.schema([
-        ("key", pa.string()), ("id", pa.string()), ("source", pa.string()), ("line", pa.int64()),
+        ("key", pa.string()), ("id", pa.string()), ("id_key", pa.string()), ("source", pa.string()), ("line", pa.int64()),
         ("offset", pa.int64()), ("sha256", pa.string()), ("bytes", pa.int64()),
         ("lang", pa.string()), ("lang_score", pa.float64()),
         ("pii_counts", pa.list_(pa.struct([("type", pa.string()), ("count", pa.int64())]))),
@@ -123,8 +124,9 @@ class PreDecide(beam.DoFn):
 
 
 class SketchForDedup(beam.DoFn):
-    """record -> (id, record) for the final join, and on ``dedup`` the record's claim on its id:
-    (id, (source, offset, sketch)), with the MinHash sketch of an undecided record and None for a decided one.
+    """record -> (id key, record) for the final join, and on ``dedup`` the record's claim on its id:
+    (id key, (source, offset, sketch)), with the MinHash sketch of an undecided record and None for a decided
+    one. Keys are ``id_key`` (the id as JSON text), so ids ``123`` and ``"123"`` are different records.
     """
 
     def __init__(self, policy: Policy):
@@ -137,8 +139,8 @@ class SketchForDedup(beam.DoFn):
 
     def process(self, rec):
         sketch = None if "decision" in rec else document_sketch(self._hasher, rec["text"])
-        yield beam.pvalue.TaggedOutput(DEDUP_TAG, (rec["id"], (rec["source"], rec["offset"], sketch)))
-        yield rec["id"], rec
+        yield beam.pvalue.TaggedOutput(DEDUP_TAG, (rec["id_key"], (rec["source"], rec["offset"], sketch)))
+        yield rec["id_key"], rec
 
 
 def first_claims(element):
@@ -205,19 +207,22 @@ def _with_verdict(rec: dict[str, Any], verdict: Verdict, dup: dict[str, Any] | N
 
 
 def ledger_row(rec: dict[str, Any], policy: Policy) -> dict[str, Any]:
-    """One ledger row for a decided record."""
+    """One ledger row for a decided record (``id`` and ``dup_cluster`` as display strings, ``id_key`` the id
+    as JSON text)."""
     dup = rec.get("dup") or {}
+    cluster = dup.get("cluster")
     quality = rec.get("quality") or {}
     counts = rec.get("pii_counts") or {}
     return {
-        "key": R.record_key(rec["source"], rec["offset"]), "id": rec["id"], "source": rec["source"],
+        "key": R.record_key(rec["source"], rec["offset"]), "id": rec["id"], "id_key": rec["id_key"],
+        "source": rec["source"],
         "line": rec["line"], "offset": rec["offset"], "sha256": rec["sha256"], "bytes": rec["bytes"],
         "lang": rec.get("lang"), "lang_score": rec.get("lang_score"),
         "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())],
         "pii_total": sum(counts.values()),
         "copyright_signals": list(rec.get("copyright_signals") or []), "licence": rec.get("licence"),
         "licences": list(rec.get("licences") or []),
-        "dup_cluster": dup.get("cluster"), "dup_kind": dup.get("kind"), "dup_cluster_size": dup.get("cluster_size"),
+        "dup_cluster": None if cluster is None else str(R.id_value(cluster)), "dup_kind": dup.get("kind"), "dup_cluster_size": dup.get("cluster_size"),
         "dup_similarity": dup.get("similarity"),
         "chars": int(quality.get("chars", len(rec["text"]))), "symbol_ratio": quality.get("symbol_ratio"),
         "repeated_line_ratio": quality.get("repeated_line_ratio"),
@@ -228,10 +233,11 @@ def ledger_row(rec: dict[str, Any], policy: Policy) -> dict[str, Any]:
 
 
 def quarantine_ledger_row(q: dict[str, Any], policy: Policy) -> dict[str, Any]:
-    raw = q["raw"].encode("utf-8", errors="surrogatepass")
+    """The ledger row of a quarantine row: ``sha256`` and ``bytes`` of the input as read (not of the stored,
+    possibly cut, copy); a file-level row has the file's bytes not read and no sha256."""
     return {
-        "key": q["key"], "id": q.get("id"), "source": q["source"], "line": q["line"], "offset": q["offset"],
-        "sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw), "lang": None, "lang_score": None,
+        "key": q["key"], "id": q.get("id"), "id_key": q.get("id_key"), "source": q["source"], "line": q["line"],
+        "offset": q["offset"], "sha256": q["sha256"], "bytes": q["bytes"], "lang": None, "lang_score": None,
         "pii_counts": [], "pii_total": 0, "copyright_signals": [], "licence": None, "licences": [],
         "dup_cluster": None, "dup_kind": None, "dup_cluster_size": None, "dup_similarity": None,
         "chars": None, "symbol_ratio": None, "repeated_line_ratio": None,
@@ -241,14 +247,15 @@ def quarantine_ledger_row(q: dict[str, Any], policy: Policy) -> dict[str, Any]:
 
 
 def kept_line(rec: dict[str, Any], text_field: str, id_field: str) -> str:
-    """The output record: the input object with its (possibly redacted) text."""
-    return R.to_json_line({id_field: rec["id"], text_field: rec["text"], **rec["fields"]})
+    """The output record: the input object with its (possibly redacted) text and its id of the input's type."""
+    return R.to_json_line({id_field: R.id_value(rec["id_key"]), text_field: rec["text"], **rec["fields"]})
 
 
 def policy_quarantine_row(rec: dict[str, Any], text_field: str, id_field: str) -> dict[str, Any]:
     """A record the policy sent to quarantine (held for review), with its reasons."""
     row = R.quarantine_row(rec["source"], rec["line"], rec["offset"], f"policy:{rec['rule']}",
-                           kept_line(rec, text_field, id_field), "; ".join(rec["reasons"]), rec["id"])
+                           kept_line(rec, text_field, id_field), "; ".join(rec["reasons"]), rec["id"],
+                           record_id_key=rec["id_key"])
     return row
 
 
@@ -439,6 +446,7 @@ def build_pipeline(
               ledger_schema())
         write(rows | f"{name.title()}Aggregate" >> beam.ParDo(PartialAggregates()), "_aggregates", name)
     write(read.counts | "CountLines" >> beam.Map(lambda n: json.dumps({"input": n})), "_counts")
+    read.file_faults | "RecordFileFaults" >> RecordFileFaults(out_dir, bundle_sinks)  # raise_for_file_faults
 
 
 AUDIT_OUTPUTS = ("kept", "ledger", "quarantine", "aggregates.json", "validation.json", "report.html")
@@ -474,6 +482,7 @@ def run_audit(
         warm_up = threading.Thread(target=_import_validation_libraries, name="haetae-gx-import", daemon=True)
         warm_up.start()
         result = run_pipeline(pipeline, out=job.out)
+        faults = raise_for_file_faults(job.dir, policy)  # inputs.on_corrupt_file: fail stops here (exit 2)
         beam_seconds = time.time() - beam_started
         warm_up.join()
         _print_counters(result, say)
@@ -498,7 +507,7 @@ def run_audit(
             from haetae.reports.audit_report import write_audit_report
 
             write_audit_report(job.dir, aggregates, summary.validation, seconds=summary.seconds)
-        job.counts = counts
+        job.counts = {**counts, "unreadable_files": len(faults)}
         job.exit_code = 0 if summary.ok else 1
     say(f"haetae audit: {counts['input']} records: " + ", ".join(f"{d} {counts[d]}" for d in R.DECISIONS)
         + f" ({summary.seconds:.1f} s)")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any
 
 from haetae.errors import UsageError
 from haetae.pipelines.minhash import DedupParams
@@ -24,26 +23,15 @@ class DedupJobError(UsageError):
     """A user error (bad policy, unreadable input): reported on stderr without a traceback."""
 
 
-def load_dedup_params(policy_path: str | None) -> DedupParams:
-    """DedupParams from a policy YAML's ``dedup.minhash`` mapping (defaults when absent or no policy)."""
+def load_dedup_params(policy_path: str | None):
+    """The policy (strictly validated, see :func:`~haetae.pipelines.policy.load_policy`) and its
+    ``dedup.minhash`` parameters; without ``--policy``: no policy and the :class:`DedupParams` defaults."""
     if not policy_path:
-        return DedupParams()
-    import yaml
+        return None, DedupParams()
+    from haetae.pipelines.policy import load_policy
 
-    try:
-        with open(policy_path, encoding="utf-8") as f:
-            policy = yaml.safe_load(f)
-    except OSError as exc:
-        raise DedupJobError(f"cannot read policy {policy_path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise DedupJobError(f"policy {policy_path} is not valid YAML: {exc}") from exc
-    section: Any = ((policy or {}).get("dedup") or {}) if isinstance(policy, dict) else None
-    if not isinstance(section, dict):
-        raise DedupJobError(f"policy {policy_path}: 'dedup' must be a mapping")
-    try:
-        return DedupParams.from_dict(section.get("minhash"))
-    except (TypeError, ValueError) as exc:
-        raise DedupJobError(f"policy {policy_path}: dedup.minhash: {exc}") from exc
+    policy = load_policy(policy_path)
+    return policy, policy.dedup_params
 
 
 def run_dedup(args, extra_beam_args: list[str]) -> int:
@@ -63,12 +51,20 @@ def _run(args, extra_beam_args: list[str]) -> int:
 
     from haetae.pipelines.dedup import NAMESPACE, Deduplicate
     from haetae.pipelines.execution import job_output, merge_shards, open_output, run_pipeline
-    from haetae.pipelines.io import InputError, NumberLines, QuarantineDuplicateIds, ReadRecords, WriteShards
-    from haetae.pipelines.records import to_json_line
+    from haetae.pipelines.io import (
+        InputError,
+        NumberLines,
+        QuarantineDuplicateIds,
+        ReadRecords,
+        RecordFileFaults,
+        WriteShards,
+        raise_for_file_faults,
+    )
+    from haetae.pipelines.records import id_value, to_json_line
     from haetae.pipelines.runners import pipeline_options
 
     patterns = list(getattr(args, "inputs", None) or [args.input])
-    params = load_dedup_params(getattr(args, "policy", None))
+    policy, params = load_dedup_params(getattr(args, "policy", None))
     options, bundle_sinks = pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra_beam_args)
     try:
         read = ReadRecords(patterns, text_field=getattr(args, "text_field", None) or "text",
@@ -84,9 +80,10 @@ def _run(args, extra_beam_args: list[str]) -> int:
         unique = result.records | "UniqueIds" >> QuarantineDuplicateIds()
         clusters = (
             unique.records
-            | "IdText" >> beam.Map(lambda r: (r["id"], r["text"]))
+            | "IdText" >> beam.Map(lambda r: (r["id_key"], r["text"]))  # ids keep their JSON type
             | "Deduplicate" >> Deduplicate(params)
-            | "ClusterLines" >> beam.MapTuple(lambda doc_id, r: to_json_line({"id": doc_id, **r}))
+            | "ClusterLines" >> beam.MapTuple(lambda key, r: to_json_line(
+                {"id": id_value(key), **r, "cluster": id_value(r["cluster"])}))
         )
         quarantine = (
             (result.quarantine, unique.quarantine)
@@ -96,13 +93,15 @@ def _run(args, extra_beam_args: list[str]) -> int:
         )
         _ = clusters | "WriteClusters" >> WriteShards(shards, "clusters", bundle_sinks=bundle_sinks)
         _ = quarantine | "WriteQuarantine" >> WriteShards(shards, "quarantine", bundle_sinks=bundle_sinks)
+        _ = result.file_faults | "RecordFileFaults" >> RecordFileFaults(shards, bundle_sinks)
         run = run_pipeline(pipeline, out=job.out)
+        raise_for_file_faults(shards, policy)
         kinds: dict[str, int] = {}
 
         def count_kind(row: dict) -> None:
             kinds[row["kind"]] = kinds.get(row["kind"], 0) + 1
 
-        merge_shards(shards, "clusters", job.path("clusters.jsonl"), key=lambda r: str(r["id"]), on_row=count_kind)
+        merge_shards(shards, "clusters", job.path("clusters.jsonl"), key=lambda r: json.dumps(r["id"]), on_row=count_kind)
         quarantined = merge_shards(shards, "quarantine", job.path("quarantine.jsonl"),
                                    key=lambda q: (q["source"], q["offset"]))
         summary = _summary(run, NAMESPACE, kinds, quarantined, params)

@@ -1,7 +1,7 @@
 """`haetae pii scan IN.jsonl --out OUT.jsonl`: PII spans of every record, as a Beam job.
 
 Output: OUT.jsonl, one line ``{"id", "spans": [{"start", "end", "type", "score"}]}`` per readable input
-record (character offsets into ``text``, Presidio entity names), **sorted by id** (string order) so that
+record (character offsets into ``text``, Presidio entity names), **sorted by id** (its JSON text) so that
 reruns give identical files. The sort runs in the driver after the job, so it holds the output (ids and
 spans, not texts) in memory.
 
@@ -42,8 +42,10 @@ def quarantine_path(out: str) -> str:
 
 def output_line(record: dict[str, Any]) -> str:
     """The OUT.jsonl line of one scored record."""
+    from haetae.pipelines.records import id_value
+
     return json.dumps(
-        {"id": record["id"], "spans": record["pii_spans"]}, ensure_ascii=False, separators=(",", ":")
+        {"id": id_value(record["id_key"]), "spans": record["pii_spans"]}, ensure_ascii=False, separators=(",", ":")
     )
 
 
@@ -95,6 +97,7 @@ def build_pipeline(
         NumberLines,
         QuarantineDuplicateIds,
         ReadRecords,
+        RecordFileFaults,
         WriteShards,
     )
     from haetae.pipelines.pii import ScorePii
@@ -116,6 +119,7 @@ def build_pipeline(
         unique[QUARANTINE_TAG] | "OnlyDuplicates" >> beam.Filter(_is_quarantine),
     ) | "Quarantine" >> beam.Flatten()
     lines | "WriteSpans" >> WriteShards(parts_dir, "spans", bundle_sinks=bundle_sinks)
+    read.file_faults | "RecordFileFaults" >> RecordFileFaults(parts_dir, bundle_sinks)
     (
         quarantine
         | "NumberLines" >> NumberLines(read.line_index)
@@ -138,7 +142,7 @@ def run_pii_scan(args, extra_beam_args: list[str]) -> int:
 
 def _run(args, extra: list[str]) -> int:
     from haetae.pipelines.execution import job_output, merge_shards, run_pipeline
-    from haetae.pipelines.io import InputError, expand_inputs
+    from haetae.pipelines.io import InputError, expand_inputs, raise_for_file_faults
     from haetae.pipelines.pii import PiiConfigError, load_config
     from haetae.pipelines.runners import pipeline_options
 
@@ -167,9 +171,10 @@ def _run(args, extra: list[str]) -> int:
             bundle_sinks=bundle_sinks,
         )
         run_pipeline(pipeline, out=job.out)
+        raise_for_file_faults(job.path("_shards"), None)  # no data policy here: an unreadable file stops the job
         out_name = os.path.basename(job.out)
         shards = job.path("_shards")
-        scanned = merge_shards(shards, "spans", job.path(out_name), key=lambda row: str(row["id"]))
+        scanned = merge_shards(shards, "spans", job.path(out_name), key=lambda row: json.dumps(row["id"]))
         quarantined = merge_shards(shards, "quarantine", job.path(qname), key=lambda q: (q["source"], q["offset"]))
         job.counts = {"scanned": scanned, "quarantined": quarantined}
     _report(job.out, scanned, quarantine_path(job.out), quarantined)

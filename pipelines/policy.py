@@ -99,6 +99,10 @@ POLICY_SCHEMA: dict[str, Any] = {
             "type": "object", "additionalProperties": False,
             "properties": {"max_duplicate_rate": _RATE, "max_quarantine_rate": _RATE},
         },
+        "inputs": {  # a file that cannot be read to its end: stop the job, or quarantine the file (io.py)
+            "type": "object", "additionalProperties": False,
+            "properties": {"on_corrupt_file": {"enum": ["fail", "quarantine"]}},
+        },
     },
 }
 

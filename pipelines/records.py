@@ -1,6 +1,7 @@
 """Shapes of the data that flows through an audit: record dicts, quarantine rows, decisions and reasons.
 
-A *record* is a plain dict with at least ``id`` (str, unique), ``text`` (str), ``source`` (file path),
+A *record* is a plain dict with at least ``id`` (the id as a display string), ``id_key`` (the id as JSON text,
+unique: ids ``123`` and ``"123"`` are different records, see :func:`id_key`), ``text`` (str), ``source`` (file path),
 ``line`` (1-based line number, or None when a file was read in byte ranges), ``offset`` (byte offset of the
 line in the decompressed file, or the row index in a Parquet file), ``bytes`` (UTF-8 size of the text),
 ``sha256`` (of the text) and ``fields`` (the input object's other fields, so kept shards keep them).
@@ -9,6 +10,7 @@ Scoring steps add keys; no step removes or renames one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -34,9 +36,15 @@ EMPTY_TEXT = "empty_text"
 TOO_LARGE = "too_large"
 DUPLICATE_ID = "duplicate_id"
 UNREADABLE_ROW = "unreadable_row"
+# File-level reasons: one row for a whole file (what was read before the fault is kept as usual); with policy
+# ``inputs.on_corrupt_file: fail`` the job stops instead (io.raise_for_file_faults).
+CORRUPT_FILE = "corrupt_file"  # truncated or corrupt compressed stream, unreadable Parquet
+CR_LINE_ENDINGS = "cr_line_endings"  # lines end in CR only: the file would be read as one line
+FILE_REASONS = (CORRUPT_FILE, CR_LINE_ENDINGS)
 QUARANTINE_REASONS = (
     INVALID_UTF8, MALFORMED_JSON, NOT_AN_OBJECT, MISSING_ID, INVALID_ID, MISSING_TEXT, NULL_TEXT,
     NON_STRING_TEXT, NUL_CHARACTER, LONE_SURROGATE, EMPTY_TEXT, TOO_LARGE, DUPLICATE_ID, UNREADABLE_ROW,
+    *FILE_REASONS,
 )
 
 # Quarantine rows keep at most this many characters of the raw input; the source and offset locate the rest.
@@ -48,22 +56,48 @@ def record_key(source: str, offset: int) -> str:
     return f"{source}@{offset}"
 
 
+def id_key(value: str | int) -> str:
+    """The id as JSON text (``123`` -> ``'123'``, ``"123"`` -> ``'"123"'``): what every duplicate check and
+    grouping keys on, so ids of different JSON types never collide, and what the original id is read back from
+    (:func:`id_value`)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def id_value(key: str) -> str | int:
+    """The id with its JSON type, from :func:`id_key`."""
+    return json.loads(key)
+
+
 def quarantine_row(
-    source: str, line: int | None, offset: int, reason: str, raw: str, detail: str = "", record_id: str | None = None
+    source: str, line: int | None, offset: int, reason: str, raw: str, detail: str = "", record_id: str | None = None,
+    *, record_id_key: str | None = None, raw_bytes: bytes | None = None,
 ) -> dict[str, Any]:
-    """A quarantine row: the raw input, where it came from and why it could not be processed."""
-    truncated = len(raw) > MAX_RAW_CHARS
+    """A quarantine row: the raw input, where it came from and why it could not be processed. ``bytes`` and
+    ``sha256`` describe the whole input (``raw_bytes`` when given, as read, else ``raw``), also when ``raw``
+    is stored cut to ``MAX_RAW_CHARS``."""
+    data = raw_bytes if raw_bytes is not None else raw.encode("utf-8", errors="surrogatepass")
     return {
         "key": record_key(source, offset),
         "id": record_id,
+        "id_key": record_id_key,
         "source": source,
         "line": line,
         "offset": offset,
         "reason": reason,
         "detail": detail,
         "raw": raw[:MAX_RAW_CHARS],
-        "raw_truncated": truncated,
+        "raw_truncated": len(raw) > MAX_RAW_CHARS,
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
     }
+
+
+def file_fault_row(source: str, reason: str, detail: str, *, offset: int, unread_bytes: int) -> dict[str, Any]:
+    """The quarantine row of a whole file that could not be read to its end: ``offset`` is where reading
+    stopped, ``bytes`` the file's (compressed) bytes not read, and there is no raw line (``sha256`` None)."""
+    row = quarantine_row(source, None, offset, reason, "", detail)
+    row["bytes"], row["sha256"] = unread_bytes, None
+    return row
 
 
 def to_json_line(obj: dict[str, Any]) -> str:

@@ -2,13 +2,13 @@
 
 Expectations (each failure makes ``haetae audit`` exit non-zero and is listed in the report):
 - ledger: every row has a unique, non-null ``key``; ``decision`` is one of keep/redact/drop/quarantine;
-- processed rows (not quarantined): ``id`` non-null and unique;
+- processed rows (not quarantined): ``id`` non-null, ``id_key`` (the id as JSON text) unique;
 - kept rows: no redact-class PII left in the kept text (``residual_pii`` == 0, from the re-scan of every
   redacted text; texts kept unchanged had no redact-class PII by construction);
 - reconciliation: records read = ledger rows = keep + redact + drop + quarantine;
 - rates: duplicate rate and quarantine rate within the policy's ``validation`` limits.
 
-The ledger is read column-wise (key, id, decision, residual_pii) from its Parquet shards.
+The ledger is read column-wise (key, id, id_key, decision, residual_pii) from its Parquet shards.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 from haetae.pipelines import records as R
 from haetae.pipelines.policy import Policy
 
-LEDGER_COLUMNS = ["key", "id", "decision", "residual_pii"]
+LEDGER_COLUMNS = ["key", "id", "id_key", "decision", "residual_pii"]
 
 
 def _context():
@@ -90,7 +90,7 @@ def validate_audit(out_dir: str, aggregates: dict[str, Any], policy: Policy) -> 
         ]),
         "processed": (processed, [
             E.ExpectColumnValuesToNotBeNull(column="id", **note("processed records have ids")),
-            E.ExpectColumnValuesToBeUnique(column="id", **note("ids are unique among processed records")),
+            E.ExpectColumnValuesToBeUnique(column="id_key", **note("ids are unique among processed records")),
         ]),
         "kept": (kept, [
             E.ExpectColumnValuesToBeBetween(column="residual_pii", min_value=0, max_value=0,

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -302,3 +303,146 @@ def test_transactional_sinks_of_distributed_runners_write_the_same_outputs(sampl
         assert sorted(map(json.dumps, read_jsonl_dir(str(tmp_path / name)))) == \
             sorted(map(json.dumps, read_jsonl_dir(str(out / name))))
     assert sum(c["input"] for c in read_jsonl_dir(str(tmp_path / "_counts"))) == summary.counts["input"]
+
+
+# ------------------------------------------------------------------------------------ input integrity
+
+
+def _texts(n: int, start: int = 0) -> list[str]:
+    """Distinct plain English texts (no PII, no near duplicates of each other)."""
+    from haetae.pipelines.samples import english_sentences
+
+    sentences = [s for s in english_sentences() if len(s) > 40 and "@" not in s and "http" not in s]
+    return [" ".join(sentences[(start + i) * 4:(start + i + 1) * 4]) for i in range(n)]
+
+
+def _policy(root: Path, on_corrupt_file: str) -> Path:
+    policy = (ROOT / "policies" / "data_policy.yaml").read_text(encoding="utf-8").replace(
+        "on_corrupt_file: fail", f"on_corrupt_file: {on_corrupt_file}").replace(
+        "recognizers: pii_recognizers.yaml", f"recognizers: {ROOT / 'policies' / 'pii_recognizers.yaml'}").replace(
+        "detectors: rights_detectors.yaml", f"detectors: {ROOT / 'policies' / 'rights_detectors.yaml'}")
+    path = root / f"policy-{on_corrupt_file}.yaml"
+    path.write_text(policy, encoding="utf-8")
+    return path
+
+
+def _damaged_inputs(root: Path) -> dict[str, Any]:
+    """A truncated gzip and a CR-only file beside good JSONL and Parquet inputs; returns what a reader should
+    make of them."""
+    import datetime as dt
+    import decimal
+    import zlib
+
+    texts = _texts(16)
+    good = [{"id": i, "text": t, "n": i} for i, t in enumerate(texts[:8])]
+    packed = gzip.compress(("\n".join(json.dumps(d) for d in good) + "\n").encode(), mtime=0)
+    cut = packed[: len(packed) * 3 // 4]
+    (root / "cut.jsonl.gz").write_bytes(cut)
+    before_cut = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(cut).count(b"\n")
+    (root / "mac.jsonl").write_bytes(b"\r".join(json.dumps({"id": f"cr{i}", "text": texts[8 + i]}).encode()
+                                                for i in range(2)) + b"\r")
+    odd = [{"id": 123, "text": texts[10]}, {"id": "123", "text": texts[11]},
+           {"id": "sep\u2028id", "text": texts[12] + "\u2029" + "\u0085 end"}]
+    (root / "odd.jsonl").write_bytes(b"\xef\xbb\xbf" + b"".join(json.dumps(d, ensure_ascii=False).encode() + b"\r\n"
+                                                                for d in odd))
+    stamp = dt.datetime(2024, 5, 6, 7, 8, 9)
+    pq.write_table(pa.table({
+        "id": pa.array([500, 501], pa.int64()), "text": texts[13:15],
+        "stamp": pa.array([stamp] * 2, pa.timestamp("ms")), "day": pa.array([dt.date(2024, 2, 29)] * 2),
+        "price": pa.array([decimal.Decimal("9.50")] * 2, pa.decimal128(5, 2)),
+        "blob": pa.array([b"\x01\x02"] * 2, pa.binary()),
+    }), root / "typed.parquet")
+    return {"before_cut": before_cut, "odd": odd, "good": good}
+
+
+@pytest.fixture(scope="module")
+def damaged_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("damaged")
+    expected = _damaged_inputs(root)
+    out = root / "out"
+    summary = run_audit([str(root / "*.jsonl"), str(root / "*.jsonl.gz"), str(root / "typed.parquet")], str(out),
+                        policy_path=str(_policy(root, "quarantine")), beam_args=IN_MEMORY, progress=False,
+                        report=False)
+    return root, out, summary, expected
+
+
+def test_quarantined_corrupt_files_keep_what_was_read_and_reconcile(damaged_run):
+    root, out, summary, expected = damaged_run
+    rows = ledger(out)
+    file_rows = {Path(r["source"]).name: r for r in rows if r["rule"] in ("input.corrupt_file",
+                                                                          "input.cr_line_endings")}
+    assert set(file_rows) == {"cut.jsonl.gz", "mac.jsonl"}
+    assert file_rows["cut.jsonl.gz"]["rule"] == f"input.{R.CORRUPT_FILE}"
+    assert "truncated gzip stream" in file_rows["cut.jsonl.gz"]["reasons"][0]
+    assert file_rows["mac.jsonl"]["rule"] == f"input.{R.CR_LINE_ENDINGS}"
+    assert file_rows["mac.jsonl"]["bytes"] == (root / "mac.jsonl").stat().st_size
+    from_gz = [r for r in rows if r["source"].endswith("cut.jsonl.gz") and r["decision"] != R.QUARANTINE]
+    assert len(from_gz) == expected["before_cut"]  # every whole line before the cut, nothing else
+    records = expected["before_cut"] + len(expected["odd"]) + 2
+    assert summary.counts["input"] == len(rows) == records + 2  # + one row per damaged file
+    assert sum(summary.counts[d] for d in R.DECISIONS) == len(rows)
+    assert summary.ok, summary.validation["failed"]
+    quarantine = read_jsonl_dir(str(out / "quarantine"))
+    assert {q["reason"] for q in quarantine} == {R.CORRUPT_FILE, R.CR_LINE_ENDINGS}
+
+
+def test_kept_output_keeps_ids_types_and_parquet_values(damaged_run):
+    _, out, _, expected = damaged_run
+    kept = {json.dumps(k["id"]): k for k in read_jsonl_dir(str(out / "kept"))}
+    # 123 and "123" are two records, each kept with its own JSON type; BOM, CRLF and U+2028 are harmless
+    assert {"123", '"123"', json.dumps("sep\u2028id"), "500", "501"} <= set(kept)
+    assert kept['"sep\\u2028id"']["text"] == expected["odd"][2]["text"]
+    assert kept["500"]["stamp"] == "2024-05-06T07:08:09" and kept["500"]["day"] == "2024-02-29"
+    assert kept["500"]["price"] == "9.50" and kept["500"]["blob"] == "AQI="
+    rows = {r["id_key"]: r for r in ledger(out)}
+    assert rows["123"]["id"] == rows['"123"']["id"] == "123"  # the display id; id_key tells them apart
+
+
+def _build_and_run(inputs: list[str], out: Path, policy_path: Path, beam_args: list[str]):
+    import apache_beam as beam
+
+    from haetae.pipelines.audit import build_pipeline
+    from haetae.pipelines.policy import load_policy
+    from haetae.pipelines.runners import pipeline_options
+
+    policy = load_policy(str(policy_path))
+    options, bundle_sinks = pipeline_options("DirectRunner", beam_args)
+    pipeline = beam.Pipeline(options=options)
+    build_pipeline(pipeline, inputs, str(out), policy, bundle_sinks=bundle_sinks)
+    pipeline.run().wait_until_finish()
+    return policy
+
+
+@pytest.mark.parametrize("beam_args", [IN_MEMORY, ["--direct_num_workers=2",
+                                                   "--direct_running_mode=multi_processing"]],
+                         ids=["in_memory", "multi_processing"])
+def test_corrupt_files_stop_the_job_when_policy_says_fail(tmp_path, beam_args):
+    from haetae.errors import UsageError
+    from haetae.pipelines.io import InputError, raise_for_file_faults
+
+    _damaged_inputs(tmp_path)
+    out = tmp_path / "out"
+    policy = _build_and_run([str(tmp_path / "cut.jsonl.gz"), str(tmp_path / "odd.jsonl")], out,
+                            _policy(tmp_path, "fail"), beam_args)
+    with pytest.raises(InputError) as info:
+        raise_for_file_faults(str(out), policy)
+    message = str(info.value)
+    assert isinstance(info.value, UsageError) and "\n" not in message
+    assert message.startswith(f"input {tmp_path / 'cut.jsonl.gz'} is unusable (corrupt_file): truncated gzip")
+    assert "inputs.on_corrupt_file: quarantine" in message
+    (fault,) = raise_for_file_faults(str(out), _policy_of(tmp_path, "quarantine"))
+    assert fault["source"].endswith("cut.jsonl.gz")
+
+
+def _policy_of(root: Path, on_corrupt_file: str):
+    from haetae.pipelines.policy import load_policy
+
+    return load_policy(str(_policy(root, on_corrupt_file)))
+
+
+def test_a_good_run_has_no_file_faults(tmp_path):
+    from haetae.pipelines.io import raise_for_file_faults
+
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": 1, "text": _texts(1)[0]}) + "\n", encoding="utf-8")
+    _build_and_run([str(tmp_path / "in.jsonl")], tmp_path / "out", _policy(tmp_path, "fail"), IN_MEMORY)
+    assert raise_for_file_faults(str(tmp_path / "out"), None) == []
