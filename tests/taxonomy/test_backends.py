@@ -19,21 +19,35 @@ from .conftest import MINI
 
 class FakeServer:
     """/v1/chat/completions on 127.0.0.1; ``script`` is a list of behaviours consumed per request
-    ("ok", "slow", "malformed", "500", "400", "no_choices"); when empty, "ok"."""
+    ("ok", "slow", "malformed", "500", "400", "no_choices", "html", "echo_key_401", "redirect_301" ... to
+    ``redirect_to``); when empty, "ok". Every request of any method is recorded with its headers."""
 
     def __init__(self) -> None:
         self.script: list[str] = []
         self.requests: list[dict] = []
+        self.redirect_to = ""
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def do_GET(self):
+                server.requests.append({"method": "GET", "path": self.path, "body": None,
+                                        "auth": self.headers.get("Authorization"), "headers": dict(self.headers)})
+                self._send(200, b'<html><body>Sign in</body></html>', "text/html")
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                server.requests.append({"method": "POST", "path": self.path, "body": body,
+                                        "auth": self.headers.get("Authorization"), "headers": dict(self.headers)})
                 behaviour = server.script.pop(0) if server.script else "ok"
+                if behaviour.startswith("redirect_"):
+                    self.send_response(int(behaviour.removeprefix("redirect_")))
+                    self.send_header("Location", server.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if behaviour == "slow":
                     time.sleep(0.6)
                 if behaviour in ("500", "400"):
@@ -43,6 +57,11 @@ class FakeServer:
                 elif behaviour == "refuse":
                     reply = {"choices": [{"message": {"role": "assistant", "content": "No."}}]}
                     self._send(200, json.dumps(reply).encode())
+                elif behaviour == "html":
+                    self._send(200, b"<!doctype html><html><body>Please log in</body></html>", "text/html")
+                elif behaviour == "echo_key_401":
+                    auth = self.headers.get("Authorization", "")
+                    self._send(401, json.dumps({"error": f"Incorrect API key provided: {auth[7:]}"}).encode())
                 elif behaviour == "no_choices":
                     self._send(200, b'{"object": "chat.completion", "choices": []}')
                 else:
@@ -51,10 +70,10 @@ class FakeServer:
                                           "message": {"role": "assistant", "content": f"[v] {user}"}}]}
                     self._send(200, json.dumps(reply).encode())
 
-            def _send(self, code: int, data: bytes):
+            def _send(self, code: int, data: bytes, content_type: str = "application/json"):
                 try:
                     self.send_response(code)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
@@ -157,3 +176,34 @@ def test_generate_with_http_backend(server, tmp_path):
     assert manifest["backend"]["requests"] == len(server.requests) > 0
     assert manifest["steps"]["vary"]["implausible_kept_template"] == 1
     assert not any(r["messages"][-2]["content"] == "No." for r in rows)
+
+
+# ------------------------------------------------------------------------------------ credential safety
+
+KEY = "sk-test-Secret-7f3a9c"
+
+
+@pytest.fixture
+def second():
+    """Another loopback server, another origin: it must never see the key."""
+    with FakeServer() as s:
+        yield s
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_redirect_is_not_followed_and_the_key_stays_home(server, second, code):
+    server.script = [f"redirect_{code}"]
+    server.redirect_to = second.url + "/chat/completions"
+    b = ChatBackend(base_url=server.url, model="tiny", api_key=KEY, timeout=2, max_retries=2, backoff=0.01)
+    with pytest.raises(BackendError) as err:
+        b.complete([{"role": "user", "content": "hi"}])
+    assert second.requests == []
+    assert len(server.requests) == 1  # a redirect is not retried either
+    message = str(err.value)
+    assert f"HTTP {code}" in message and "redirect" in message and second.url.removesuffix("/v1") in message
+    assert KEY not in message
+
+
+def test_key_absent_from_repr():
+    b = ChatBackend(base_url="http://127.0.0.1:9/v1", model="tiny", api_key=KEY)
+    assert KEY not in repr(b) and KEY not in str(vars(b))
