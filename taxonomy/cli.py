@@ -136,7 +136,7 @@ def _export(args: argparse.Namespace, extra: list[str]) -> int:
 def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     from pathlib import Path
 
-    from haetae.taxonomy.backends import make_backend
+    from haetae.taxonomy.backends import BackendError, make_backend
     from haetae.taxonomy.generate import GenerateConfig, generate
     from haetae.taxonomy.items import ItemConfig
     from haetae.taxonomy.templates import TemplateError, available_languages
@@ -164,14 +164,17 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     if missing:
         print(f"haetae safety generate: the taxonomy has no topic text for {', '.join(missing)}", file=sys.stderr)
         return 2
+    # A bad --base-url, model or key is a UsageError (exit 2) raised here, before any request.
+    backend = make_backend(
+        args.backend, base_url=args.base_url, model=args.model, timeout=args.timeout,
+        max_retries=args.max_retries, requests_per_second=args.rate_limit,
+        cache_dir=args.cache_dir or str(Path(args.out) / "_cache"), allow_insecure_http=args.allow_insecure_http,
+    ) if args.backend == "openai" else make_backend("template")
     try:
-        backend = make_backend(
-            args.backend, base_url=args.base_url, model=args.model, timeout=args.timeout,
-            max_retries=args.max_retries, requests_per_second=args.rate_limit,
-            cache_dir=args.cache_dir or str(Path(args.out) / "_cache"), allow_insecure_http=args.allow_insecure_http,
-        ) if args.backend == "openai" else make_backend("template")
         manifest = generate(taxonomy, args.out, cfg, backend)
-    except TemplateError as exc:  # a BackendError is a JobFailed (exit 3), a bad --base-url a UsageError (2)
+    except BackendError:
+        raise  # a JobFailed: exit 3 through `haetae`'s handler, without importing the audit's errors below
+    except TemplateError as exc:
         print(f"haetae safety generate: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # configuration errors of the audit step (policy, PII or rights config)
