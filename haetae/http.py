@@ -133,9 +133,11 @@ class JsonClient:
     def __repr__(self) -> str:
         return f"JsonClient({self.origin}, credential={'set' if self._token else 'none'}, timeout={self.timeout:g})"
 
-    def mask(self, text: str) -> str:
-        """``text`` (a server's words) with any echo of the credential replaced by ``***``."""
-        return text.replace(self._token.reveal(), "***") if self._token else text
+    def mask(self, text: str, limit: int | None = None) -> str:
+        """``text`` (a server's words) with any echo of the credential replaced by ``***``, then cut to
+        ``limit`` characters (masking first, so that a cut cannot leave part of the credential)."""
+        masked = text.replace(self._token.reveal(), "***") if self._token else text
+        return masked[:limit]
 
     def post_json(self, url: str, payload: Any) -> Any:
         """The parsed JSON reply to ``payload`` POSTed to ``url``; an :class:`HttpError` otherwise."""
@@ -181,7 +183,7 @@ class JsonClient:
                                   "followed (the credential stays with the configured origin): set the final "
                                   "address as the URL", status=exc.code)
         try:
-            detail = self.mask(exc.read(2048).decode("utf-8", "replace"))[:200]
+            detail = self.mask(exc.read(2048).decode("utf-8", "replace"), 200)
         except (OSError, http.client.HTTPException):
             detail = "(body not read)"
         if deadline.expired:
@@ -200,11 +202,12 @@ class JsonClient:
     def _parse(self, url: str, content_type: str, body: bytes) -> Any:
         if content_type != "application/json" and not content_type.endswith("+json"):
             raise HttpError(url, f"malformed response, not JSON (Content-Type {content_type or 'missing'}): "
-                                 f"{self.mask(repr(body[:80]))}")
+                                 f"{self.mask(body[:4096].decode('utf-8', 'replace'), 80)!r}")
         try:
             return json.loads(body)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise HttpError(url, f"malformed response, not JSON ({exc}): {self.mask(repr(body[:120]))}") from None
+            raise HttpError(url, f"malformed response, not JSON ({exc}): "
+                                 f"{self.mask(body[:4096].decode('utf-8', 'replace'), 120)!r}") from None
 
 
 def _location_origin(url: str, location: str | None) -> str:

@@ -173,7 +173,7 @@ class ChatBackend:
             content = doc["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
             raise BackendError(f"{self.url}: malformed response, no choices[0].message.content: "
-                               f"{self._client.mask(json.dumps(doc, ensure_ascii=False)[:200])}") from None
+                               f"{self._client.mask(json.dumps(doc, ensure_ascii=False), 200)}") from None
         if not isinstance(content, str) or not content.strip():
             raise BackendError(f"{self.url}: empty completion (finish_reason="
                                f"{doc['choices'][0].get('finish_reason')!r})")

@@ -3,8 +3,11 @@ return garbage, HTML or huge bodies. No test sends traffic beyond 127.0.0.1."""
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import pickle
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +25,7 @@ PAYLOAD = {"model": "tiny", "messages": [{"role": "user", "content": "hi"}]}
 class Server:
     """A loopback server whose every reply is written by ``reply(handler)``; it records each request."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.requests: list[dict] = []
         self.reply: Callable[[BaseHTTPRequestHandler], None] = lambda h: send(h, 200, b'{"ok": true}')
         self.stop = threading.Event()
@@ -45,7 +48,9 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        if tls:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> Server:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -182,6 +187,10 @@ def test_a_server_echoing_the_key_has_it_masked_in_the_error(first):
     with pytest.raises(HttpError, match=r"not JSON \(Content-Type text/html\)") as err:
         client(first).post_json(first.url + "/v1", PAYLOAD)
     assert KEY not in str(err.value)
+    first.reply = lambda h: send(h, 200, ("x" * 110 + KEY).encode())  # the excerpt's cut falls inside the key
+    with pytest.raises(HttpError, match=r"not JSON \(Expecting value") as err:
+        client(first).post_json(first.url + "/v1", PAYLOAD)
+    assert KEY[:6] not in str(err.value) and "***" in str(err.value)
 
 
 @pytest.mark.parametrize("content_type, body, message", [
@@ -275,3 +284,35 @@ def test_a_refused_connection_is_retryable_and_names_no_key():
     with pytest.raises(HttpError, match="connection failed") as err:
         JsonClient(url, bearer_token=KEY, timeout=1).post_json(url + "/v1", PAYLOAD)
     assert err.value.retryable and KEY not in str(err.value)
+
+
+def self_signed_context(folder) -> ssl.SSLContext:
+    """A server context with a fresh self-signed certificate for 127.0.0.1 (trusted by no one)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+def test_an_untrusted_tls_server_gets_no_request_and_no_key(tmp_path):
+    with Server(tls=self_signed_context(tmp_path)) as untrusted:
+        with pytest.raises(HttpError, match="TLS certificate not trusted: self-signed certificate") as err:
+            client(untrusted).post_json(untrusted.url + "/v1", PAYLOAD)
+        assert untrusted.requests == [] and not err.value.retryable and KEY not in str(err.value)
