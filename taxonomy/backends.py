@@ -4,7 +4,10 @@
 ``ChatBackend`` calls an OpenAI-compatible ``/v1/chat/completions`` server (vLLM, SGLang, ...) to paraphrase
 prompts and write answers to benign prompts, with a per-request timeout, retries with exponential backoff on
 timeouts / connection errors / HTTP 429 and 5xx, a client-side rate limit, and an on-disk response cache
-(a cache hit sends no request). Malformed responses raise :class:`BackendError` naming the URL and the problem.
+(a cache hit sends no request). Its requests go through :mod:`haetae.http`, so the API key reaches only the
+configured origin: redirects are refused, plain ``http://`` beyond loopback needs ``allow_insecure_http``, and
+the key is in no repr, message, cache key or cache file. A malformed, non-JSON, oversized or redirected reply
+raises :class:`BackendError` naming the URL and the problem, and is never written into the data.
 """
 
 from __future__ import annotations
@@ -12,21 +15,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from haetae.errors import JobFailed, UsageError
+from haetae.http import MAX_RESPONSE_BYTES, HttpError, JsonClient
 
 LANGUAGE_NAMES = {"ko": "Korean", "en": "English", "es": "Spanish", "de": "German", "ja": "Japanese", "vi": "Vietnamese"}
-RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
 
-class BackendError(RuntimeError):
-    """The backend could not produce text (after retries, or on a malformed or refused response)."""
+class BackendError(JobFailed):
+    """The backend could not produce text (after retries, or on a malformed or refused response): exit 3."""
 
 
 class GenerationBackend(Protocol):
@@ -78,31 +81,44 @@ def chat_completions_url(base_url: str) -> str:
 
 @dataclass
 class ChatBackend:
+    """An OpenAI-compatible chat server, reached through :class:`haetae.http.JsonClient` (no redirects, the key
+    only to ``base_url``'s origin, never over plain HTTP beyond loopback unless ``allow_insecure_http``).
+
+    ``api_key`` (default: ``$OPENAI_API_KEY``) is not a field: it lives in the client as a
+    :class:`~haetae.http.Secret`, so the repr, ``vars()``, cache keys and cache files never hold it.
+    """
+
     base_url: str
     model: str
-    api_key: str | None = None
-    timeout: float = 60.0
+    api_key: InitVar[str | None] = None
+    timeout: float = 60.0  # seconds for a whole request, connect to last byte
     max_retries: int = 4
     backoff: float = 1.0  # seconds before the first retry; doubles each retry (capped at 30 s)
     requests_per_second: float | None = None
     temperature: float = 0.7
     max_tokens: int = 512
     cache_dir: str | None = None
+    allow_insecure_http: bool = False
+    max_response_bytes: int = MAX_RESPONSE_BYTES
     name: str = field(init=False)
     requests_sent: int = field(init=False, default=0)
     cache_hits: int = field(init=False, default=0)
 
-    def __post_init__(self) -> None:
-        if not self.base_url.startswith(("http://", "https://")):
-            raise BackendError(f"--base-url must start with http:// or https://, got {self.base_url!r}")
+    def __post_init__(self, api_key: str | None) -> None:
+        key = os.environ.get("OPENAI_API_KEY") if api_key is None else api_key
+        self._client = JsonClient(self.base_url, bearer_token=key, allow_insecure_http=self.allow_insecure_http,
+                                  timeout=self.timeout, max_response_bytes=self.max_response_bytes,
+                                  setting="--base-url")
+        parts = urlsplit(self.base_url)
+        if parts.query or parts.fragment:
+            raise UsageError(f"--base-url for {self._client.origin} must not have a ?query or #fragment (not "
+                             "shown: it may hold a token); give the server's address, e.g. http://127.0.0.1:8000/v1")
         if not self.model:
-            raise BackendError("--model is required for the openai backend")
+            raise UsageError("--model is required for the openai backend")
         self.url = chat_completions_url(self.base_url)
         self.name = f"openai:{self.model}"
         self._limiter = RateLimiter(self.requests_per_second)
         self._counter_lock = threading.Lock()
-        if self.api_key is None:
-            self.api_key = os.environ.get("OPENAI_API_KEY")
 
     # -------------------------------------------------------------------------------- public API
 
@@ -130,18 +146,13 @@ class ChatBackend:
             with self._counter_lock:
                 self.cache_hits += 1
             return cached
-        body = self._post_with_retries(payload)
-        content = self._parse(body)
+        content = self._content(self._post_with_retries(payload))
         self._cache_put(key, content)
         return content
 
     # -------------------------------------------------------------------------------- internals
 
-    def _post_with_retries(self, payload: dict) -> bytes:
-        data = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+    def _post_with_retries(self, payload: dict) -> Any:
         last = "no attempt"
         for attempt in range(self.max_retries + 1):
             if attempt:
@@ -149,37 +160,20 @@ class ChatBackend:
             self._limiter.acquire()
             with self._counter_lock:
                 self.requests_sent += 1
-            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
             try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.read()
-            except urllib.error.HTTPError as exc:
-                detail = exc.read()[:200].decode("utf-8", "replace")
-                last = f"HTTP {exc.code}: {detail}"
-                if exc.code not in RETRY_STATUS:
-                    raise BackendError(f"{self.url}: {last}") from None
-            except TimeoutError:
-                last = f"timed out after {self.timeout:g} s"
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, TimeoutError | socket.timeout):
-                    last = f"timed out after {self.timeout:g} s"
-                else:
-                    last = f"connection failed: {exc.reason}"
-            except (ConnectionError, http_client_errors()) as exc:
-                last = f"connection failed: {exc!r}"
+                return self._client.post_json(self.url, payload)
+            except HttpError as exc:
+                if not exc.retryable:
+                    raise BackendError(str(exc)) from None
+                last = exc.reason
         raise BackendError(f"{self.url}: giving up after {self.max_retries + 1} attempt(s); last error: {last}")
 
-    def _parse(self, body: bytes) -> str:
-        try:
-            doc = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BackendError(f"{self.url}: malformed response, not JSON ({exc}): {body[:120]!r}") from None
+    def _content(self, doc: Any) -> str:
         try:
             content = doc["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):
-            raise BackendError(
-                f"{self.url}: malformed response, no choices[0].message.content: {json.dumps(doc)[:200]}"
-            ) from None
+            raise BackendError(f"{self.url}: malformed response, no choices[0].message.content: "
+                               f"{self._client.mask(json.dumps(doc, ensure_ascii=False), 200)}") from None
         if not isinstance(content, str) or not content.strip():
             raise BackendError(f"{self.url}: empty completion (finish_reason="
                                f"{doc['choices'][0].get('finish_reason')!r})")
@@ -207,17 +201,11 @@ class ChatBackend:
         os.replace(tmp, path)
 
 
-def http_client_errors() -> type[Exception]:
-    import http.client
-
-    return http.client.HTTPException
-
-
 def make_backend(kind: str, *, base_url: str | None = None, model: str | None = None, **options) -> GenerationBackend:
     if kind == "template":
         return TemplateBackend()
     if kind == "openai":
         if not base_url:
-            raise BackendError("--base-url is required for the openai backend")
+            raise UsageError("--base-url is required for the openai backend")
         return ChatBackend(base_url=base_url, model=model or "", **options)
-    raise BackendError(f"unknown backend {kind!r} (known: template, openai)")
+    raise UsageError(f"unknown backend {kind!r} (known: template, openai)")

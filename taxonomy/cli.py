@@ -58,13 +58,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="pipeline: the Beam data-audit job (default); inline: same PII rules in-process; off")
     gen.add_argument("--parquet", action="store_true", help="also write each split as Parquet")
     gen.add_argument("--backend", choices=("template", "openai"), default="template")
-    gen.add_argument("--base-url", default=None, help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1")
+    gen.add_argument("--base-url", default=None,
+                     help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1; $OPENAI_API_KEY goes to this "
+                          "origin only (redirects are refused, not followed)")
     gen.add_argument("--model", default=None)
-    gen.add_argument("--timeout", type=float, default=60.0, help="seconds per request (openai backend)")
+    gen.add_argument("--timeout", type=float, default=60.0,
+                     help="seconds per request, connect to last byte (openai backend)")
     gen.add_argument("--max-retries", type=int, default=4)
     gen.add_argument("--rate-limit", type=float, default=None, metavar="RPS", help="max requests per second")
     gen.add_argument("--workers", type=int, default=4, help="concurrent requests (openai backend)")
     gen.add_argument("--cache-dir", default=None, help="response cache (default: OUT/_cache for the openai backend)")
+    gen.add_argument("--allow-insecure-http", action="store_true",
+                     help="send $OPENAI_API_KEY over plain http:// to a host that is not loopback (anyone on the "
+                          "path can read it; without this flag that is refused before any request)")
     gen.set_defaults(func=_generate)
 
 
@@ -158,14 +164,17 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     if missing:
         print(f"haetae safety generate: the taxonomy has no topic text for {', '.join(missing)}", file=sys.stderr)
         return 2
+    # A bad --base-url, model or key is a UsageError (exit 2) raised here, before any request.
+    backend = make_backend(
+        args.backend, base_url=args.base_url, model=args.model, timeout=args.timeout,
+        max_retries=args.max_retries, requests_per_second=args.rate_limit,
+        cache_dir=args.cache_dir or str(Path(args.out) / "_cache"), allow_insecure_http=args.allow_insecure_http,
+    ) if args.backend == "openai" else make_backend("template")
     try:
-        backend = make_backend(
-            args.backend, base_url=args.base_url, model=args.model, timeout=args.timeout,
-            max_retries=args.max_retries, requests_per_second=args.rate_limit,
-            cache_dir=args.cache_dir or str(Path(args.out) / "_cache"),
-        ) if args.backend == "openai" else make_backend("template")
         manifest = generate(taxonomy, args.out, cfg, backend)
-    except (BackendError, TemplateError) as exc:
+    except BackendError:
+        raise  # a JobFailed: exit 3 through `haetae`'s handler, without importing the audit's errors below
+    except TemplateError as exc:
         print(f"haetae safety generate: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # configuration errors of the audit step (policy, PII or rights config)

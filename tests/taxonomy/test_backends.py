@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -19,21 +22,35 @@ from .conftest import MINI
 
 class FakeServer:
     """/v1/chat/completions on 127.0.0.1; ``script`` is a list of behaviours consumed per request
-    ("ok", "slow", "malformed", "500", "400", "no_choices"); when empty, "ok"."""
+    ("ok", "slow", "malformed", "500", "400", "no_choices", "html", "echo_key_401", "redirect_301" ... to
+    ``redirect_to``); when empty, "ok". Every request of any method is recorded with its headers."""
 
     def __init__(self) -> None:
         self.script: list[str] = []
         self.requests: list[dict] = []
+        self.redirect_to = ""
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args):  # keep test output clean
                 pass
 
+            def do_GET(self):
+                server.requests.append({"method": "GET", "path": self.path, "body": None,
+                                        "auth": self.headers.get("Authorization"), "headers": dict(self.headers)})
+                self._send(200, b'<html><body>Sign in</body></html>', "text/html")
+
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                server.requests.append({"method": "POST", "path": self.path, "body": body,
+                                        "auth": self.headers.get("Authorization"), "headers": dict(self.headers)})
                 behaviour = server.script.pop(0) if server.script else "ok"
+                if behaviour.startswith("redirect_"):
+                    self.send_response(int(behaviour.removeprefix("redirect_")))
+                    self.send_header("Location", server.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if behaviour == "slow":
                     time.sleep(0.6)
                 if behaviour in ("500", "400"):
@@ -43,6 +60,11 @@ class FakeServer:
                 elif behaviour == "refuse":
                     reply = {"choices": [{"message": {"role": "assistant", "content": "No."}}]}
                     self._send(200, json.dumps(reply).encode())
+                elif behaviour == "html":
+                    self._send(200, b"<!doctype html><html><body>Please log in</body></html>", "text/html")
+                elif behaviour == "echo_key_401":
+                    auth = self.headers.get("Authorization", "")
+                    self._send(401, json.dumps({"error": f"Incorrect API key provided: {auth[7:]}"}).encode())
                 elif behaviour == "no_choices":
                     self._send(200, b'{"object": "chat.completion", "choices": []}')
                 else:
@@ -51,10 +73,10 @@ class FakeServer:
                                           "message": {"role": "assistant", "content": f"[v] {user}"}}]}
                     self._send(200, json.dumps(reply).encode())
 
-            def _send(self, code: int, data: bytes):
+            def _send(self, code: int, data: bytes, content_type: str = "application/json"):
                 try:
                     self.send_response(code)
-                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
@@ -157,3 +179,141 @@ def test_generate_with_http_backend(server, tmp_path):
     assert manifest["backend"]["requests"] == len(server.requests) > 0
     assert manifest["steps"]["vary"]["implausible_kept_template"] == 1
     assert not any(r["messages"][-2]["content"] == "No." for r in rows)
+
+
+# ------------------------------------------------------------------------------------ credential safety
+# The transport guarantees are tested in tests/test_http.py; here, that ChatBackend and the CLI keep them.
+
+KEY = "sk-test-Secret-7f3a9c"
+_socket_events: list[tuple[str, object]] | None = None
+
+
+def _record_socket_use(event: str, args: tuple) -> None:
+    if _socket_events is not None and event in ("socket.connect", "socket.getaddrinfo"):
+        _socket_events.append((event, args[1] if event == "socket.connect" else args[0]))
+
+
+sys.addaudithook(_record_socket_use)  # audit hooks stay for the process; it records only while armed
+
+
+@pytest.fixture
+def socket_use():
+    """Every connect and name lookup this process makes while the test runs (Python's audit events)."""
+    global _socket_events
+    _socket_events = []
+    try:
+        yield _socket_events
+    finally:
+        _socket_events = None
+
+
+@pytest.fixture
+def second():
+    """Another loopback server, another origin: it must never see the key."""
+    with FakeServer() as s:
+        yield s
+
+
+def no_key_in(folder: Path) -> None:
+    """Neither the key nor any HTML page a FakeServer serves is in a file under ``folder``."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert KEY.encode() not in data and b"log in" not in data and b"Sign in" not in data, path
+
+
+def cli_generate(out: Path, *extra: str) -> int:
+    from haetae.cli import main
+
+    return main(["safety", "generate", "--taxonomy", str(MINI), "--languages", "en", "--per-area", "2",
+                 "--eval-per-area", "2", "--audit", "off", "--out", str(out), "--backend", "openai",
+                 "--model", "tiny", "--timeout", "2", "--max-retries", "1", *extra])
+
+
+@pytest.mark.parametrize("code", [301, 302, 303, 307, 308])
+def test_redirect_is_not_followed_and_the_key_stays_home(server, second, code):
+    server.script = [f"redirect_{code}"]
+    server.redirect_to = second.url + "/chat/completions"
+    b = ChatBackend(base_url=server.url, model="tiny", api_key=KEY, timeout=2, max_retries=2, backoff=0.01)
+    with pytest.raises(BackendError) as err:
+        b.complete([{"role": "user", "content": "hi"}])
+    assert second.requests == []
+    assert len(server.requests) == 1  # a redirect is not retried either
+    message = str(err.value)
+    assert f"HTTP {code}" in message and "redirect" in message and second.url.removesuffix("/v1") in message
+    assert KEY not in message
+
+
+def test_key_absent_from_repr_errors_logs_and_cache(server, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    b = ChatBackend(base_url=server.url, model="tiny", api_key=KEY, timeout=0.3, max_retries=1, backoff=0.01,
+                    cache_dir=str(tmp_path / "cache"))
+    assert KEY not in repr(b) and KEY not in str(vars(b))
+    assert b.complete([{"role": "user", "content": "hi"}]) == "[v] hi"
+    messages = []
+    for script in (["echo_key_401"], ["slow", "slow"], ["html"], ["malformed"], ["no_choices"]):
+        server.script = script
+        with pytest.raises(BackendError) as err:
+            b.complete([{"role": "user", "content": f"q{len(messages)}"}])
+        messages.append(str(err.value))
+    assert "Incorrect API key provided: ***" in messages[0]
+    assert all(KEY not in m for m in messages) and KEY not in caplog.text
+    assert {r["auth"] for r in server.requests} == {f"Bearer {KEY}"}
+    assert list((tmp_path / "cache").rglob("*.json")) and no_key_in(tmp_path / "cache") is None
+
+
+def test_html_reply_is_rejected_and_never_written(server, tmp_path):
+    server.script = ["html"]
+    b = backend(server, tmp_path / "cache", max_retries=0)
+    cfg = GenerateConfig(items=ItemConfig(languages=("en",), per_area=2, eval_per_area=2, seed=1), audit="off")
+    with pytest.raises(BackendError, match=r"not JSON \(Content-Type text/html\)"):
+        generate(load_taxonomy(MINI), tmp_path / "out", cfg, b, log=lambda m: None)
+    assert not (tmp_path / "out" / "train_sft.jsonl").exists()
+    no_key_in(tmp_path)
+
+
+def test_a_stalling_server_retries_bounded_in_time(server):
+    server.script = ["slow"] * 3
+    b = backend(server, max_retries=2, backoff=0.05)
+    start = time.monotonic()
+    with pytest.raises(BackendError, match="giving up after 3 attempt"):
+        b.complete([{"role": "user", "content": "hi"}])
+    elapsed = time.monotonic() - start
+    assert elapsed < 3 * 0.3 + 0.05 + 0.1 + 0.5  # attempts x timeout + backoff + slack
+    assert len(server.requests) == 3
+
+
+def test_cli_generate_against_a_loopback_server(server, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    assert cli_generate(tmp_path / "out", "--base-url", server.url) == 0
+    captured = capsys.readouterr()
+    counts = json.loads(captured.out.splitlines()[0])
+    assert counts == json.loads((tmp_path / "out" / "manifest.json").read_text())["counts"]
+    rows = [json.loads(line) for line in (tmp_path / "out" / "train_sft.jsonl").open(encoding="utf-8")]
+    assert any(r["source"] == "openai:tiny" for r in rows)
+    assert server.requests and {r["auth"] for r in server.requests} == {f"Bearer {KEY}"}
+    assert KEY not in captured.out + captured.err
+    no_key_in(tmp_path / "out")
+
+
+def test_cli_refuses_the_key_over_plain_http_before_any_socket(tmp_path, capsys, monkeypatch, socket_use):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    assert cli_generate(tmp_path / "out", "--base-url", "http://192.0.2.1:8000/v1") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "refusing to send the API key over plain http://" in err
+    assert "--allow-insecure-http" in err and KEY not in err
+    assert socket_use == []
+    # opted in, the backend is made (no request yet: constructing it opens no socket either)
+    b = ChatBackend(base_url="http://192.0.2.1:8000/v1", model="tiny", api_key=KEY, allow_insecure_http=True)
+    assert b.url == "http://192.0.2.1:8000/v1/chat/completions" and socket_use == []
+
+
+def test_cli_redirect_fails_with_one_line_and_exit_3(server, second, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server.script = ["redirect_302"] * 50
+    server.redirect_to = second.url + "/chat/completions"
+    assert cli_generate(tmp_path / "out", "--base-url", server.url, "--workers", "1") == 3
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "HTTP 302: the server redirects to" in err and second.url.removesuffix("/v1") in err and KEY not in err
+    assert second.requests == []
+    no_key_in(tmp_path / "out")

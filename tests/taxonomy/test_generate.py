@@ -244,5 +244,5 @@ def test_cli_generate_and_its_errors(tmp_path, capsys):
     assert "no templates for language(s) xx" in capsys.readouterr().err
     assert main(["safety", "generate", "--taxonomy", str(MINI), "--per-area", "-1", "--out", str(out)]) == 2
     assert "per_area must be >= 0" in capsys.readouterr().err
-    assert main(["safety", "generate", "--taxonomy", str(MINI), "--backend", "openai", "--out", str(out)]) == 1
+    assert main(["safety", "generate", "--taxonomy", str(MINI), "--backend", "openai", "--out", str(out)]) == 2
     assert "--base-url is required" in capsys.readouterr().err
