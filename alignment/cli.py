@@ -111,6 +111,7 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from haetae.alignment.attention import NAME as HYBRID_ATTENTION
     from haetae.alignment.generate import greedy_generate, mtp_speculative_generate
     from haetae.alignment.mtp import ExaoneMoeWithMTP, has_mtp_weights
 
@@ -131,7 +132,7 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
         return _fail(f"{model_dir} has no mtp.* weights: MTP speculative decoding needs a checkpoint with an MTP block")
     try:
         model_class = ExaoneMoeWithMTP if with_mtp else AutoModelForCausalLM
-        model = model_class.from_pretrained(model_dir).eval()
+        model = model_class.from_pretrained(model_dir, attn_implementation=HYBRID_ATTENTION).eval()
     except (OSError, ValueError) as exc:
         return _fail(f"cannot load model from {model_dir}: {exc}")
     if args.chat:
@@ -148,7 +149,11 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     else:
         result = greedy_generate(model, input_ids, args.max_new_tokens, eos)
     print(tokenizer.decode(result.tokens, skip_special_tokens=False))
-    stats = f"{len(result.tokens)} tokens, {result.main_steps} main-model steps, {result.tokens_per_step:.2f} tokens/step"
+    held = {kind: max((n for n, k in zip(result.kv_positions, model.config.layer_types) if k == kind), default=0)
+            for kind in ("sliding_attention", "full_attention")}
+    stats = (f"{len(result.tokens)} tokens, {result.main_steps} main-model steps, {result.tokens_per_step:.2f} "
+             f"tokens/step; attention {model.config._attn_implementation}; KV cache held at most "
+             f"{held['sliding_attention']} positions per sliding layer, {held['full_attention']} per global layer")
     if args.speculative == "mtp":
         stats += f", acceptance {result.acceptance_rate:.1%} ({result.accepted}/{result.drafted} drafts)"
     print(stats, file=sys.stderr)

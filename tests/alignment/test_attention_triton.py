@@ -60,14 +60,10 @@ def to_device(tensors, kwargs):
     return moved, kw
 
 
-@needs_kernels
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "B{}H{}/{}L{}/{}D{}W{}".format(*c[:7]))
-def test_triton_forward_and_backward_match_reference(case):
-    batch, hq, hkv, lq, lk, dim, window, rope, pad = case
-    q, k, v, kwargs = make_inputs(batch, hq, hkv, lq, lk, dim, rope=rope, norm=True, pad=pad, seed=sum(case[:6]))
-    (q, k, v), kwargs = to_device((q, k, v), kwargs)
-    want = reference_attention(q, k, v, window=window, **kwargs)
-    got = kernels.triton_attention(q, k, v, window=window, **kwargs)
+def assert_kernel_matches_reference(q, k, v, **kwargs):
+    """Forward and the gradients of q, k, v and both norm weights, kernel vs reference."""
+    want = reference_attention(q, k, v, **kwargs)
+    got = kernels.triton_attention(q, k, v, **kwargs)
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
     leaves = [q, k, v, kwargs["q_norm_weight"], kwargs["k_norm_weight"]]
     grad_out = torch.randn_like(want)
@@ -75,6 +71,15 @@ def test_triton_forward_and_backward_match_reference(case):
     want_grads = torch.autograd.grad(want, leaves, grad_out)
     for name, g_got, g_want in zip(("q", "k", "v", "q_norm", "k_norm"), got_grads, want_grads):
         torch.testing.assert_close(g_got, g_want, rtol=1e-4, atol=1e-4, msg=name)
+
+
+@needs_kernels
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "B{}H{}/{}L{}/{}D{}W{}".format(*c[:7]))
+def test_triton_forward_and_backward_match_reference(case):
+    batch, hq, hkv, lq, lk, dim, window, rope, pad = case
+    q, k, v, kwargs = make_inputs(batch, hq, hkv, lq, lk, dim, rope=rope, norm=True, pad=pad, seed=sum(case[:6]))
+    (q, k, v), kwargs = to_device((q, k, v), kwargs)
+    assert_kernel_matches_reference(q, k, v, window=window, **kwargs)
 
 
 @needs_kernels
@@ -169,15 +174,7 @@ def test_packed_documents_match_reference():
     docs = docs_for([[7, 3, 12, 12], [21, 13]]).to(DEVICE)
     q, k, v, kwargs = make_inputs(2, 2, 1, 34, 34, 16, rope=True, norm=True, pad=False, seed=21)
     (q, k, v), kwargs = to_device((q, k, v), kwargs)
-    want = reference_attention(q, k, v, window=window, document_ids=docs, **kwargs)
-    got = kernels.triton_attention(q, k, v, window=window, document_ids=docs, **kwargs)
-    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
-    leaves = [q, k, v, kwargs["q_norm_weight"], kwargs["k_norm_weight"]]
-    grad_out = torch.randn_like(want)
-    got_grads = torch.autograd.grad(got, leaves, grad_out)
-    want_grads = torch.autograd.grad(want, leaves, grad_out)
-    for name, g_got, g_want in zip(("q", "k", "v", "q_norm", "k_norm"), got_grads, want_grads):
-        torch.testing.assert_close(g_got, g_want, rtol=1e-4, atol=1e-4, msg=name)
+    assert_kernel_matches_reference(q, k, v, window=window, document_ids=docs, **kwargs)
 
 
 @needs_kernels
