@@ -13,6 +13,10 @@ causal/window structure is generated inside the kernels, never as an ``L x L`` t
 :func:`fuse_qk_prologue` goes one step further for training/prefill: it patches ``ExaoneMoeAttention`` so raw q/k,
 the norm weights and cos/sin reach the kernel, whose prologue does RMSNorm + RoPE (RoPE on sliding layers only).
 
+Packed batches (TRL padding-free, ``DataCollatorWithFlattening``: no attention mask, position ids restarting at each
+document, optionally ``cu_seq_lens_q/k``) are split into documents as transformers' flash attention does
+(:mod:`haetae.alignment.attention_packing`), so each document attends only to itself, as in eager or sdpa.
+
 Padding: a query row that sees only padding (left padding) returns zeros; eager returns an average of masked
 values there. Outputs at real tokens are identical; only a loss that counts logits at padding positions (e.g. the
 last pad of a left-padded row, whose shifted label is the first real token) differs between the two.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import torch
 
 from .attention_blocked import blocked_attention
+from .attention_packing import document_ids
 from .attention_reference import prologue
 
 NAME = "haetae_hybrid"
@@ -49,21 +54,24 @@ def hybrid_attention(
     cos: torch.Tensor | None = None,
     sin: torch.Tensor | None = None,
     eps: float = 1e-5,
+    document_ids: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Causal (optionally sliding-window) GQA attention with an optional RMSNorm + RoPE prologue.
 
     q ``[B, Hq, Lq, D]``, k/v ``[B, Hkv, Lk, D]``; queries are the last ``Lq`` positions; ``window=W`` lets the
-    query at position ``p`` see keys ``p - W < j <= p``; ``key_padding_mask`` ``[B, Lk]`` is True for real tokens.
+    query at position ``p`` see keys ``p - W < j <= p``; ``key_padding_mask`` ``[B, Lk]`` is True for real tokens;
+    ``document_ids`` ``[B, Lk]`` (packed batches) keep each query inside its own document.
     Returns ``[B, Hq, Lq, D]``; query rows that see no key are zero. Differentiable in q, k, v and norm weights.
     """
     kwargs = dict(
         scale=scale, window=window, key_padding_mask=key_padding_mask, q_norm_weight=q_norm_weight,
-        k_norm_weight=k_norm_weight, cos=cos, sin=sin, eps=eps,
+        k_norm_weight=k_norm_weight, cos=cos, sin=sin, eps=eps, document_ids=document_ids,
     )
     if _use_triton(q):
         from .attention_triton import decode_attention, triton_attention
 
-        decoding = q.shape[2] <= 16 and q_norm_weight is None and k_norm_weight is None and cos is None
+        no_prologue = q_norm_weight is None and k_norm_weight is None and cos is None
+        decoding = q.shape[2] <= 16 and no_prologue and document_ids is None
         if decoding and not (torch.is_grad_enabled() and (q.requires_grad or k.requires_grad or v.requires_grad)):
             return decode_attention(q, k, v, scale=scale, window=window, key_padding_mask=key_padding_mask)
         return triton_attention(q, k, v, **kwargs)
@@ -81,19 +89,35 @@ def haetae_hybrid_attention(
     sliding_window: int | None = None,
     **kwargs,
 ) -> tuple[torch.Tensor, None]:
-    """transformers ``AttentionInterface`` entry point: returns ``([B, Lq, Hq, D], None)``."""
+    """transformers ``AttentionInterface`` entry point: returns ``([B, Lq, Hq, D], None)``.
+
+    ``kwargs`` may carry ``position_ids`` and ``cu_seq_lens_k`` (packed batches, see
+    :mod:`haetae.alignment.attention_packing`).
+    """
     if dropout:
         raise NotImplementedError(f"{NAME} does not implement attention dropout (got p={dropout}); set it to 0")
-    pad = None
-    if attention_mask is not None:
-        if attention_mask.dim() != 2:
-            raise ValueError(
-                f"{NAME} expects a 2D key-padding mask (from its registered mask function); got shape "
-                f"{tuple(attention_mask.shape)}: build the model with attn_implementation='{NAME}'"
-            )
-        pad = attention_mask[:, -key.shape[2] :].bool()
-    out = hybrid_attention(query, key, value, scale=scaling, window=sliding_window, key_padding_mask=pad)
+    if attention_mask is not None and attention_mask.dim() != 2:
+        raise ValueError(
+            f"{NAME} expects a 2D key-padding mask (from its registered mask function); got shape "
+            f"{tuple(attention_mask.shape)}: build the model with attn_implementation='{NAME}'"
+        )
+    pad, docs = masks_for(query, key, attention_mask, kwargs)
+    out = hybrid_attention(
+        query, key, value, scale=scaling, window=sliding_window, key_padding_mask=pad, document_ids=docs
+    )
     return out.transpose(1, 2).contiguous(), None
+
+
+def masks_for(
+    query: torch.Tensor, key: torch.Tensor, attention_mask: torch.Tensor | None, kwargs: dict
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """The key-padding mask (sliced to the layer's keys) and, without one, the document ids of a packed batch."""
+    if attention_mask is not None:
+        return attention_mask[:, -key.shape[2] :].bool(), None
+    docs = document_ids(
+        key.shape[0], query.shape[2], key.shape[2], kwargs.get("position_ids"), kwargs.get("cu_seq_lens_k")
+    )
+    return None, docs
 
 
 def padding_mask_only(
@@ -148,12 +172,13 @@ def _fused_attention_forward(self, hidden_states, position_embeddings, attention
         with torch.no_grad():
             k_cached = prologue(k, self.k_norm.weight, cos, sin, self.k_norm.variance_epsilon)
         cache.update(k_cached, v.detach(), self.layer_idx, kwargs=kwargs)
-    pad = None if attention_mask is None else attention_mask[:, -k.shape[2] :].bool()
+    pad, docs = masks_for(q, k, attention_mask, kwargs)
     out = hybrid_attention(
         q, k, v,
         scale=self.scaling,
         window=self.sliding_window if self.is_sliding else None,
         key_padding_mask=pad,
+        document_ids=docs,
         q_norm_weight=self.q_norm.weight,
         k_norm_weight=self.k_norm.weight,
         cos=cos,

@@ -8,6 +8,9 @@ Backward: FlashAttention-2 style dK/dV kernel (one program per key block and kv 
 heads of its group and the query blocks whose window covers the keys, so no atomics) and dQ kernel. The prologue's
 backward (RMSNorm, RoPE) is NOT fused: it runs in PyTorch around the kernels (the normed q/k are recomputed and
 autograd maps dQ/dK back to raw q/k and the norm weights; O(L x D) extra memory).
+Packed batches (``document_ids``): a tile also masks pairs from different documents, and block skipping starts a
+query block's keys at its first row's document (forward, dQ) and ends a key block's queries at its last key's
+document (dK/dV), so a packed row costs about the sum of its documents' squared lengths.
 Decode: :func:`decode_attention` runs the forward kernel with a 16-row query tile over a KV cache (queries aligned to
 the end of the cache).
 
@@ -20,6 +23,7 @@ import os
 
 import torch
 
+from .attention_packing import document_ends, document_starts
 from .attention_reference import check_shapes, prologue
 
 try:
@@ -67,11 +71,12 @@ if triton is not None:
 
     @triton.jit
     def _fwd_kernel(
-        Q, K, V, Out, Lse, QW, KW, Cos, Sin, Pad,
-        sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som, scb, scn, spb,
+        Q, K, V, Out, Lse, QW, KW, Cos, Sin, Pad, Doc, DocStart,
+        sqb, sqh, sqm, skb, skh, skn, svb, svh, svn, sob, soh, som, scb, scn, spb, sdb,
         n_heads, groups, q_len, k_len, scale, eps, window,
         HALF: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
         HAS_NORM: tl.constexpr, HAS_ROPE: tl.constexpr, HAS_PAD: tl.constexpr, HAS_WINDOW: tl.constexpr,
+        HAS_DOC: tl.constexpr,
     ):  # fmt: skip
         pid_m = tl.program_id(0)
         pid_bh = tl.program_id(1).to(tl.int64)
@@ -101,6 +106,10 @@ if triton is not None:
         lo = 0
         if HAS_WINDOW:
             lo = tl.maximum(0, pid_m * BLOCK_M + offset - window + 1)
+        if HAS_DOC:
+            q_doc = tl.load(Doc + b * sdb + q_pos, mask=offs_m < q_len, other=-1)
+            lo = tl.maximum(lo, tl.load(DocStart + b * sdb + pid_m * BLOCK_M + offset))
+        if HAS_WINDOW or HAS_DOC:
             lo = (lo // BLOCK_N) * BLOCK_N
         for start_n in range(lo, hi, BLOCK_N):
             offs_n = start_n + tl.arange(0, BLOCK_N)
@@ -118,6 +127,9 @@ if triton is not None:
             if HAS_PAD:
                 keep = tl.load(Pad + b * spb + offs_n, mask=offs_n < k_len, other=0)
                 visible = visible & (keep[None, :] != 0)
+            if HAS_DOC:
+                k_doc = tl.load(Doc + b * sdb + offs_n, mask=offs_n < k_len, other=-2)
+                visible = visible & (q_doc[:, None] == k_doc[None, :])
             s = tl.where(visible, s, float("-inf"))
             m_new = tl.maximum(m_i, tl.max(s, 1))
             m_safe = tl.where(m_new == float("-inf"), 0.0, m_new)
@@ -141,23 +153,28 @@ if triton is not None:
         tl.store(Lse + pid_bh * q_len + offs_m, lse, mask=offs_m < q_len)
 
     @triton.jit
-    def _probs_tile(q, k, lse, q_pos, offs_n, k_len, window, keep, scale, HAS_WINDOW: tl.constexpr):
+    def _probs_tile(
+        q, k, lse, q_pos, offs_n, k_len, window, keep, q_doc, k_doc, scale,
+        HAS_WINDOW: tl.constexpr, HAS_DOC: tl.constexpr,
+    ):  # fmt: skip
         s = tl.dot(q, tl.trans(k)) * scale
         visible = (offs_n[None, :] <= q_pos[:, None]) & (offs_n[None, :] < k_len) & (keep[None, :] != 0)
         visible = visible & (lse[:, None] != float("-inf"))
         if HAS_WINDOW:
             visible = visible & (offs_n[None, :] > q_pos[:, None] - window)
+        if HAS_DOC:
+            visible = visible & (q_doc[:, None] == k_doc[None, :])
         lse_safe = tl.where(lse == float("-inf"), 0.0, lse)
         return tl.where(visible, tl.exp(s - lse_safe[:, None]), 0.0)
 
     @triton.jit
     def _bwd_dkdv_kernel(
-        Q, K, V, DO, Lse, Delta, DK, DV, Pad,
-        sqb, sqh, sqm, skb, skh, skn, n_heads, n_kv_heads, groups, q_len, k_len, scale, window, spb,
+        Q, K, V, DO, Lse, Delta, DK, DV, Pad, Doc, DocBound,
+        sqb, sqh, sqm, skb, skh, skn, n_heads, n_kv_heads, groups, q_len, k_len, scale, window, spb, sdb,
         HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-        HAS_PAD: tl.constexpr, HAS_WINDOW: tl.constexpr,
+        HAS_PAD: tl.constexpr, HAS_WINDOW: tl.constexpr, HAS_DOC: tl.constexpr,
     ):  # fmt: skip
-        # q, do share strides (sq*); k, v, dk, dv share strides (sk*); all contiguous in the last dim.
+        # DocBound holds each key's document end (one past its last token). q, do share strides (sq*); k, v, dk, dv share strides (sk*); all contiguous in the last dim.
         pid_n = tl.program_id(0)
         pid_bh = tl.program_id(1).to(tl.int64)
         b = pid_bh // n_kv_heads
@@ -179,6 +196,11 @@ if triton is not None:
         hi = q_len
         if HAS_WINDOW:
             hi = tl.minimum(q_len, (pid_n + 1) * BLOCK_N - 1 + window - offset)
+        k_doc = offs_n
+        if HAS_DOC:
+            k_doc = tl.load(Doc + b * sdb + offs_n, mask=offs_n < k_len, other=-2)
+            last_key = tl.minimum((pid_n + 1) * BLOCK_N, k_len) - 1
+            hi = tl.minimum(hi, tl.load(DocBound + b * sdb + last_key) - offset)
         for g in range(groups):
             h = kvh * groups + g
             q_off = b * sqb + h * sqh
@@ -189,7 +211,12 @@ if triton is not None:
                 do = _load_rows(DO + q_off, offs_m, sqm, offs_d, q_len, 0).to(dt)
                 lse = tl.load(Lse + row_off + offs_m, mask=offs_m < q_len, other=float("-inf"))
                 delta = tl.load(Delta + row_off + offs_m, mask=offs_m < q_len, other=0.0)
-                p = _probs_tile(q, k, lse, offs_m + offset, offs_n, k_len, window, keep, scale, HAS_WINDOW)
+                q_doc = offs_m
+                if HAS_DOC:
+                    q_doc = tl.load(Doc + b * sdb + offs_m + offset, mask=offs_m < q_len, other=-1)
+                p = _probs_tile(
+                    q, k, lse, offs_m + offset, offs_n, k_len, window, keep, q_doc, k_doc, scale, HAS_WINDOW, HAS_DOC
+                )
                 dv += tl.dot(tl.trans(p.to(dt)), do)
                 dp = tl.dot(do, tl.trans(v))
                 ds = p * (dp - delta[:, None]) * scale
@@ -201,11 +228,12 @@ if triton is not None:
 
     @triton.jit
     def _bwd_dq_kernel(
-        Q, K, V, DO, Lse, Delta, DQ, Pad,
-        sqb, sqh, sqm, skb, skh, skn, n_heads, groups, q_len, k_len, scale, window, spb,
+        Q, K, V, DO, Lse, Delta, DQ, Pad, Doc, DocBound,
+        sqb, sqh, sqm, skb, skh, skn, n_heads, groups, q_len, k_len, scale, window, spb, sdb,
         HEAD_DIM: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
-        HAS_PAD: tl.constexpr, HAS_WINDOW: tl.constexpr,
+        HAS_PAD: tl.constexpr, HAS_WINDOW: tl.constexpr, HAS_DOC: tl.constexpr,
     ):  # fmt: skip
+        # DocBound holds each key's document start.
         pid_m = tl.program_id(0)
         pid_bh = tl.program_id(1).to(tl.int64)
         b = pid_bh // n_heads
@@ -226,6 +254,11 @@ if triton is not None:
         lo = 0
         if HAS_WINDOW:
             lo = tl.maximum(0, pid_m * BLOCK_M + offset - window + 1)
+        q_doc = offs_m
+        if HAS_DOC:
+            q_doc = tl.load(Doc + b * sdb + offs_m + offset, mask=offs_m < q_len, other=-1)
+            lo = tl.maximum(lo, tl.load(DocBound + b * sdb + pid_m * BLOCK_M + offset))
+        if HAS_WINDOW or HAS_DOC:
             lo = (lo // BLOCK_N) * BLOCK_N
         for start_n in range(lo, hi, BLOCK_N):
             offs_n = start_n + tl.arange(0, BLOCK_N)
@@ -234,7 +267,12 @@ if triton is not None:
             keep = offs_n < k_len
             if HAS_PAD:
                 keep = tl.load(Pad + b * spb + offs_n, mask=offs_n < k_len, other=0) != 0
-            p = _probs_tile(q, k, lse, offs_m + offset, offs_n, k_len, window, keep, scale, HAS_WINDOW)
+            k_doc = offs_n
+            if HAS_DOC:
+                k_doc = tl.load(Doc + b * sdb + offs_n, mask=offs_n < k_len, other=-2)
+            p = _probs_tile(
+                q, k, lse, offs_m + offset, offs_n, k_len, window, keep, q_doc, k_doc, scale, HAS_WINDOW, HAS_DOC
+            )
             dp = tl.dot(do, tl.trans(v))
             ds = p * (dp - delta[:, None]) * scale
             dq += tl.dot(ds.to(dt), k)
@@ -248,7 +286,15 @@ def _blocks(q_len: int, k_len: int) -> tuple[int, int]:
     return block_m, small
 
 
-def _forward(q, k, v, q_w, k_w, cos, sin, pad, scale, window, eps, block_m=None):
+def _doc_tensors(docs, bound, dummy):
+    """int32 document ids and one bound per key (starts or ends), contiguous, or dummies when not packed."""
+    if docs is None:
+        return dummy, dummy, 0
+    ids = docs.to(torch.int32).contiguous()
+    return ids, bound(docs).to(torch.int32).contiguous(), ids.stride(0)
+
+
+def _forward(q, k, v, q_w, k_w, cos, sin, pad, docs, scale, window, eps, block_m=None):
     batch, q_heads, q_len, dim = q.shape
     kv_heads, k_len = k.shape[1], k.shape[2]
     bm, bn = _blocks(q_len, k_len)
@@ -261,20 +307,22 @@ def _forward(q, k, v, q_w, k_w, cos, sin, pad, scale, window, eps, block_m=None)
     scb = 0 if cos is None or cos.shape[0] == 1 else cos_t.stride(0)
     scn = 0 if cos is None else cos_t.stride(1)
     pad_t = pad.to(torch.int8).contiguous() if pad is not None else dummy
+    doc_t, start_t, sdb = _doc_tensors(docs, document_starts, dummy)
     grid = (triton.cdiv(q_len, bm), batch * q_heads)
     _fwd_kernel[grid](
         q, k, v, out, lse,
-        q_w if q_w is not None else dummy, k_w if k_w is not None else dummy, cos_t, sin_t, pad_t,
+        q_w if q_w is not None else dummy, k_w if k_w is not None else dummy, cos_t, sin_t, pad_t, doc_t, start_t,
         *q.stride()[:3], *k.stride()[:3], *v.stride()[:3], *out.stride()[:3], scb, scn,
-        pad_t.stride(0) if pad is not None else 0,
+        pad_t.stride(0) if pad is not None else 0, sdb,
         q_heads, q_heads // kv_heads, q_len, k_len, scale, eps, window or 0,
         HALF=dim // 2, BLOCK_M=bm, BLOCK_N=bn,
         HAS_NORM=q_w is not None, HAS_ROPE=cos is not None, HAS_PAD=pad is not None, HAS_WINDOW=window is not None,
+        HAS_DOC=docs is not None,
     )  # fmt: skip
     return out, lse
 
 
-def _backward(qn, kn, v, out, lse, grad_out, pad, scale, window):
+def _backward(qn, kn, v, out, lse, grad_out, pad, docs, scale, window):
     batch, q_heads, q_len, dim = qn.shape
     kv_heads, k_len = kn.shape[1], kn.shape[2]
     bm, bn = _blocks(q_len, k_len)
@@ -285,16 +333,19 @@ def _backward(qn, kn, v, out, lse, grad_out, pad, scale, window):
     dv = torch.empty_like(v)
     pad_t = pad.to(torch.int8).contiguous() if pad is not None else qn.new_zeros(1)
     spb = pad_t.stride(0) if pad is not None else 0
-    flags = dict(HEAD_DIM=dim, BLOCK_M=bm, BLOCK_N=bn, HAS_PAD=pad is not None, HAS_WINDOW=window is not None)
+    doc_t, end_t, sdb = _doc_tensors(docs, document_ends, pad_t)
+    _, start_t, _ = _doc_tensors(docs, document_starts, pad_t)
+    flags = dict(HEAD_DIM=dim, BLOCK_M=bm, BLOCK_N=bn, HAS_PAD=pad is not None, HAS_WINDOW=window is not None,
+                 HAS_DOC=docs is not None)
     _bwd_dkdv_kernel[(triton.cdiv(k_len, bn), batch * kv_heads)](
-        qn, kn, v, grad_out, lse, delta, dk, dv, pad_t,
+        qn, kn, v, grad_out, lse, delta, dk, dv, pad_t, doc_t, end_t,
         *qn.stride()[:3], *kn.stride()[:3], q_heads, kv_heads, q_heads // kv_heads, q_len, k_len, scale,
-        window or 0, spb, **flags,
+        window or 0, spb, sdb, **flags,
     )  # fmt: skip
     _bwd_dq_kernel[(triton.cdiv(q_len, bm), batch * q_heads)](
-        qn, kn, v, grad_out, lse, delta, dq, pad_t,
+        qn, kn, v, grad_out, lse, delta, dq, pad_t, doc_t, start_t,
         *qn.stride()[:3], *kn.stride()[:3], q_heads, q_heads // kv_heads, q_len, k_len, scale,
-        window or 0, spb, **flags,
+        window or 0, spb, sdb, **flags,
     )  # fmt: skip
     return dq, dk, dv
 
@@ -303,15 +354,15 @@ class TritonHybridAttention(torch.autograd.Function):
     """Fused forward (prologue in-kernel); backward kernels on recomputed normed q/k, prologue grads by autograd."""
 
     @staticmethod
-    def forward(ctx, q, k, v, q_w, k_w, cos, sin, pad, scale, window, eps):  # noqa: D102
-        out, lse = _forward(q, k, v, q_w, k_w, cos, sin, pad, scale, window, eps)
-        ctx.save_for_backward(q, k, v, q_w, k_w, cos, sin, pad, out, lse)
+    def forward(ctx, q, k, v, q_w, k_w, cos, sin, pad, docs, scale, window, eps):  # noqa: D102
+        out, lse = _forward(q, k, v, q_w, k_w, cos, sin, pad, docs, scale, window, eps)
+        ctx.save_for_backward(q, k, v, q_w, k_w, cos, sin, pad, docs, out, lse)
         ctx.config = (scale, window, eps)
         return out
 
     @staticmethod
     def backward(ctx, grad_out):  # noqa: D102
-        q, k, v, q_w, k_w, cos, sin, pad, out, lse = ctx.saved_tensors
+        q, k, v, q_w, k_w, cos, sin, pad, docs, out, lse = ctx.saved_tensors
         scale, window, eps = ctx.config
         need = ctx.needs_input_grad
         offset = k.shape[2] - q.shape[2]
@@ -326,7 +377,7 @@ class TritonHybridAttention(torch.autograd.Function):
             )  # fmt: skip
             kn = prologue(leaves[1], leaves[3], cos, sin, eps)
         dqn, dkn, dv = _backward(
-            qn.detach().contiguous(), kn.detach().contiguous(), v, out, lse, grad_out, pad, scale, window
+            qn.detach().contiguous(), kn.detach().contiguous(), v, out, lse, grad_out, pad, docs, scale, window
         )
         outs = [(o, g) for o, g in ((qn, dqn), (kn, dkn)) if o.requires_grad]
         inputs = [t for t in leaves if t is not None and t.requires_grad]
@@ -335,13 +386,13 @@ class TritonHybridAttention(torch.autograd.Function):
             got = torch.autograd.grad([o for o, _ in outs], inputs, [g for _, g in outs], allow_unused=True)
             by_id = {id(t): g for t, g in zip(inputs, got)}
             grads = [None if t is None else by_id.get(id(t)) for t in leaves]
-        return grads[0], grads[1], dv, grads[2], grads[3], None, None, None, None, None, None
+        return grads[0], grads[1], dv, grads[2], grads[3], None, None, None, None, None, None, None
 
 
-def _prepare(q, k, v, scale, window, key_padding_mask):
+def _prepare(q, k, v, scale, window, key_padding_mask, document_ids=None):
     if triton is None:
         raise RuntimeError("triton is not installed; use haetae.alignment.attention_blocked on this machine")
-    check_shapes(q, k, v, window)
+    check_shapes(q, k, v, window, document_ids)
     dim = q.shape[-1]
     if dim < 2 or dim & (dim - 1):
         raise ValueError(f"the Triton kernel needs a power-of-two head_dim, got {dim}")
@@ -370,10 +421,14 @@ def triton_attention(
     cos: torch.Tensor | None = None,
     sin: torch.Tensor | None = None,
     eps: float = 1e-5,
+    document_ids: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Same contract as :func:`haetae.alignment.attention_reference.reference_attention`, differentiable."""
-    q, k, v, scale, window, pad = _prepare(q, k, v, scale, window, key_padding_mask)
-    return TritonHybridAttention.apply(q, k, v, q_norm_weight, k_norm_weight, cos, sin, pad, scale, window, eps)
+    q, k, v, scale, window, pad = _prepare(q, k, v, scale, window, key_padding_mask, document_ids)
+    docs = None if document_ids is None else document_ids.to(q.device)
+    return TritonHybridAttention.apply(
+        q, k, v, q_norm_weight, k_norm_weight, cos, sin, pad, docs, scale, window, eps
+    )
 
 
 @torch.no_grad()
@@ -390,5 +445,5 @@ def decode_attention(
     whose last ``Lq`` entries are the queries' own keys. A sliding cache may hold only the last ``W - 1 + Lq`` keys.
     """
     q, k_cache, v_cache, scale, window, pad = _prepare(q, k_cache, v_cache, scale, window, key_padding_mask)
-    out, _ = _forward(q, k_cache, v_cache, None, None, None, None, pad, scale, window, 1e-5, block_m=16)
+    out, _ = _forward(q, k_cache, v_cache, None, None, None, None, pad, None, scale, window, 1e-5, block_m=16)
     return out

@@ -85,13 +85,14 @@ def _model_plan(args: argparse.Namespace, extra: list[str]) -> int:
         config = get_config(args.config)
         gpus = parse_gpus(args.gpus)
         layout = make_layout(config, gpus, tp=args.tp, pp=args.pp, ep=args.ep, dp=args.dp, seq_len=args.seq_len,
-                             micro_batch=args.micro_batch, zero=args.zero, recompute=args.recompute)
+                             micro_batch=args.micro_batch, zero=args.zero, recompute=args.recompute, mode=args.mode,
+                             lora_rank=args.lora_rank)
     except ValueError as exc:
         return _fail(str(exc))
     plan = plan_memory(config, layout)
     print(format_plan(args.config, config, gpus, layout, plan))
     if not fits(plan, gpus):
-        print(f"warning: {suggest(plan, gpus, layout)}", file=sys.stderr)
+        print(f"warning: {suggest(plan, gpus, layout, config)}", file=sys.stderr)
     return 0
 
 
@@ -111,6 +112,7 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from haetae.alignment.attention import NAME as HYBRID_ATTENTION
     from haetae.alignment.generate import greedy_generate, mtp_speculative_generate
     from haetae.alignment.mtp import ExaoneMoeWithMTP, has_mtp_weights
 
@@ -131,7 +133,7 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
         return _fail(f"{model_dir} has no mtp.* weights: MTP speculative decoding needs a checkpoint with an MTP block")
     try:
         model_class = ExaoneMoeWithMTP if with_mtp else AutoModelForCausalLM
-        model = model_class.from_pretrained(model_dir).eval()
+        model = model_class.from_pretrained(model_dir, attn_implementation=HYBRID_ATTENTION).eval()
     except (OSError, ValueError) as exc:
         return _fail(f"cannot load model from {model_dir}: {exc}")
     if args.chat:
@@ -148,7 +150,11 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     else:
         result = greedy_generate(model, input_ids, args.max_new_tokens, eos)
     print(tokenizer.decode(result.tokens, skip_special_tokens=False))
-    stats = f"{len(result.tokens)} tokens, {result.main_steps} main-model steps, {result.tokens_per_step:.2f} tokens/step"
+    held = {kind: max((n for n, k in zip(result.kv_positions, model.config.layer_types) if k == kind), default=0)
+            for kind in ("sliding_attention", "full_attention")}
+    stats = (f"{len(result.tokens)} tokens, {result.main_steps} main-model steps, {result.tokens_per_step:.2f} "
+             f"tokens/step; attention {model.config._attn_implementation}; KV cache held at most "
+             f"{held['sliding_attention']} positions per sliding layer, {held['full_attention']} per global layer")
     if args.speculative == "mtp":
         stats += f", acceptance {result.acceptance_rate:.1%} ({result.accepted}/{result.drafted} drafts)"
     print(stats, file=sys.stderr)
@@ -168,7 +174,7 @@ def register(subparsers) -> None:
     init.add_argument("--config-only", action="store_true", help="write config.json only (e.g. for the 236B)")
     init.set_defaults(func=_model_init)
 
-    plan = model_sub.add_parser("plan", help="per-GPU parameter/gradient/optimizer/activation/KV memory")
+    plan = model_sub.add_parser("plan", help="per-GPU memory for training, LoRA or serving")
     plan.add_argument("--config", required=True, help=f"named config: {names}")
     plan.add_argument("--gpus", required=True, help="COUNTxNAME-MEMORYG, e.g. 32xA100-80G")
     plan.add_argument("--tp", type=int, default=1, help="tensor parallel size")
@@ -179,6 +185,10 @@ def register(subparsers) -> None:
     plan.add_argument("--micro-batch", type=int, default=1)
     plan.add_argument("--zero", type=int, default=1, choices=(0, 1, 2, 3))
     plan.add_argument("--recompute", default="none", choices=("none", "full"))
+    plan.add_argument("--mode", default="train", choices=("train", "lora", "serve"),
+                      help="train: full fine-tuning; lora: frozen base + LoRA adapters; serve: weights + KV cache "
+                           "for --micro-batch sequences of --seq-len tokens")
+    plan.add_argument("--lora-rank", type=int, default=8, help="LoRA rank (attention and expert adapters)")
     plan.set_defaults(func=_model_plan)
 
     tok = subparsers.add_parser("tokenizer", help="train the Korean-aware byte-level BPE tokenizer")

@@ -15,8 +15,11 @@ plain greedy produce the same argmax: they differ only by float summation order,
 could flip (as for any batched-verification decoder, transformers' assisted generation included); the tests check
 equality on random and trained tiny models in float32.
 
-Caches are ``DynamicCache()`` without a config (full layers) because sliding-window cache layers cannot be
-rolled back once the window is full; the sliding mask is still applied by the attention masks.
+Caches are :class:`~haetae.alignment.kv_cache.HybridKVCache` built from the model config: sliding layers hold
+``W - 1`` positions between steps, global layers the whole context. For speculative decoding both caches record
+their past until the rollback's ``crop``, which drops the rejected drafts and trims sliding layers back to the
+window (the verify forward briefly holds ``W + K`` positions). ``GenerationResult.kv_positions`` reports the most
+positions each main-model layer held between steps.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-from transformers import DynamicCache, ExaoneMoeForCausalLM
+from transformers import ExaoneMoeForCausalLM
 
-from haetae.alignment.mtp import ExaoneMoeWithMTP
+from haetae.alignment.kv_cache import HybridKVCache
+from haetae.alignment.mtp import ExaoneMoeWithMTP, mtp_layer_type
 
 
 @dataclass
@@ -38,6 +42,11 @@ class GenerationResult:
     drafted: int = 0
     accepted: int = 0
     accepted_per_step: list[int] = field(default_factory=list)
+    kv_positions: list[int] = field(default_factory=list)  # per main-model layer, the most held between steps
+
+    def track(self, cache: HybridKVCache) -> None:
+        held = cache.positions_held()
+        self.kv_positions = [max(a, b) for a, b in zip(self.kv_positions, held)] if self.kv_positions else held
 
     @property
     def acceptance_rate(self) -> float:
@@ -72,22 +81,22 @@ def greedy_generate(
     """Plain greedy decoding with a KV cache: one main-model forward per generated token."""
     input_ids = _check_prompt(input_ids)
     eos = _eos_set(eos_token_id)
-    cache = DynamicCache()
-    tokens: list[int] = []
+    cache = HybridKVCache(model.config)
+    result = GenerationResult(tokens=[], main_steps=0)
     step_input = input_ids
-    steps = 0
-    while len(tokens) < max_new_tokens:
+    while len(result.tokens) < max_new_tokens:
         logits = model(input_ids=step_input, cache=cache, use_cache=True, logits_to_keep=1).logits
-        steps += 1
+        result.main_steps += 1
+        result.track(cache)
         token = int(logits[0, -1].argmax())
-        tokens.append(token)
+        result.tokens.append(token)
         if token in eos:
             break
         step_input = torch.tensor([[token]], device=input_ids.device)
-    return GenerationResult(tokens=tokens, main_steps=steps)
+    return result
 
 
-def _main_forward(model: ExaoneMoeWithMTP, ids: torch.Tensor, cache: DynamicCache) -> tuple[torch.Tensor, torch.Tensor]:
+def _main_forward(model: ExaoneMoeWithMTP, ids: torch.Tensor, cache: HybridKVCache) -> tuple[torch.Tensor, torch.Tensor]:
     hidden = model.model(input_ids=ids, cache=cache, use_cache=True).last_hidden_state
     return hidden, model.lm_head(hidden)
 
@@ -108,10 +117,15 @@ def mtp_speculative_generate(
     input_ids = _check_prompt(input_ids)
     device = input_ids.device
     eos = _eos_set(eos_token_id)
-    main_cache, mtp_cache = DynamicCache(), DynamicCache()
+    main_cache = HybridKVCache(model.config)
+    mtp_cache = HybridKVCache(model.config, layer_types=[mtp_layer_type(model.config)])
+    main_cache.activate_past_recording()  # sliding layers can then be rolled back by the rejected drafts
+    mtp_cache.activate_past_recording()
 
     hidden, logits = _main_forward(model, input_ids, main_cache)
+    main_cache.crop(0)  # trims the sliding layers to their window after the prefill
     result = GenerationResult(tokens=[], main_steps=1)
+    result.track(main_cache)
     pending = int(logits[0, -1].argmax())
     # True (h_t, x_{t+1}) pairs not yet in the MTP cache, starting at position `mtp_len`.
     pair_hidden, pair_tokens = hidden, torch.cat([input_ids[:, 1:], torch.tensor([[pending]], device=device)], 1)
@@ -122,9 +136,7 @@ def mtp_speculative_generate(
         if pending in eos or len(result.tokens) >= max_new_tokens:
             break
         # 1. draft: refill the MTP cache with the true pairs, then chain K - 1 more single-token steps.
-        stale = mtp_cache.get_seq_length() - mtp_len
-        if stale > 0:
-            mtp_cache.crop(-stale)
+        mtp_cache.crop(-(mtp_cache.get_seq_length() - mtp_len))  # crop(0) still trims a sliding layer
         positions = torch.arange(mtp_len, mtp_len + pair_tokens.shape[1], device=device).unsqueeze(0)
         g, draft_logits = model.mtp_forward(pair_hidden, pair_tokens, positions, cache=mtp_cache)
         mtp_len += pair_tokens.shape[1]
@@ -155,6 +167,7 @@ def mtp_speculative_generate(
         if stop:
             break
         main_cache.crop(-(draft_tokens - accepted))
+        result.track(main_cache)
         pending = targets[accepted]
         pair_hidden = hidden[:, : accepted + 1]
         pair_tokens = torch.tensor([[*drafts[:accepted], pending]], device=device)

@@ -6,6 +6,8 @@ concatenated tensor, so after a prefill of L tokens each sliding layer still pin
 the next step (measured: 300-token prefill, W=5 -> 38,400 bytes held for a 512-byte window).
 :class:`HybridKVCache` uses :class:`CompactSlidingWindowLayer`, which copies the kept window out so the rest is
 freed, checks the layer kinds against the config, and reports the bytes really held (storage, not view size).
+Speculative decoding rolls a cache back by the rejected drafts: after ``activate_past_recording()`` a sliding layer
+keeps its new positions until the next ``crop``, which trims it back to ``W - 1`` (compacted too).
 :func:`kv_cache_bytes` computes the same from a config without allocating; :func:`relative_kv_cache` is the
 methods.md formula.
 """
@@ -15,8 +17,12 @@ from __future__ import annotations
 from transformers.cache_utils import DynamicCache, DynamicLayer, DynamicSlidingWindowLayer
 
 
+def _text_config(config):
+    return config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
+
+
 def _layer_kinds(config) -> list[str]:
-    text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
+    text = _text_config(config)
     kinds = list(getattr(text, "layer_types", None) or ["full_attention"] * text.num_hidden_layers)
     if "sliding_attention" in kinds and not getattr(text, "sliding_window", None):
         raise ValueError("config has sliding_attention layers but no sliding_window")
@@ -29,17 +35,40 @@ class CompactSlidingWindowLayer(DynamicSlidingWindowLayer):
     def update(self, key_states, value_states, *args, **kwargs):
         keys, values = super().update(key_states, value_states, *args, **kwargs)
         if not self.record_past:
-            for name in ("keys", "values"):
-                kept = getattr(self, name)
-                if kept.untyped_storage().nbytes() > kept.numel() * kept.element_size():
-                    setattr(self, name, kept.clone())
+            self._compact()
         return keys, values
+
+    def crop(self, tokens_to_remove: int) -> None:
+        if not self.is_initialized:  # transformers' sliding layer fails on an empty crop
+            return
+        super().crop(tokens_to_remove)
+        self._compact()
+
+    def _compact(self) -> None:
+        for name in ("keys", "values"):
+            kept = getattr(self, name)
+            if kept is not None and kept.untyped_storage().nbytes() > kept.numel() * kept.element_size():
+                setattr(self, name, kept.clone())
 
 
 class HybridKVCache(DynamicCache):
-    """``DynamicCache`` with a compact window layer per sliding layer and a growing one per global layer."""
+    """``DynamicCache`` with a compact window layer per sliding layer and a growing one per global layer.
 
-    def __init__(self, config) -> None:
+    ``layer_types`` overrides the config's (e.g. ``["sliding_attention"]`` for the one-layer cache of an MTP block).
+    """
+
+    def __init__(self, config, layer_types: list[str] | None = None) -> None:
+        if layer_types is not None:
+            super().__init__()
+            window = getattr(_text_config(config), "sliding_window", None)
+            if "sliding_attention" in layer_types and not window:
+                raise ValueError("sliding_attention layers need a config with a sliding_window")
+            self.layers = [
+                CompactSlidingWindowLayer(sliding_window=window) if kind == "sliding_attention" else DynamicLayer()
+                for kind in layer_types
+            ]
+            self.layer_kinds = list(layer_types)
+            return
         kinds = _layer_kinds(config)
         super().__init__(config=config)
         for i, layer in enumerate(self.layers):
@@ -54,6 +83,10 @@ class HybridKVCache(DynamicCache):
     def nbytes(self) -> int:
         """Bytes of key and value storage currently held."""
         return cache_nbytes(self)
+
+    def positions_held(self) -> list[int]:
+        """Positions each layer holds now (0 for a layer not filled yet)."""
+        return [0 if getattr(layer, "keys", None) is None else int(layer.keys.shape[-2]) for layer in self.layers]
 
 
 def cache_nbytes(cache) -> int:
@@ -77,7 +110,7 @@ def kv_cache_bytes(config, context: int, batch: int = 1, bytes_per_value: int = 
     A sliding layer keeps ``min(W, context)`` positions (the window a decoding step attends to), a global layer
     ``context``; ``all_global=True`` gives the baseline with every layer global.
     """
-    text = config.get_text_config(decoder=True) if hasattr(config, "get_text_config") else config
+    text = _text_config(config)
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
     per_position = 2 * text.num_key_value_heads * head_dim * bytes_per_value * batch
     positions = 0

@@ -60,14 +60,10 @@ def to_device(tensors, kwargs):
     return moved, kw
 
 
-@needs_kernels
-@pytest.mark.parametrize("case", CASES, ids=lambda c: "B{}H{}/{}L{}/{}D{}W{}".format(*c[:7]))
-def test_triton_forward_and_backward_match_reference(case):
-    batch, hq, hkv, lq, lk, dim, window, rope, pad = case
-    q, k, v, kwargs = make_inputs(batch, hq, hkv, lq, lk, dim, rope=rope, norm=True, pad=pad, seed=sum(case[:6]))
-    (q, k, v), kwargs = to_device((q, k, v), kwargs)
-    want = reference_attention(q, k, v, window=window, **kwargs)
-    got = kernels.triton_attention(q, k, v, window=window, **kwargs)
+def assert_kernel_matches_reference(q, k, v, **kwargs):
+    """Forward and the gradients of q, k, v and both norm weights, kernel vs reference."""
+    want = reference_attention(q, k, v, **kwargs)
+    got = kernels.triton_attention(q, k, v, **kwargs)
     torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
     leaves = [q, k, v, kwargs["q_norm_weight"], kwargs["k_norm_weight"]]
     grad_out = torch.randn_like(want)
@@ -75,6 +71,15 @@ def test_triton_forward_and_backward_match_reference(case):
     want_grads = torch.autograd.grad(want, leaves, grad_out)
     for name, g_got, g_want in zip(("q", "k", "v", "q_norm", "k_norm"), got_grads, want_grads):
         torch.testing.assert_close(g_got, g_want, rtol=1e-4, atol=1e-4, msg=name)
+
+
+@needs_kernels
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "B{}H{}/{}L{}/{}D{}W{}".format(*c[:7]))
+def test_triton_forward_and_backward_match_reference(case):
+    batch, hq, hkv, lq, lk, dim, window, rope, pad = case
+    q, k, v, kwargs = make_inputs(batch, hq, hkv, lq, lk, dim, rope=rope, norm=True, pad=pad, seed=sum(case[:6]))
+    (q, k, v), kwargs = to_device((q, k, v), kwargs)
+    assert_kernel_matches_reference(q, k, v, window=window, **kwargs)
 
 
 @needs_kernels
@@ -156,3 +161,48 @@ def test_model_through_triton_dispatch_matches_eager(monkeypatch):
     assert hybrid.fuse_qk_prologue(models[hybrid.NAME]) == 2
     fused = models[hybrid.NAME](ids, attention_mask=mask).logits
     torch.testing.assert_close(fused[valid], logits["eager"][valid], rtol=1e-4, atol=1e-5)
+
+
+@needs_kernels
+def test_packed_documents_match_reference():
+    """Document ids in every kernel (forward, dK/dV, dQ) and the document-bounded block skipping: documents that
+    cross 16-row tiles, a 3-token document inside a sliding window, per-row documents. (The global layer's packed
+    path is covered through the model below.)"""
+    from .test_attention_packing import docs_for
+
+    window = 5
+    docs = docs_for([[7, 3, 12, 12], [21, 13]]).to(DEVICE)
+    q, k, v, kwargs = make_inputs(2, 2, 1, 34, 34, 16, rope=True, norm=True, pad=False, seed=21)
+    (q, k, v), kwargs = to_device((q, k, v), kwargs)
+    assert_kernel_matches_reference(q, k, v, window=window, document_ids=docs, **kwargs)
+
+
+@needs_kernels
+def test_packed_batch_through_triton_dispatch_matches_eager(monkeypatch):
+    """A DataCollatorWithFlattening batch through a sliding and a global layer on the kernels: loss and gradients
+    equal eager's."""
+    import copy
+
+    from transformers import DataCollatorWithFlattening, ExaoneMoeForCausalLM
+
+    import haetae.alignment.attention as hybrid
+
+    from .test_attention_model import tiny_config
+
+    used = []
+    monkeypatch.setattr(hybrid, "_use_triton", lambda q: used.append(q.shape[2]) or True)
+    torch.manual_seed(0)
+    base = ExaoneMoeForCausalLM(tiny_config(window=4, layers=2, heads=2, kv_heads=1)).train()
+    gen = torch.Generator().manual_seed(3)
+    features = [{"input_ids": torch.randint(3, 96, (n,), generator=gen).tolist()} for n in (9, 3, 8)]
+    batch = DataCollatorWithFlattening(return_tensors="pt")([{**f, "labels": f["input_ids"]} for f in features])
+    losses, grads = {}, {}
+    for impl in ("eager", hybrid.NAME):
+        m = ExaoneMoeForCausalLM(copy.deepcopy(base.config)).train()
+        m.load_state_dict(base.state_dict())
+        m.set_attn_implementation(impl)
+        losses[impl] = m(**batch, use_cache=False).loss
+        grads[impl] = torch.autograd.grad(losses[impl], m.model.layers[1].self_attn.q_proj.weight)[0]
+    assert used == [20, 20]
+    torch.testing.assert_close(losses[hybrid.NAME], losses["eager"], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(grads[hybrid.NAME], grads["eager"], rtol=1e-3, atol=1e-6)

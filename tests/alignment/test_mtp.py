@@ -207,6 +207,9 @@ def test_generate_cli_plain_and_speculative_agree(tmp_path, capsys):
     speculative = capsys.readouterr()
     assert speculative.out == greedy.out and greedy.out.strip()
     assert "acceptance" in speculative.err and "tokens/step" in greedy.err
+    assert "attention haetae_hybrid" in greedy.err  # the project's kernel, not sdpa
+    window = get_config("tiny").sliding_window
+    assert f"at most {window - 1} positions per sliding layer" in greedy.err  # the prompt + 11 tokens exceed W
     assert main([*common, "--chat"]) == 0
     # Error paths: a checkpoint without mtp.* weights, a missing directory, a bad draft length.
     assert main(["model", "init", "--config", "tiny", "--out", str(plain), "--tokenizer", str(tok), "--no-mtp"]) == 0
