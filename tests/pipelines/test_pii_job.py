@@ -133,7 +133,7 @@ def test_pii_scan_fixed_language_and_custom_fields(tmp_path):
     assert main([*args, "--language", "ko"]) == 0
     assert json.loads(out.read_text())["spans"][0]["type"] == "KR_PASSPORT"
     assert main([*args, "--language", "en"]) == 0  # passport recogniser is Korean-only in the default config
-    assert json.loads(out.read_text()) == {"id": "1", "spans": []}
+    assert json.loads(out.read_text()) == {"id": 1, "spans": []}  # the id keeps its JSON type
 
 
 @pytest.mark.parametrize(
