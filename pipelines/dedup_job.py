@@ -38,7 +38,7 @@ def run_dedup(args, extra_beam_args: list[str]) -> int:
     """Run the dedup stage for parsed CLI ``args``; returns the process exit code."""
     try:
         return _run(args, list(extra_beam_args or []))
-    except DedupJobError as exc:
+    except UsageError as exc:  # DedupJobError, and the policy's and input's errors
         print(f"haetae dedup: error: {exc}", file=sys.stderr)
         return 2
 

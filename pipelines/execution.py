@@ -101,7 +101,7 @@ def join(base: str, *parts: str) -> str:
 
 @contextlib.contextmanager
 def job_output(
-    command: str, out: str, *, entries: Iterable[str], single_file: bool = False, private: Iterable[str] = (),
+    command: str, out: str, *, entries: Iterable[str] | None, single_file: bool = False, private: Iterable[str] = (),
     inputs: Iterable[tuple[str, int]] = (), config: dict[str, Any] | None = None, say: Callable[[str], None] | None = None,
 ) -> Iterator[Staging]:
     """Lock ``out``, yield a :class:`Staging` to write into, publish it whole when the block ends normally.
@@ -116,8 +116,9 @@ def job_output(
         root, stem = out.rsplit("/", 1)
         names, manifest_name, prefix = (stem, *entries), f"{stem}.{MANIFEST}", f".{stem}"
     else:
-        root, names, manifest_name, prefix = out, tuple(entries), MANIFEST, ""
+        root, names, manifest_name, prefix = out, tuple(entries or ()), MANIFEST, ""
     names = tuple(dict.fromkeys((*names, manifest_name)))
+    open_entries = entries is None  # the job publishes whatever it wrote (see _settle_entries)
     _check_out(out, root, single_file)
     run_id = time.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     with _lock(root, f"{prefix}{LOCK}", command, run_id):
@@ -132,6 +133,8 @@ def job_output(
             hasher.start()
             yield staging
             staging.inputs = hasher.result()
+            if open_entries:
+                _settle_entries(staging)
             _write_manifest(staging)
             _publish(staging, prefix)
         except BaseException as exc:
@@ -255,6 +258,15 @@ def _recover(root: str, prefix: str, say: Callable[[str], None]) -> None:
             state = "failed" if os.path.exists(marker) else "interrupted"
             shutil.rmtree(os.path.join(root, name), ignore_errors=True)
             say(f"haetae: removed the partial work of an {state} run ({name[len(prefix) + len(STAGING_PREFIX):]})")
+
+
+def _settle_entries(staging: Staging) -> None:
+    """For a job that names no entries up front: what it wrote, and what the previous output's manifest
+    listed (so files the new run no longer writes do not linger beside it)."""
+    written = [n for n in sorted(os.listdir(staging.dir)) if n not in (RUNNING, FAILED)]
+    previous = read_manifest(staging.root) or {}
+    listed = [o["path"].split("/")[0] for o in previous.get("outputs", [])]
+    staging.entries = tuple(dict.fromkeys((*written, *listed, staging.manifest_name)))
 
 
 def _publish(staging: Staging, prefix: str) -> None:

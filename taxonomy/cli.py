@@ -170,8 +170,14 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
         max_retries=args.max_retries, requests_per_second=args.rate_limit,
         cache_dir=args.cache_dir or str(Path(args.out) / "_cache"), allow_insecure_http=args.allow_insecure_http,
     ) if args.backend == "openai" else make_backend("template")
+    from haetae.pipelines.execution import job_output
+
     try:
-        manifest = generate(taxonomy, args.out, cfg, backend)
+        settings = {"languages": list(languages), "per_area": args.per_area, "seed": args.seed,
+                    "backend": backend.name, "audit": args.audit}
+        with job_output("safety generate", args.out, entries=None, config=settings) as job:
+            manifest = generate(taxonomy, job.dir, cfg, backend)
+            job.counts = manifest["counts"]
     except BackendError:
         raise  # a JobFailed: exit 3 through `haetae`'s handler, without importing the audit's errors below
     except TemplateError as exc:

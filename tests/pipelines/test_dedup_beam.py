@@ -172,6 +172,18 @@ def test_oversized_buckets_are_capped_and_counted():
     assert dict(rows) == dedup_assignments(items, params)
 
 
+def _policy_with_minhash(path, minhash: str):
+    """The default data policy (``--policy`` is a whole policy, validated strictly) with ``dedup.minhash``."""
+    from haetae.policies import DEFAULT_DATA_POLICY
+
+    shipped = Path(DEFAULT_DATA_POLICY)
+    text = shipped.read_text(encoding="utf-8").replace("  minhash: {}", f"  minhash: {minhash}")
+    for name in ("pii_recognizers.yaml", "rights_detectors.yaml"):  # named relative to the policy file
+        text = text.replace(f": {name}", f": {shipped.parent / name}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _job_args(inputs, out, policy=None):
     return argparse.Namespace(inputs=inputs, out=str(out), text_field="body", id_field="doc_id", policy=policy,
                               runner="DirectRunner")
@@ -184,8 +196,7 @@ def test_dedup_job_writes_clusters_and_quarantine(tmp_path, corpus):
     lines += ["{not json", "[1, 2]", json.dumps({"doc_id": "x"}), json.dumps({"doc_id": "y", "body": 5}),
               json.dumps({"doc_id": "d00", "body": "a second record with an existing id"})]
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("dedup:\n  minhash:\n    threshold: 0.5\n    ngram: 5\n", encoding="utf-8")
+    policy = _policy_with_minhash(tmp_path / "policy.yaml", "{threshold: 0.5, ngram: 5}")
     out = tmp_path / "out"
     assert run_dedup(_job_args([str(src)], out, str(policy)), ["--direct_running_mode=in_memory"]) == 0
     rows = [json.loads(line) for line in (out / "clusters.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -220,11 +231,10 @@ def test_dedup_job_user_errors_exit_nonzero(tmp_path, capsys):
     src.write_text('{"id": "a", "text": "x"}\n', encoding="utf-8")
     assert run_dedup(_job_args([str(tmp_path / "missing*.jsonl")], tmp_path / "o"), []) == 2
     assert "matches no file" in capsys.readouterr().err
-    policy = tmp_path / "p.yaml"
-    policy.write_text("dedup:\n  minhash:\n    treshold: 0.7\n", encoding="utf-8")
+    policy = _policy_with_minhash(tmp_path / "p.yaml", "{treshold: 0.7}")
     assert run_dedup(_job_args([str(src)], tmp_path / "o", str(policy)), []) == 2
-    assert "unknown dedup parameter(s) ['treshold']" in capsys.readouterr().err
-    policy.write_text("dedup:\n  minhash:\n    num_perm: 100\n", encoding="utf-8")
+    assert "dedup.minhash.treshold: unknown key 'treshold'" in capsys.readouterr().err
+    _policy_with_minhash(policy, "{num_perm: 100}")
     assert run_dedup(_job_args([str(src)], tmp_path / "o", str(policy)), []) == 2
     assert "bands * rows must equal num_perm" in capsys.readouterr().err
 
