@@ -49,9 +49,9 @@ from haetae.pipelines.io import (
 from haetae.pipelines.pii_fields import (
     FieldSelection,
     IdHasher,
+    PublicIds,
     id_hasher,
     pii_field_labels,
-    public_id,
     redact_fields,
 )
 from haetae.pipelines.policy import (
@@ -187,6 +187,7 @@ class FinalDecide(beam.DoFn):
         self._scanner = self.shared_scanner.acquire()
         self._operators = self.policy.operators()
         self._progress = ProgressLog("decide")
+        self._public_ids = PublicIds(self._scanner, self.policy, self.hasher)
         self._duplicate_ids = Metrics.counter("read", "duplicate_ids")
 
     def process(self, element):
@@ -199,11 +200,11 @@ class FinalDecide(beam.DoFn):
             self._duplicate_ids.inc()
             yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, duplicate_id_row(later, first))
         self._progress.tick()
+        doc_id, hashed = self._public_ids(first["id"])
         dup = next(iter(joined["dup"]), None)
         if dup is not None:  # a cluster is named by its representative's id
-            dup = {**dup, "cluster": public_id(self._scanner, self.policy, self.hasher, dup["cluster"])[0]}
+            dup = {**dup, "cluster": self._public_ids(dup["cluster"])[0]}
         out = first if "decision" in first else self._decide(first, dup)
-        doc_id, hashed = public_id(self._scanner, self.policy, self.hasher, out["id"])
         if hashed:
             out = {**out, "id": doc_id, "id_hashed": True}
         if out["rule"] not in self._counters:

@@ -145,6 +145,26 @@ def public_id(scanner: PiiScanner, policy: Policy, hasher: IdHasher | None, valu
     return hasher.digest(str(value)), True
 
 
+class PublicIds:
+    """:func:`public_id` for one worker, remembered: an id with a run of digits costs a Presidio call per
+    language (about 0.1 ms each), and the final step asks for a record's id and then for the cluster its
+    dedup result names, which is the record's own id for every unique document."""
+
+    def __init__(self, scanner: PiiScanner, policy: Policy, hasher: IdHasher | None, size: int = 1 << 16):
+        self.scanner, self.policy, self.hasher, self.size = scanner, policy, hasher, size
+        self._memo: dict[tuple[type, Any], tuple[Any, bool]] = {}
+
+    def __call__(self, value: Any) -> tuple[Any, bool]:
+        if self.hasher is None or value is None:
+            return value, False
+        key = (type(value), value)  # 123 and "123" are different ids
+        if key not in self._memo:
+            if len(self._memo) >= self.size:
+                self._memo.clear()
+            self._memo[key] = public_id(self.scanner, self.policy, self.hasher, value)
+        return self._memo[key]
+
+
 # ---------------------------------------------------------------------------------------------- decisions
 
 

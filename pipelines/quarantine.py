@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import apache_beam as beam
 
 from haetae.errors import UsageError
-from haetae.pipelines.pii_fields import IdHasher, actionable, public_id
+from haetae.pipelines.pii_fields import IdHasher, PublicIds, actionable
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import SharedScanner
@@ -107,10 +107,11 @@ class ScanQuarantine(beam.DoFn):
 
     def setup(self):
         self._scanner = self.shared_scanner.acquire()
+        self._public_ids = PublicIds(self._scanner, self.policy, self.hasher)
 
     def process(self, row):
         row = dict(row)
-        row["id"], row[ID_HASHED] = public_id(self._scanner, self.policy, self.hasher, row.get("id"))
+        row["id"], row[ID_HASHED] = self._public_ids(row.get("id"))
         row[RAW_SPANS] = [s.to_dict() for s in self._scanner.scan_all_languages(row["raw"])]
         yield row
 

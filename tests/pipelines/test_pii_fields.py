@@ -233,3 +233,86 @@ def test_keep_mode_warns_at_job_end_when_the_quarantine_holds_pii(corpus):
     assert len(warnings) == 1 and "3 quarantine rows" in warnings[0] and "quarantine.raw" in warnings[0]
     for secret in RAW_SECRETS:
         assert secret not in proc.stderr + proc.stdout
+
+
+# ------------------------------------------------------------------------------------- small pieces, no Beam
+
+
+@pytest.mark.parametrize("fields, names, expected", [
+    ({"a": "x", "b": {"c": ["y", {"d": "z"}], "n": 3}}, None, [("a", "x"), ("b.c[0]", "y"), ("b.c[1].d", "z")]),
+    ({"a": "x", "b": {"c": "y"}}, frozenset({"b"}), [("b.c", "y")]),
+    ({"a": None, "b": [1, True, 2.5]}, None, []),
+])
+def test_string_leaves_walk_nested_fields_in_order(fields, names, expected):
+    from haetae.pipelines.pii_fields import FieldSelection, field_label
+
+    assert [(field_label(p), v) for p, v in FieldSelection(names).string_leaves(fields)] == expected
+
+
+def test_string_leaves_of_deeply_nested_fields_do_not_overflow_the_stack():
+    from haetae.pipelines.pii_fields import FieldSelection, leaf, with_leaves_replaced
+
+    deep: dict = {"v": "bottom"}
+    for _ in range(5000):
+        deep = {"n": [deep]}
+    [(path, value)] = list(FieldSelection().string_leaves({"f": deep}))
+    assert value == "bottom" and len(path) == 10002
+    replaced = with_leaves_replaced({"f": deep}, {path: "<X>"})
+    assert leaf(replaced, path) == "<X>" and leaf({"f": deep}, path) == "bottom"  # the input is not changed
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("scan: all_strings", "scan: everything", "pii.fields.scan"),
+    ("ids: hash", "ids: hashed", "pii.fields.ids"),
+    ("raw: keep", "raw: encrypted", "quarantine.raw"),
+])
+def test_policy_rejects_bad_field_and_quarantine_options_naming_the_line(tmp_path, old, new, message):
+    from haetae.pipelines.policy import PolicyError, load_policy
+
+    path = policy_with(tmp_path, "bad.yaml", (old, new))
+    line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if new in text)
+    with pytest.raises(PolicyError, match=rf"line {line}: {message}"):
+        load_policy(path)
+
+
+def test_keys_come_from_key_files_and_never_show_in_reprs(tmp_path, monkeypatch):
+    import pickle
+
+    from cryptography.fernet import Fernet
+
+    from haetae.pipelines.audit import audit_secrets
+    from haetae.pipelines.pii_fields import ID_HASH_KEY_ENV
+    from haetae.pipelines.policy import load_policy
+    from haetae.pipelines.quarantine import KEY_ENV
+
+    monkeypatch.delenv(ID_HASH_KEY_ENV, raising=False)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    fernet_key = Fernet.generate_key()
+    (tmp_path / "q.key").write_bytes(fernet_key + b"\n")
+    (tmp_path / "id.key").write_text("id-key-from-a-file-0123456789\n")
+    policy = load_policy(policy_with(tmp_path, "keys.yaml", ("raw: keep", "raw: encrypt\n  key_file: q.key"), (
+        "# id_hash_key_file: id_hash.key", "id_hash_key_file: id.key")))
+    secrets = audit_secrets(policy)
+    shown = repr(secrets) + repr(pickle.loads(pickle.dumps(secrets)))
+    assert "id-key-from-a-file" not in shown and fernet_key.decode() not in shown
+    assert secrets.id_hasher.digest("a@b.kr") == audit_secrets(policy).id_hasher.digest("a@b.kr")
+    token = secrets.quarantine_cipher.encrypt("raw line")
+    assert pickle.loads(pickle.dumps(secrets.quarantine_cipher)).decrypt(token, "here") == "raw line"
+    (tmp_path / "id.key").write_text("")
+    with pytest.raises(UsageError, match="id.key: pii.fields.id_hash_key_file is empty"):
+        audit_secrets(policy)
+    (tmp_path / "id.key").unlink()
+    with pytest.raises(UsageError, match="id.key: cannot read"):
+        audit_secrets(policy)
+    monkeypatch.setenv(KEY_ENV, "not-a-fernet-key")
+    with pytest.raises(UsageError, match=f"{KEY_ENV}: not a Fernet key"):
+        audit_secrets(policy)
+
+
+def test_random_id_keys_differ_between_runs(monkeypatch):
+    from haetae.pipelines.pii_fields import ID_HASH_KEY_ENV, id_hasher
+    from haetae.pipelines.policy import load_policy
+
+    monkeypatch.delenv(ID_HASH_KEY_ENV, raising=False)
+    policy = load_policy(None)
+    assert id_hasher(policy).digest("a@b.kr") != id_hasher(policy).digest("a@b.kr")
