@@ -5,8 +5,10 @@ Steps (each a small named PTransform or DoFn):
     Read -> DetectLanguage -> ScoreQuality -> ScorePii -> ScoreRights -> PreDecide -> SketchForDedup
          --(id, source, offset, sketch)--> GroupClaims -> FirstClaims --(undecided)--> DeduplicateSketches
          --(id, record)------------------------------------------------------------> JoinDuplicates
-         -> FinalDecide (duplicate ids, dedup rules, redaction + re-scan)
+         -> FinalDecide (duplicate ids, dedup rules, redaction + re-scan, ids that hold PII hashed)
          -> kept/ shards, ledger/ Parquet, quarantine/ JSONL, _aggregates/ partial summaries
+    reader's and duplicate-id quarantine rows -> ScanQuarantine (ids hashed, raw scanned) -> ledger/
+    every quarantine row -> StoreQuarantine (raw kept, redacted or encrypted) -> quarantine/ (0700, 0600)
 
 Everything up to ``SketchForDedup`` is one fused stage per input range, so each record's text is parsed,
 scored and sketched where it was read. Only the small claims (id, where the record was read, MinHash sketch)
@@ -45,6 +47,14 @@ from haetae.pipelines.io import (
     input_order,
     raise_for_file_faults,
 )
+from haetae.pipelines.pii_fields import (
+    FieldSelection,
+    IdHasher,
+    PublicIds,
+    id_hasher,
+    pii_field_labels,
+    redact_fields,
+)
 from haetae.pipelines.policy import (
     Policy,
     Verdict,
@@ -52,6 +62,17 @@ from haetae.pipelines.policy import (
     load_policy,
     pre_dedup_verdict,
     spans_to_redact,
+)
+from haetae.pipelines.quarantine import (
+    RAW_SPANS,
+    QuarantineCipher,
+    ScanQuarantine,
+    StoreQuarantine,
+    make_private_dir,
+    protect_file,
+    quarantine_cipher,
+    quarantine_pii_fields,
+    raw_mode,
 )
 from haetae.pipelines.runners import pipeline_options, resolve_runner
 
@@ -73,7 +94,7 @@ def ledger_schema():
         ("offset", pa.int64()), ("sha256", pa.string()), ("bytes", pa.int64()),
         ("lang", pa.string()), ("lang_score", pa.float64()),
         ("pii_counts", pa.list_(pa.struct([("type", pa.string()), ("count", pa.int64())]))),
-        ("pii_total", pa.int64()),
+        ("pii_total", pa.int64()), ("pii_fields", pa.list_(pa.string())),
         ("copyright_signals", pa.list_(pa.string())), ("licence", pa.string()), ("licences", pa.list_(pa.string())),
         ("dup_cluster", pa.string()), ("dup_kind", pa.string()), ("dup_cluster_size", pa.int64()),
         ("dup_similarity", pa.float64()),
@@ -157,16 +178,18 @@ def first_claims(element):
 
 class FinalDecide(beam.DoFn):
     """Join the records of an id with the duplicate info: later records of the id are quarantined (on the
-    ``quarantine`` output), the first is decided (dedup rules), redacted and re-scanned."""
+    ``quarantine`` output), the first is decided (dedup rules), redacted and re-scanned, and its id replaced
+    by a keyed hash when it holds PII."""
 
-    def __init__(self, policy: Policy, scanner: SharedScanner):
-        self.policy, self.shared_scanner = policy, scanner
+    def __init__(self, policy: Policy, scanner: SharedScanner, hasher: IdHasher | None = None):
+        self.policy, self.shared_scanner, self.hasher = policy, scanner, hasher
         self._counters: dict[str, Any] = {}
 
     def setup(self):
         self._scanner = self.shared_scanner.acquire()
         self._operators = self.policy.operators()
         self._progress = ProgressLog("decide")
+        self._public_ids = PublicIds(self._scanner, self.policy, self.hasher)
         self._duplicate_ids = Metrics.counter("read", "duplicate_ids")
 
     def process(self, element):
@@ -179,7 +202,13 @@ class FinalDecide(beam.DoFn):
             self._duplicate_ids.inc()
             yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, duplicate_id_row(later, first))
         self._progress.tick()
-        out = first if "decision" in first else self._decide(first, next(iter(joined["dup"]), None))
+        doc_id, hashed = self._public_ids(first["id"])
+        dup = next(iter(joined["dup"]), None)
+        if dup is not None:  # a cluster is named by its representative's id
+            dup = {**dup, "cluster": self._public_ids(R.id_value(dup["cluster"]))[0]}
+        out = first if "decision" in first else self._decide(first, dup)
+        if hashed:
+            out = {**out, "id": doc_id, "id_key": R.id_key(doc_id), "id_hashed": True}
         if out["rule"] not in self._counters:
             self._counters[out["rule"]] = Metrics.counter("decide", out["rule"])
         self._counters[out["rule"]].inc()
@@ -192,12 +221,16 @@ class FinalDecide(beam.DoFn):
             from haetae.pipelines.pii import PiiSpan
 
             spans = [PiiSpan(**s) for s in spans_to_redact(self.policy, rec["pii_spans"])]
-            redacted = self._scanner.redact(rec["text"], spans, self._operators)
-            residual = self._scanner.scan(redacted, rec.get("lang"))
-            out["text"] = redacted
-            out["text_spans"] = [s.to_dict() for s in residual]  # spans of the text as it now is
-            out["redactions"] = len(spans)
-            out["residual_pii"] = len(spans_to_redact(self.policy, [s.to_dict() for s in residual]))
+            if spans:  # the text (a record whose PII is all in other fields keeps its text as it is)
+                redacted = self._scanner.redact(rec["text"], spans, self._operators)
+                residual = self._scanner.scan(redacted, rec.get("lang"))
+                out["text"] = redacted
+                out["text_spans"] = [s.to_dict() for s in residual]  # spans of the text as it now is
+                out["redactions"] = len(spans)
+                out["residual_pii"] = len(spans_to_redact(self.policy, [s.to_dict() for s in residual]))
+            out["fields"], redactions, residual_pii = redact_fields(self._scanner, self.policy, self._operators, rec)
+            out["redactions"] += redactions
+            out["residual_pii"] += residual_pii
         return out
 
 
@@ -206,9 +239,9 @@ def _with_verdict(rec: dict[str, Any], verdict: Verdict, dup: dict[str, Any] | N
             "dup": dup, "redactions": 0, "residual_pii": 0}
 
 
-def ledger_row(rec: dict[str, Any], policy: Policy) -> dict[str, Any]:
+def ledger_row(rec: dict[str, Any], policy: Policy, text_field: str = "text", id_field: str = "id") -> dict[str, Any]:
     """One ledger row for a decided record (``id`` and ``dup_cluster`` as display strings, ``id_key`` the id
-    as JSON text)."""
+    as JSON text; ``pii_counts`` count the spans of every scanned field)."""
     dup = rec.get("dup") or {}
     cluster = dup.get("cluster")
     quality = rec.get("quality") or {}
@@ -219,10 +252,10 @@ def ledger_row(rec: dict[str, Any], policy: Policy) -> dict[str, Any]:
         "line": rec["line"], "offset": rec["offset"], "sha256": rec["sha256"], "bytes": rec["bytes"],
         "lang": rec.get("lang"), "lang_score": rec.get("lang_score"),
         "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())],
-        "pii_total": sum(counts.values()),
+        "pii_total": sum(counts.values()), "pii_fields": pii_field_labels(rec, policy, text_field, id_field),
         "copyright_signals": list(rec.get("copyright_signals") or []), "licence": rec.get("licence"),
         "licences": list(rec.get("licences") or []),
-        "dup_cluster": None if cluster is None else str(R.id_value(cluster)), "dup_kind": dup.get("kind"), "dup_cluster_size": dup.get("cluster_size"),
+        "dup_cluster": None if cluster is None else str(cluster), "dup_kind": dup.get("kind"), "dup_cluster_size": dup.get("cluster_size"),
         "dup_similarity": dup.get("similarity"),
         "chars": int(quality.get("chars", len(rec["text"]))), "symbol_ratio": quality.get("symbol_ratio"),
         "repeated_line_ratio": quality.get("repeated_line_ratio"),
@@ -232,13 +265,17 @@ def ledger_row(rec: dict[str, Any], policy: Policy) -> dict[str, Any]:
     }
 
 
-def quarantine_ledger_row(q: dict[str, Any], policy: Policy) -> dict[str, Any]:
-    """The ledger row of a quarantine row: ``sha256`` and ``bytes`` of the input as read (not of the stored,
-    possibly cut, copy); a file-level row has the file's bytes not read and no sha256."""
+def quarantine_ledger_row(q: dict[str, Any], policy: Policy, id_field: str = "id") -> dict[str, Any]:
+    """The ledger row of a reader's or duplicate-id quarantine row (after :class:`ScanQuarantine`): ``sha256``
+    and ``bytes`` of the input as read (not of the stored, possibly cut, copy; a file-level row has the file's
+    bytes not read and no sha256), PII counts of its raw line."""
+    counts = Counter(s["type"] for s in q.get(RAW_SPANS) or [])
     return {
         "key": q["key"], "id": q.get("id"), "id_key": q.get("id_key"), "source": q["source"], "line": q["line"],
         "offset": q["offset"], "sha256": q["sha256"], "bytes": q["bytes"], "lang": None, "lang_score": None,
-        "pii_counts": [], "pii_total": 0, "copyright_signals": [], "licence": None, "licences": [],
+        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())], "pii_total": counts.total(),
+        "pii_fields": quarantine_pii_fields(q, policy, id_field) if RAW_SPANS in q else [],
+        "copyright_signals": [], "licence": None, "licences": [],
         "dup_cluster": None, "dup_kind": None, "dup_cluster_size": None, "dup_similarity": None,
         "chars": None, "symbol_ratio": None, "repeated_line_ratio": None,
         "decision": R.QUARANTINE, "rule": f"input.{q['reason']}", "reasons": [q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
@@ -300,7 +337,8 @@ class PartialAggregates(beam.DoFn):
 def new_aggregates() -> dict[str, Any]:
     return {"rows": 0, "decisions": {}, "rules": {}, "quarantine_reasons": {}, "pii_docs": {}, "pii_spans": {},
             "licences": {}, "copyright": {}, "languages": {}, "cluster_sizes": {}, "dup_kinds": {},
-            "bytes_in": 0, "bytes_kept": 0, "redactions": 0, "residual_pii": 0, "examples": {}}
+            "bytes_in": 0, "bytes_kept": 0, "redactions": 0, "residual_pii": 0, "quarantine_with_pii": 0,
+            "examples": {}}
 
 
 def _bump(d: dict[str, int], key: Any, n: int = 1) -> None:
@@ -315,6 +353,7 @@ def add_row(agg: dict[str, Any], row: dict[str, Any], text: str | None = None, s
     _bump(agg["rules"], row["rule"])
     if row["decision"] == R.QUARANTINE:
         _bump(agg["quarantine_reasons"], row["rule"])
+        agg["quarantine_with_pii"] += bool(row.get("pii_fields"))
     for c in row["pii_counts"]:
         _bump(agg["pii_docs"], c["type"])
         _bump(agg["pii_spans"], c["type"], c["count"])
@@ -376,11 +415,28 @@ class AuditSummary:
         return bool(self.validation.get("success", True))
 
 
+@dataclass(frozen=True)
+class AuditSecrets:
+    """The keys the audit's workers need: the id hasher (None when the policy keeps ids) and the quarantine
+    cipher (None unless ``quarantine.raw: encrypt``). Neither repr shows a key."""
+
+    id_hasher: IdHasher | None
+    quarantine_cipher: QuarantineCipher | None
+
+
+def audit_secrets(policy: Policy) -> AuditSecrets:
+    """Resolve the keys from the environment or the policy's key files; a missing or unusable key is a
+    UsageError, so call it before any output is touched."""
+    cipher = quarantine_cipher(policy) if raw_mode(policy) == "encrypt" else None
+    return AuditSecrets(id_hasher(policy), cipher)
+
+
 def build_pipeline(
     p: beam.Pipeline, inputs: list[str], out_dir: str, policy: Policy, *, text_field: str = "text",
-    id_field: str = "id", bundle_sinks: bool = False,
+    id_field: str = "id", bundle_sinks: bool = False, secrets: AuditSecrets | None = None,
 ) -> None:
-    """Add the audit steps to ``p``."""
+    """Add the audit steps to ``p`` (``secrets`` default: :func:`audit_secrets` of the policy)."""
+    secrets = secrets or audit_secrets(policy)
     pii_config = policy.resolve(policy.section("pii").get("recognizers", "pii_recognizers.yaml"))
     rights_config = policy.resolve(policy.section("rights").get("detectors", "rights_detectors.yaml"))
     from haetae.pipelines.pii import ScorePii, SharedScanner
@@ -394,7 +450,7 @@ def build_pipeline(
         read.records
         | "DetectLanguage" >> beam.ParDo(DetectLanguage())
         | "ScoreQuality" >> beam.Map(score_quality)
-        | "ScorePii" >> beam.ParDo(ScorePii(scanner=scanner))
+        | "ScorePii" >> beam.ParDo(ScorePii(scanner=scanner, fields=FieldSelection.from_policy(policy)))
         | "ScoreRights" >> beam.ParDo(ScoreRights(rights_config))
         | "PreDecide" >> beam.ParDo(PreDecide(policy))
         | "SketchForDedup" >> beam.ParDo(SketchForDedup(policy)).with_outputs(DEDUP_TAG, main="records")
@@ -408,13 +464,15 @@ def build_pipeline(
     final = (
         {"rec": keyed.records, "dup": dups}
         | "JoinDuplicates" >> beam.CoGroupByKey()
-        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, scanner)).with_outputs(QUARANTINE_TAG, main="decided")
+        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, scanner, secrets.id_hasher)).with_outputs(
+            QUARANTINE_TAG, main="decided")
     )
     decided = final.decided | "NumberDecidedLines" >> NumberLines(read.line_index)
     input_quarantine = (
         (read.quarantine, final[QUARANTINE_TAG])
         | "InputQuarantine" >> beam.Flatten()
         | "NumberQuarantineLines" >> NumberLines(read.line_index)
+        | "ScanQuarantine" >> beam.ParDo(ScanQuarantine(policy, scanner, secrets.id_hasher))
     )
 
     def write(pcoll, directory, prefix="part", fmt="jsonl", schema=None):
@@ -430,17 +488,21 @@ def build_pipeline(
         | "HeldRows" >> beam.Map(policy_quarantine_row, text_field, id_field)
     )
     all_quarantine = (input_quarantine, held) | "AllQuarantine" >> beam.Flatten()
-    write(all_quarantine | "QuarantineLines" >> beam.Map(R.to_json_line), "quarantine")
+    make_private_dir(os.path.join(out_dir, "quarantine"))  # it holds raw input: see pipelines/quarantine.py
+    stored = all_quarantine | "StoreQuarantine" >> beam.ParDo(StoreQuarantine(policy, scanner, secrets.quarantine_cipher))
+    shards = write(stored | "QuarantineLines" >> beam.Map(R.to_json_line), "quarantine")
+    shards | "ProtectQuarantineShards" >> beam.Map(protect_file)
 
     def with_example(rec):
-        return ledger_row(rec, policy), rec["text"], rec.get("text_spans", rec.get("pii_spans"))
+        row = ledger_row(rec, policy, text_field, id_field)
+        return row, rec["text"], rec.get("text_spans", rec.get("pii_spans"))
 
     # Ledger rows and partial aggregates are written where they are made (no Flatten: a Flatten of two
     # stages' outputs is one more pass over every row on the local runner); the two halves share a folder.
     for name, rows in (
         ("decided", decided | "LedgerRows" >> beam.Map(with_example)),
         ("quarantined", input_quarantine
-         | "QuarantineRows" >> beam.Map(lambda q: (quarantine_ledger_row(q, policy), None, None))),
+         | "QuarantineRows" >> beam.Map(lambda q: (quarantine_ledger_row(q, policy, id_field), None, None))),
     ):
         write(rows | f"{name.title()}RowsOnly" >> beam.Map(lambda item: item[0]), "ledger", name, "parquet",
               ledger_schema())
@@ -467,6 +529,7 @@ def run_audit(
     started = time.time()
     policy = load_policy(policy_path)
     files = expand_inputs(inputs)
+    secrets = audit_secrets(policy)  # a missing or bad key file is an error before anything is touched
     options, bundle_sinks = pipeline_options(runner, beam_args)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256},
@@ -475,7 +538,7 @@ def run_audit(
                     config=config) as job:  # its notices (work of an interrupted run removed) show even --quiet
         pipeline = beam.Pipeline(options=options)
         build_pipeline(pipeline, [path for path, _ in files], job.dir, policy, text_field=text_field,
-                       id_field=id_field, bundle_sinks=bundle_sinks)
+                       id_field=id_field, bundle_sinks=bundle_sinks, secrets=secrets)
         say(f"haetae audit: policy {policy.label}, runner {resolve_runner(runner)}, output {job.out}")
         beam_started = time.time()
         # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.
@@ -509,6 +572,11 @@ def run_audit(
             write_audit_report(job.dir, aggregates, summary.validation, seconds=summary.seconds)
         job.counts = {**counts, "unreadable_files": len(faults)}
         job.exit_code = 0 if summary.ok else 1
+    from haetae.pipelines.quarantine import quarantine_warning
+
+    warning = quarantine_warning(aggregates, policy)
+    if warning:  # shown even with --quiet: the published quarantine holds raw personal data
+        print(f"haetae audit: {warning}", file=sys.stderr, flush=True)
     say(f"haetae audit: {counts['input']} records: " + ", ".join(f"{d} {counts[d]}" for d in R.DECISIONS)
         + f" ({summary.seconds:.1f} s)")
     return summary

@@ -1,4 +1,4 @@
-"""`haetae audit`, `haetae pii scan` and `haetae dedup`."""
+"""`haetae audit`, `haetae quarantine decrypt`, `haetae pii scan` and `haetae dedup`."""
 
 from __future__ import annotations
 
@@ -30,6 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     _io_args(audit)
     audit.set_defaults(func=run_audit_command, accepts_extra=True)
 
+    quarantine = sub.add_parser("quarantine", help="read an audit's quarantine back")
+    quarantine_sub = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="COMMAND")
+    decrypt = quarantine_sub.add_parser(
+        "decrypt", help="print the rows of DIR/quarantine as JSONL, raw lines decrypted (quarantine.raw: encrypt)")
+    decrypt.add_argument("directory", metavar="DIR", help="the quarantine folder of an audit output")
+    decrypt.add_argument("--key-file", default=None, help="Fernet key file (default: $HAETAE_QUARANTINE_KEY)")
+    decrypt.set_defaults(func=_quarantine_decrypt)
+
     pii = sub.add_parser("pii", help="personal-data stage commands")
     pii_sub = pii.add_subparsers(dest="pii_command", required=True, metavar="COMMAND")
     scan = pii_sub.add_parser("scan", help="scan JSONL {id, text} for PII spans")
@@ -48,17 +56,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_audit_command(args: argparse.Namespace, extra: list[str]) -> int:
+    from haetae.errors import UsageError
     from haetae.pipelines.audit import run_audit
-    from haetae.pipelines.io import InputError
-    from haetae.pipelines.pii import PiiConfigError
-    from haetae.pipelines.policy import PolicyError
-    from haetae.pipelines.rights import RightsConfigError
 
     try:
         summary = run_audit(
             args.inputs, args.out, policy_path=args.policy, text_field=args.text_field, id_field=args.id_field,
             runner=args.runner, beam_args=extra, progress=not args.quiet)
-    except (InputError, PolicyError, PiiConfigError, RightsConfigError) as exc:
+    except UsageError as exc:  # InputError, PolicyError, PiiConfigError, RightsConfigError, bad key files
         print(f"haetae audit: error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {summary.out_dir}/report.html")
@@ -66,6 +71,12 @@ def run_audit_command(args: argparse.Namespace, extra: list[str]) -> int:
         print("haetae audit: validation failed: " + "; ".join(summary.validation["failed"]), file=sys.stderr)
         return 1
     return 0
+
+
+def _quarantine_decrypt(args: argparse.Namespace, extra: list[str] | None = None) -> int:
+    from haetae.pipelines.quarantine import decrypt_command
+
+    return decrypt_command(args.directory, args.key_file, sys.stdout)
 
 
 def _pii_scan(args: argparse.Namespace, extra: list[str]) -> int:

@@ -29,6 +29,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 
 from haetae.errors import one_line
 from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
+from haetae.pipelines.pii_fields import FieldSelection
 from haetae.pipelines.pii_recognizers import RECOGNIZERS, compile_gates
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
@@ -438,6 +439,11 @@ class PiiScanner:
         spans = [PiiSpan(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in results]
         return resolve_overlaps(spans)
 
+    def scan_all_languages(self, text: str) -> list[PiiSpan]:
+        """Spans found with every language's recognisers (overlaps resolved): for strings with no language
+        of their own, such as ids and quarantined raw lines."""
+        return resolve_overlaps([span for language in self.languages for span in self.scan(text, language)])
+
     def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None) -> str:
         """Redact ``spans`` in ``text``; ``operators`` overrides the config's operators per entity type."""
         if operators:
@@ -498,18 +504,24 @@ class SharedScanner:
 class ScorePii(beam.DoFn):
     """Add "pii_spans" (list of {"start","end","type","score"}) and "pii_counts" ({type: n}) to each record.
 
+    With ``fields`` (a :class:`~haetae.pipelines.pii_fields.FieldSelection`), the strings of the record's
+    other fields (``record["fields"]``, nested too) are scanned in the record's language as well: they add
+    "field_spans" ([path, spans] for each string that holds PII) and count in "pii_counts", which then
+    counts every scanned field; "pii_spans" stay the text's own.
+
     The analyzer is built in ``setup()`` (once per worker). Steps of one job that scan with the same config
     pass one :class:`SharedScanner` so each worker process builds it once. Counters (namespace "pii"):
-    ``records``, ``records_with_pii``, ``chars``, and ``entity_<TYPE>`` per entity type.
+    ``records``, ``records_with_pii``, ``chars`` (of the text), and ``entity_<TYPE>`` per entity type.
     """
 
     def __init__(
         self, config: dict | str | Path | None = None, text_field: str = "text", lang_field: str = "lang",
-        scanner: SharedScanner | None = None,
+        scanner: SharedScanner | None = None, fields: FieldSelection | None = None,
     ):
         self._shared = scanner or SharedScanner(config)  # loads the config: fails before the job starts
         self._text_field = text_field
         self._lang_field = lang_field
+        self._fields = fields
         self._scanner: PiiScanner | None = None
         self._entity_counters: dict[str, Any] = {}
 
@@ -526,14 +538,25 @@ class ScorePii(beam.DoFn):
 
     def process(self, record: dict):
         text = record.get(self._text_field)
-        if not isinstance(text, str):
-            raise TypeError(f"record {record.get('id')!r}: field {self._text_field!r} must be a string")
-        spans = self._scanner.scan(text, record.get(self._lang_field))
-        counts = count_by_type(spans)
+        if not isinstance(text, str):  # the id is not named: it may itself be personal data
+            raise TypeError(f"field {self._text_field!r} must be a string, got {type(text).__name__}")
+        language = record.get(self._lang_field)
+        spans = self._scanner.scan(text, language)
+        found = list(spans)
+        scored = {**record, "pii_spans": [s.to_dict() for s in spans]}
+        if self._fields is not None:
+            scored["field_spans"] = []
+            for path, value in self._fields.string_leaves(record.get("fields") or {}):
+                in_field = self._scanner.scan(value, language)
+                if in_field:
+                    scored["field_spans"].append([list(path), [s.to_dict() for s in in_field]])
+                    found += in_field
+        counts = count_by_type(found)
         self._records.inc()
         self._chars.inc(len(text))
-        if spans:
+        if found:
             self._with_pii.inc()
         for entity, n in counts.items():
             self._entity_counter(entity).inc(n)
-        yield {**record, "pii_spans": [s.to_dict() for s in spans], "pii_counts": counts}
+        scored["pii_counts"] = counts
+        yield scored

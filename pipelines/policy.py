@@ -63,6 +63,15 @@ POLICY_SCHEMA: dict[str, Any] = {
                 "default": _ENTITY_RULE,
                 "entities": {"type": "object", "additionalProperties": _ENTITY_RULE},
                 "max_redactions": {"type": "integer", "minimum": 0},
+                "fields": {  # PII outside the text field: haetae.pipelines.pii_fields
+                    "type": "object", "additionalProperties": False,
+                    "properties": {
+                        "scan": {"anyOf": [{"const": "all_strings"},
+                                           {"type": "array", "items": {"type": "string", "minLength": 1}}]},
+                        "ids": {"enum": ["hash", "keep"]},
+                        "id_hash_key_file": {"type": "string", "minLength": 1},
+                    },
+                },
             },
         },
         "rights": {
@@ -94,6 +103,13 @@ POLICY_SCHEMA: dict[str, Any] = {
         "languages": {
             "type": "object", "additionalProperties": False,
             "properties": {"allow": {"type": "array", "items": {"type": "string"}}},
+        },
+        "quarantine": {  # the quarantine at rest: haetae.pipelines.quarantine
+            "type": "object", "additionalProperties": False,
+            "properties": {
+                "raw": {"enum": ["keep", "redact", "encrypt"]},
+                "key_file": {"type": "string", "minLength": 1},
+            },
         },
         "validation": {
             "type": "object", "additionalProperties": False,
