@@ -285,3 +285,32 @@ def test_read_only_out_is_one_line_and_exit_2():
     assert run.returncode == 2, run.stderr
     assert "read-only file system" in run.stderr or "permission denied" in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_runner_workarounds_refuse_another_beam_release(monkeypatch):
+    import apache_beam
+
+    from haetae.pipelines.runners import pipeline_options
+
+    pipeline_options("DirectRunner")  # the pinned release
+    monkeypatch.setattr(apache_beam, "__version__", "2.78.0")
+    with pytest.raises(UsageError, match="written for Apache Beam 2.77.x, but 2.78.0 is installed"):
+        pipeline_options("DaskRunner")
+    pipeline_options("FlinkRunner")  # Beam's own runners carry no workaround
+
+
+def test_truncated_gzip_through_the_command_line(previous, tmp_path):
+    """Item 4 and 9 at the command line: the default policy stops on an unreadable file, exit 2, one line,
+    and the previous output is untouched."""
+    import gzip
+
+    out = copy_of(previous, tmp_path)
+    before = snapshot(out)
+    whole = gzip.compress(SAMPLE.read_bytes())
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    run = haetae("audit", str(cut), "--out", str(out), "--quiet")
+    assert run.returncode == 2, run.stderr
+    assert f"input {cut} is unusable (corrupt_file)" in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+    assert snapshot(out) == before
