@@ -305,7 +305,7 @@ def test_truncated_gzip_through_the_command_line(previous, tmp_path):
     import gzip
 
     out = copy_of(previous, tmp_path)
-    before = snapshot(out)
+    before = published(out)
     whole = gzip.compress(SAMPLE.read_bytes())
     cut = tmp_path / "cut.jsonl.gz"
     cut.write_bytes(whole[: len(whole) // 2])
@@ -313,4 +313,6 @@ def test_truncated_gzip_through_the_command_line(previous, tmp_path):
     assert run.returncode == 2, run.stderr
     assert f"input {cut} is unusable (corrupt_file)" in run.stderr and "Traceback" not in run.stderr
     assert len(run.stderr.strip().splitlines()) == 1
-    assert snapshot(out) == before
+    assert published(out) == before  # the job ran: its work stays beside, marked failed with the reason
+    [staging] = [p for p in out.iterdir() if p.name.startswith(X.STAGING_PREFIX)]
+    assert "corrupt_file" in json.loads((staging / X.FAILED).read_text())["reason"]
