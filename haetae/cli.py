@@ -40,7 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    _add_exit_codes(sub)
     return parser
+
+
+def _add_exit_codes(sub: argparse._SubParsersAction) -> None:
+    """Every subcommand's --help ends with the exit codes."""
+    for command in sub.choices.values():
+        command.epilog = f"{command.epilog.rstrip()}\n\n{EXIT_CODES_HELP}" if command.epilog else EXIT_CODES_HELP
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_exit_codes(action)
 
 
 class _QuietImportWarnings(logging.Filter):

@@ -4,7 +4,7 @@
 |------|------------------------------------------------------------------------------------|--------------------|
 | 0    | the job finished and every check passed                                            |                    |
 | 1    | the job finished, its outputs are published, and a validation expectation failed   | (a result, not raised) |
-| 2    | unusable input, output or configuration: nothing was started or published          | :class:`UsageError` |
+| 2    | unusable input, output or configuration: nothing was published                     | :class:`UsageError` |
 | 3    | interrupted, or an internal failure: the previous output is left as it was         | :class:`JobFailed` |
 
 Every user-caused failure is a :class:`UsageError` whose message is one line naming the path and, where
@@ -20,9 +20,9 @@ EXIT_FAILED = 3
 EXIT_INTERRUPTED = 130  # the shell's convention for SIGINT; reported as "interrupted"
 
 EXIT_CODES_HELP = """\
-exit codes: 0 ok; 1 validation failed (outputs written and marked so); 2 unusable input, output or
-configuration (one line naming the path; nothing touched); 3 the job failed or was interrupted (the
-previous output is left intact); --debug shows tracebacks."""
+exit codes: 0 ok; 1 validation failed (outputs published, _SUCCESS says so); 2 unusable input, output or
+configuration (one line naming the path); 3 the job failed or was interrupted. On 2 and 3 the previous
+output in --out is left as it was. --debug (anywhere on the line) shows tracebacks."""
 
 
 class HaetaeError(Exception):
