@@ -39,6 +39,7 @@ RUN_KEYS: dict[str, tuple[tuple, Any, str]] = {
     "attn_implementation": ((str,), "haetae_hybrid", "attention kernel; every recipe uses haetae_hybrid"),
     "dtype": ((str,), "float32", "weights dtype when loading: float32 or bfloat16"),
     "resume": ((bool, str), "auto", "auto: continue from OUT/checkpoints if any; false: start over"),
+    "torch_threads": ((int, type(None)), None, "CPU threads for torch (1 on small shared CPUs; default: torch's)"),
 }
 HARDWARE_KEYS: dict[str, tuple[tuple, Any, str]] = {
     "gpus": ((str,), "1xCPU-8G", "COUNTxNAME-MEMORYG the layout must fit (e.g. 64xA100-80G)"),
@@ -140,7 +141,8 @@ def _check_type(key: str, value: Any, types: tuple) -> str | None:
 def _type_names(types: tuple) -> str:
     names = {str: "a string", bool: "true/false", int: "an integer", float: "a number", list: "a list",
              dict: "a mapping", type(None): "null"}
-    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in types))
+    shown = [t for t in types if not (t is int and float in types)]  # an integer is a number
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in shown))
 
 
 def _field_types(field: dataclasses.Field) -> tuple | None:

@@ -205,6 +205,10 @@ def run_training(stage: str, recipe: str | Recipe, overrides: list[str] | dict[s
         recipe = load_recipe(recipe, stage, overrides)
     elif overrides:
         raise RecipeError("pass overrides with the recipe's name, not with a loaded Recipe")
+    if recipe.get("torch_threads"):
+        import torch
+
+        torch.set_num_threads(recipe.get("torch_threads"))
     if not recipe.get("out"):
         raise RecipeError("out is not set: give out=PATH (the run's output folder)")
     planned = check_recipe_fits(recipe, _checkpoint_config(recipe))

@@ -110,7 +110,7 @@ def build_agapo(recipe: Recipe, model, tokenizer, rows: list[dict], output_dir: 
                 rendered, model, tokenizer, rewards, num_generations=config.num_generations,
                 max_new_tokens=config.max_completion_length, correct_reward=config.correct_reward,
                 seed=config.seed, temperature=config.temperature)
-            return {"kept_rows": kept["_row"], **kept_counts}
+            return {"kept_rows": list(kept["_row"]), **kept_counts}
 
         result = _cached_prefilter(work_dir / "agapo_prefilter.json", prefilter)
         dataset = dataset.select(result["kept_rows"])
