@@ -224,3 +224,15 @@ def test_group_collator_keeps_a_scored_token_when_the_prompt_fills_max_length(le
     assert batch["input_ids"].shape[1] <= 16
     assert batch["response_mask"].shape == batch["input_ids"].shape
     assert (batch["response_mask"].sum(dim=1) >= 1).all()
+
+
+def test_packing_is_refused_while_the_kernel_mixes_packed_documents(workspace, tmp_path):
+    from haetae.alignment.train import run_training
+    from haetae.alignment.train_stages import packed_sequences_respected
+
+    if packed_sequences_respected():
+        pytest.skip("haetae_hybrid keeps packed documents apart: packing is allowed")
+    with pytest.raises(RecipeError, match="does not keep packed documents apart yet"):
+        run_training("sft", "tiny-cpu", [f"model={workspace / 'ckpt'}", f"out={tmp_path / 'o'}",
+                                         f"sft.data={workspace / 'sft.jsonl'}", "sft.packing=true"])
+    assert not (tmp_path / "o" / "_SUCCESS").exists()
