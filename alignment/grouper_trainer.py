@@ -90,7 +90,11 @@ def load_cached_groups(path: str | Path, num_generations: int) -> Dataset:
 
 
 class GroupCollator:
-    """Tokenise each group's G (prompt, response) pairs; only response tokens (and EOS) are scored."""
+    """Tokenise each group's G (prompt, response) pairs; only response tokens (and EOS) are scored.
+
+    A pair longer than ``max_length`` loses the response's end; a prompt of ``max_length`` tokens or more also
+    loses its start, keeping one response token to score.
+    """
 
     def __init__(self, tokenizer, max_length: int):
         self.tokenizer, self.max_length = tokenizer, max_length
@@ -103,9 +107,12 @@ class GroupCollator:
                 answer = self.tokenizer(response, add_special_tokens=False)["input_ids"] + [
                     self.tokenizer.eos_token_id
                 ]
-                seq = (prompt + answer)[: self.max_length]
-                ids.append(seq)
-                scored.append([0] * len(prompt) + [1] * (len(seq) - len(prompt)))
+                # Too long: the response is cut at its end; a prompt that alone fills max_length loses its start,
+                # so every sequence keeps at least one scored token.
+                kept_prompt = prompt[max(0, len(prompt) - (self.max_length - 1)):]
+                answer = answer[: self.max_length - len(kept_prompt)]
+                ids.append(kept_prompt + answer)
+                scored.append([0] * len(kept_prompt) + [1] * len(answer))
         width = max(map(len, ids))
         pad = self.tokenizer.pad_token_id
         return {
