@@ -1,4 +1,4 @@
-"""Alignment commands: ``model init``, ``model plan``, ``tokenizer train``, ``generate``."""
+"""Alignment commands: ``model init``, ``model plan``, ``tokenizer train``, ``generate``, ``train`` (train_cli)."""
 
 from __future__ import annotations
 
@@ -162,6 +162,9 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def register(subparsers) -> None:
+    from haetae.alignment import train_cli
+
+    train_cli.register(subparsers)
     model = subparsers.add_parser("model", help="K-EXAONE model configs: init a checkpoint, plan GPU memory")
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     names = ", ".join(CONFIG_NAMES)

@@ -8,7 +8,9 @@ The chat template renders the EXAONE role markers::
 
     [|system|]\\n{system}[|endofturn|]\\n[|user|]\\n{user}[|endofturn|]\\n[|assistant|]\\n{answer}[|endofturn|]\\n
 
-``[|endofturn|]`` is the end-of-sequence token. This follows EXAONE 3.5/4.0's ``[|role|]`` markers (a newline
+``[|endofturn|]`` is the end-of-sequence token. An assistant turn's content and its ``[|endofturn|]`` sit inside
+``{% generation %}`` markers (they render nothing): ``return_assistant_tokens_mask`` then marks exactly what SFT's
+assistant-only loss trains, including the token that ends the turn. This follows EXAONE 3.5/4.0's ``[|role|]`` markers (a newline
 after the marker as in EXAONE 4.0); ``<think>``/``</think>`` are reserved for reasoning traces.
 """
 
@@ -38,7 +40,12 @@ CHAT_TEMPLATE = (
     "{%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] -%}"
     "{{ raise_exception('unknown role: ' ~ message['role']) }}"
     "{%- endif -%}"
+    "{%- if message['role'] == 'assistant' -%}"
+    "{{ '[|assistant|]\\n' }}{%- generation -%}{{ message['content'] ~ '[|endofturn|]' }}{%- endgeneration -%}"
+    "{{ '\\n' }}"
+    "{%- else -%}"
     "{{ '[|' ~ message['role'] ~ '|]\\n' ~ message['content'] ~ '[|endofturn|]\\n' }}"
+    "{%- endif -%}"
     "{%- endfor -%}"
     "{%- if add_generation_prompt -%}{{ '[|assistant|]\\n' }}{%- endif -%}"
 )
