@@ -105,17 +105,21 @@ def greedy(model_dir: str, prompts: list[str], max_new_tokens: int) -> list[str]
     return texts
 
 
-def before_after(sft_dir: str, after: dict[str, str], arithmetic: list[dict], safety_prompts: list[str]) -> list[dict]:
-    """Greedy samples of the SFT model and of each later stage's model, scored by the rewards used in training."""
+def chat_prompt(tokenizer_dir: Path, user: str) -> str:
     from transformers import AutoTokenizer
 
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    return tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
+                                         add_generation_prompt=True)
+
+
+def before_after(sft_dir: str, after: dict[str, str], arithmetic: list[dict], safety_prompts: list[str]) -> list[dict]:
+    """Greedy samples of the SFT model and of each later stage's model, scored by the rewards used in training."""
     from haetae.alignment.judges import RuleBasedJudge
     from haetae.alignment.rewards import MathAnswerReward
 
     math_reward, judge = MathAnswerReward(answer_column="answer"), RuleBasedJudge()
-    tokenizer = AutoTokenizer.from_pretrained(sft_dir)
-    chats = [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
-                                           add_generation_prompt=True) for p in safety_prompts]
+    chats = [chat_prompt(Path(sft_dir), p) for p in safety_prompts]
     samples = []
     prompts = [r["prompt"] for r in arithmetic]
     for before, later in zip(greedy(sft_dir, prompts, 4), greedy(after["agapo"], prompts, 4), strict=True):
@@ -159,8 +163,9 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     sft = run_training("sft", recipe, [*common, f"model={out / 'init'}", f"out={out / 'sft'}",
                                        f"sft.data={sft_data}", f"train.max_steps={sft_steps}"])
     _say("4/6 AGAPO on single-digit addition plus safety prompts")
-    agapo_rows = addition_rows(96, seed=2) + [
-        {"prompt": [{"role": "user", "content": p}], "answer": None} for p in redteam[:32]]
+    # Prompts as text (chat turns rendered with the generation prompt): one column type for both tasks.
+    agapo_rows = addition_rows(96, seed=2) + [{"prompt": chat_prompt(out / "tokenizer", p), "answer": None}
+                                              for p in redteam[:32]]
     random.Random(3).shuffle(agapo_rows)
     agapo_data = write_jsonl(data / "agapo.jsonl", agapo_rows)
     agapo = run_training("agapo", recipe, [*common, f"model={sft.model_dir}", f"out={out / 'agapo'}",

@@ -46,16 +46,23 @@ def _tick(value: float) -> str:
 
 def line_chart(series: Mapping[str, Sequence[tuple[float, float]]], title: str, x_label: str = "step",
                width: int = 480, height: int = 220) -> str:
-    """An SVG line chart: one polyline (with point markers) per named series of ``(x, y)`` points.
+    """A titled figure with ``line_svg``, or a note that nothing was logged."""
+    svg = line_svg(series, title, x_label, width, height)
+    return _figure(title, svg or "<p><i>nothing logged</i></p>")
 
-    Non-finite points are left out (a reward that could not be computed is not drawn as 0); a chart with no
-    finite point says so instead of drawing empty axes.
+
+def line_svg(series: Mapping[str, Sequence[tuple[float, float]]], title: str, x_label: str = "step",
+             width: int = 480, height: int = 220) -> str:
+    """A standalone SVG line chart: one polyline (with point markers) per named series of ``(x, y)`` points.
+
+    Non-finite points are left out (a reward that could not be computed is not drawn as 0); with no finite point
+    at all the result is ``""``.
     """
     clean = {name: [(float(x), float(y)) for x, y in points if math.isfinite(x) and math.isfinite(y)]
              for name, points in series.items()}
     clean = {name: points for name, points in clean.items() if points}
     if not clean:
-        return _figure(title, "<p><i>nothing logged</i></p>")
+        return ""
     xs = [x for points in clean.values() for x, _ in points]
     ys = [y for points in clean.values() for _, y in points]
     x0, x1 = min(xs), max(xs)
@@ -90,6 +97,5 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float]]], title: str, 
                      f'{x:g}: {y:.4g}</title></circle>' for x, y in points)
         legend.append(f'<tspan fill="{color}">&#9632; {esc(name)}</tspan>')
     parts.append(f'<text x="{left}" y="{height - 3}" font-size="11">{"  ".join(legend)}</text>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
-           f'aria-label="{esc(title)}">{"".join(parts)}</svg>')
-    return _figure(title, svg)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+            f'aria-label="{esc(title)}">{"".join(parts)}</svg>')
