@@ -1,4 +1,5 @@
-# Haetae: `make demo` audits the bundled corpus, `make test` runs the suite. Both create .venv when absent.
+# Haetae: `make demo` audits the bundled corpus, `make demo-align` trains the tiny model end to end (SFT, AGAPO,
+# GrouPER) into out/align/summary.html, `make test` runs the suite. Each creates .venv when absent.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -9,7 +10,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export TLDEXTRACT_CACHE := $(CURDIR)/.cache/tldextract
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo demo-align test lint bench clean
 
 venv: $(STAMP)
 
@@ -23,6 +24,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/haetae audit pipelines/data/sample_corpus.jsonl --out out/demo
+
+demo-align: $(STAMP)
+	$(BIN)/python -m haetae.alignment.demo --out out/align
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q tests

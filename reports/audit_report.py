@@ -8,12 +8,13 @@ rows are shown by reason and location only, never by content.
 
 from __future__ import annotations
 
-import html
 import os
 from datetime import UTC, datetime
 from typing import Any
 
 from haetae import __version__
+from haetae.reports.charts import bar_chart
+from haetae.reports.charts import esc as _esc
 
 _COLORS = {"keep": "#2e7d32", "redact": "#1565c0", "drop": "#c62828", "quarantine": "#ef6c00"}
 _CSS = """
@@ -27,34 +28,8 @@ pre{white-space:pre-wrap;padding:.4rem;margin:.2rem 0;font-size:.85rem}
 """
 
 
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _fmt(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-def bar_chart(data: dict[str, int | float], title: str, colors: dict[str, str] | None = None, top: int = 15) -> str:
-    """A horizontal SVG bar chart of ``data`` (largest first)."""
-    items = sorted(data.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
-    if not items:
-        return f"<figure><figcaption>{_esc(title)}</figcaption><p><i>none</i></p></figure>"
-    width, bar_h, label_w = 480, 20, 190
-    peak = max(v for _, v in items) or 1
-    rows = []
-    for i, (label, value) in enumerate(items):
-        w = max(1, int((width - label_w - 60) * value / peak))
-        y = i * (bar_h + 6)
-        color = (colors or {}).get(label, "#546e7a")
-        rows.append(
-            f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end" font-size="12">{_esc(label)[:32]}</text>'
-            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{color}"><title>{_esc(label)}: {value}</title></rect>'
-            f'<text x="{label_w + w + 4}" y="{y + 14}" font-size="12">{value}</text>'
-        )
-    height = len(items) * (bar_h + 6)
-    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">{"".join(rows)}</svg>'
-    return f"<figure><figcaption><b>{_esc(title)}</b></figcaption>{svg}</figure>"
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:

@@ -1,0 +1,204 @@
+"""``python -m haetae.alignment.demo --out out/align``: the end-to-end alignment demo behind ``make demo-align``.
+
+Bundled data only, CPU, one stage after another through the same commands a user runs:
+
+1. ``haetae tokenizer train`` and ``haetae model init --config tiny`` on the bundled legal text
+   (``pipelines/data/legal``: the Constitution of Korea and National Assembly bills, public text);
+2. ``haetae safety generate`` (the shipped taxonomy, template backend): its ``train_sft`` split;
+3. ``haetae train sft``: that chat data plus general text (legal paragraphs, and single-digit sums written as
+   ``"3+4=7"`` so the from-scratch model learns the answer format);
+4. ``haetae train agapo``: the verifiable toy task (single-digit addition prompts ``"3+4="``, generated item by item
+   by code with exact answers, checked by ``math_answer``) mixed with safety prompts (scored by ``safety``);
+5. ``haetae train grouper``: safety prompts, G responses sampled once from the AGAPO model and judged;
+6. ``out/align/summary.html`` (``haetae.reports.align_report``) with the curves and greedy before/after samples.
+
+The toy task is generated, not collected: for a verifiable-reward task this is legitimate (every answer is exact),
+and it is the only data here whose correctness a reward can check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from haetae.errors import JobFailed
+
+LEGAL = Path(__file__).resolve().parents[1] / "pipelines" / "data" / "legal"
+SAMPLE_PROMPTS = 6
+
+
+def addition_rows(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` single-digit addition items ``{"prompt": "3+4=", "answer": "7"}`` drawn with ``seed``."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        a, b = rng.randrange(10), rng.randrange(10)
+        rows.append({"prompt": f"{a}+{b}=", "answer": str(a + b)})
+    return rows
+
+
+def legal_files() -> list[Path]:
+    return [LEGAL / "ko_constitution.txt", *sorted((LEGAL / "ko_bills").glob("*.txt"))]
+
+
+def legal_paragraphs(limit: int, max_chars: int = 160) -> list[str]:
+    """Non-empty paragraphs of the bundled legal text, cut to ``max_chars`` (general text for SFT)."""
+    out: list[str] = []
+    for path in legal_files():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(line.strip()[:max_chars])
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return path
+
+
+def read_jsonl(path: Path, limit: int) -> list[dict[str, Any]]:
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if len(rows) >= limit:
+                break
+            rows.append(json.loads(line))
+    return rows
+
+
+def _cli(*argv: str) -> None:
+    from haetae.cli import main
+
+    code = main(list(argv))
+    if code:
+        raise JobFailed(f"demo-align: `haetae {' '.join(argv)}` exited {code}")
+
+
+def _say(message: str) -> None:
+    print(f"demo-align: {message}", file=sys.stderr, flush=True)
+
+
+def greedy(model_dir: str, prompts: list[str], max_new_tokens: int) -> list[str]:
+    """Greedy completions of ``prompts`` (text, already rendered) by the model in ``model_dir``."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from haetae.alignment.mtp import ExaoneMoeWithMTP
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = ExaoneMoeWithMTP.from_pretrained(model_dir).eval()
+    texts = []
+    with torch.no_grad():
+        for prompt in prompts:
+            ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)["input_ids"]
+            out = model.generate(ids, do_sample=False, max_new_tokens=max_new_tokens,
+                                 pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
+            texts.append(tokenizer.decode(out[0, ids.size(1):], skip_special_tokens=True))
+    return texts
+
+
+def chat_prompt(tokenizer_dir: Path, user: str) -> str:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    return tokenizer.apply_chat_template([{"role": "user", "content": user}], tokenize=False,
+                                         add_generation_prompt=True)
+
+
+def before_after(sft_dir: str, after: dict[str, str], arithmetic: list[dict], safety_prompts: list[str]) -> list[dict]:
+    """Greedy samples of the SFT model and of each later stage's model, scored by the rewards used in training."""
+    from haetae.alignment.judges import RuleBasedJudge
+    from haetae.alignment.rewards import MathAnswerReward
+
+    math_reward, judge = MathAnswerReward(answer_column="answer"), RuleBasedJudge()
+    chats = [chat_prompt(Path(sft_dir), p) for p in safety_prompts]
+    samples = []
+    prompts = [r["prompt"] for r in arithmetic]
+    for before, later in zip(greedy(sft_dir, prompts, 4), greedy(after["agapo"], prompts, 4), strict=True):
+        row = arithmetic[len(samples)]
+        samples.append({"task": "addition (AGAPO)", "prompt": row["prompt"], "answer": row["answer"],
+                        "before": before, "after": later,
+                        "before_reward": math_reward.score(row["prompt"], before, row),
+                        "after_reward": math_reward.score(row["prompt"], later, row)})
+    for prompt, before, later in zip(safety_prompts, greedy(sft_dir, chats, 24), greedy(after["grouper"], chats, 24),
+                                     strict=True):
+        samples.append({"task": "safety (GrouPER)", "prompt": prompt, "answer": None, "before": before,
+                        "after": later, "before_reward": judge.score(prompt, before),
+                        "after_reward": judge.score(prompt, later)})
+    return samples
+
+
+def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, recipe: str = "tiny-cpu",
+             agapo_overrides: tuple[str, ...] = ()) -> Path:
+    from haetae.alignment.train import run_training
+    from haetae.reports.align_report import write_align_summary
+
+    started = time.monotonic()
+    out.mkdir(parents=True, exist_ok=True)
+    data = out / "data"
+    data.mkdir(exist_ok=True)
+    _say("1/6 tokenizer and tiny model on the bundled legal text")
+    _cli("tokenizer", "train", *map(str, legal_files()), "--vocab-size", "2048", "--out", str(out / "tokenizer"))
+    _cli("model", "init", "--config", "tiny", "--tokenizer", str(out / "tokenizer"), "--out", str(out / "init"))
+    _say("2/6 safety data from the taxonomy")
+    _cli("safety", "generate", "--out", str(out / "safety"), "--languages", "ko,en", "--per-area", "2",
+         "--audit", "off")
+    chat = read_jsonl(out / "safety" / "train_sft.jsonl", 160)
+    redteam = [r["messages"][0]["content"] for r in read_jsonl(out / "safety" / "train_redteam.jsonl", 400)
+               if r.get("messages")]
+    random.Random(0).shuffle(redteam)
+    text = [{"text": p} for p in legal_paragraphs(80)]
+    sums = [{"text": r["prompt"] + r["answer"]} for r in addition_rows(1200, seed=1)]
+    sft_data = write_jsonl(data / "sft.jsonl", [{"messages": r["messages"]} for r in chat] + text + sums)
+    _say("3/6 SFT")
+    common = ("resume=false",)
+    sft = run_training("sft", recipe, [*common, f"model={out / 'init'}", f"out={out / 'sft'}",
+                                       f"sft.data={sft_data}", f"train.max_steps={sft_steps}"])
+    _say("4/6 AGAPO on single-digit addition plus safety prompts")
+    # Prompts as text (chat turns rendered with the generation prompt): one column type for both tasks.
+    agapo_rows = addition_rows(96, seed=2) + [{"prompt": chat_prompt(out / "tokenizer", p), "answer": None}
+                                              for p in redteam[:32]]
+    random.Random(3).shuffle(agapo_rows)
+    agapo_data = write_jsonl(data / "agapo.jsonl", agapo_rows)
+    agapo = run_training("agapo", recipe, [*common, f"model={sft.model_dir}", f"out={out / 'agapo'}",
+                                           f"agapo.data={agapo_data}", "agapo.rewards=[math_answer,safety]",
+                                           f"train.max_steps={agapo_steps}", *agapo_overrides])
+    _say("5/6 GrouPER on safety prompts")
+    grouper_data = write_jsonl(data / "grouper.jsonl",
+                               [{"prompt": [{"role": "user", "content": p}]} for p in redteam[32:64]])
+    grouper = run_training("grouper", recipe, [*common, f"model={agapo.model_dir}", f"out={out / 'grouper'}",
+                                               f"grouper.data={grouper_data}", f"train.max_steps={grouper_steps}"])
+    _say("6/6 before/after samples and the summary")
+    samples = before_after(sft.model_dir, {"agapo": agapo.model_dir, "grouper": grouper.model_dir},
+                           addition_rows(SAMPLE_PROMPTS, seed=99), redteam[64:64 + SAMPLE_PROMPTS // 2])
+    info = {"seconds": time.monotonic() - started,
+            "notes": "Tiny K-EXAONE (~1M parameters) trained from scratch on CPU. The addition task is generated by "
+                     "code with exact answers (a verifiable toy task); safety prompts come from the taxonomy's "
+                     "template generator and are scored by the rule-based judge."}
+    path = write_align_summary(out / "summary.html", {"sft": sft.metrics_path, "agapo": agapo.metrics_path,
+                                                      "grouper": grouper.metrics_path}, samples, info)
+    _say(f"wrote {path} in {info['seconds']:.0f} s")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m haetae.alignment.demo", description=__doc__.split("\n")[0])
+    parser.add_argument("--out", default="out/align")
+    parser.add_argument("--sft-steps", type=int, default=150)
+    parser.add_argument("--agapo-steps", type=int, default=40)
+    parser.add_argument("--grouper-steps", type=int, default=10)
+    args = parser.parse_args(argv)
+    run_demo(Path(args.out), args.sft_steps, args.agapo_steps, args.grouper_steps)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
