@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
+
+from haetae.alignment.launch_smoke import CORPUS, tiny_policy
 
 
 @pytest.fixture(scope="module")
@@ -15,9 +15,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
-
-
-CORPUS = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 
 
 @pytest.fixture(scope="package")
@@ -35,24 +32,6 @@ def legal_prompts() -> list[str]:
         line.strip() for line in CORPUS.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 20
     ]
     return [line[:12] for line in lines[:32]]
-
-
-def tiny_policy(tokenizer, seed: int = 0):
-    """A tiny K-EXAONE (with MTP) on the project's kernel, vocabulary and special tokens from ``tokenizer``."""
-    import haetae.alignment.attention  # noqa: F401  (registers "haetae_hybrid")
-    from haetae.alignment.configs import get_config
-    from haetae.alignment.mtp import ExaoneMoeWithMTP
-
-    torch.manual_seed(seed)
-    config = get_config(
-        "tiny",
-        vocab_size=len(tokenizer),
-        pad_token_id=tokenizer.pad_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    model = ExaoneMoeWithMTP(config)
-    model.set_attn_implementation("haetae_hybrid")
-    return model
 
 
 @pytest.fixture
