@@ -8,6 +8,8 @@
   every kept sequence counts the same on any number of processes (``_global_sequence_weight``);
 - ``_save_checkpoint`` / ``_load_optimizer_and_scheduler``: the buffered generation batch and TRL's step counter
   travel with each checkpoint (``generation_buffer``), so a resumed run trains on the batch it had generated;
+- ``_get_train_sampler``: TRL's sampler, shuffled per epoch from ``seed + epoch`` (``epoch_sampler``), so a
+  run resumed in a later epoch sees the prompts the uninterrupted run saw;
 - ``_load_from_checkpoint``: full weights come back through ``from_pretrained``'s key conversion
   (``checkpoint_weights``; transformers' own resume leaves the MoE experts unloaded).
 
@@ -32,6 +34,7 @@ from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
 from haetae.alignment.agapo_config import AGAPOConfig
 from haetae.alignment.checkpoint_weights import has_full_weights, load_checkpoint_weights
+from haetae.alignment.epoch_sampler import EpochSeededRepeatSampler
 from haetae.alignment.generation_buffer import load_generation_buffer, save_generation_buffer
 from haetae.alignment.objectives import (
     agapo_advantages,
@@ -185,6 +188,9 @@ class AGAPOTrainer(GRPOTrainer):
         if not self.args.save_only_model:
             folder = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
             save_generation_buffer(folder, self.accelerator.process_index, self._step, self._buffered_inputs)
+
+    def _get_train_sampler(self, dataset=None):
+        return EpochSeededRepeatSampler.like(super()._get_train_sampler(dataset))
 
     def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
         plain = model is None and not (self.is_deepspeed_enabled or self.is_fsdp_enabled or is_peft_model(self.model))

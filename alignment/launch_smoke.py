@@ -48,6 +48,7 @@ class SmokeOptions:
     rollout: str = "trl"  # or "seeded"
     resume: str | None = None  # "last" or a checkpoint folder
     data: Path | None = None
+    prompts: int = 16  # without --data: how many prompts to cut from the bundled text
     tokenizer: Path | None = None
     metrics: Path | None = None
     threads: int = 1
@@ -91,7 +92,7 @@ def corpus_prompts(tokenizer, count: int, length: int = 6) -> list[str]:
 
 def load_dataset(options: SmokeOptions, tokenizer) -> Dataset:
     if options.data is None:
-        prompts = corpus_prompts(tokenizer, 16)
+        prompts = corpus_prompts(tokenizer, options.prompts)
         rows = [{"prompt": p, "constraints": DEFAULT_CONSTRAINTS[i % 2]} for i, p in enumerate(prompts)]
         return constraint_rows(rows)
     try:
@@ -215,6 +216,7 @@ def parse_options(argv: list[str] | None) -> SmokeOptions:
     parser.add_argument("--rollout", default="trl", choices=("trl", "seeded"))
     parser.add_argument("--resume", help="'last' (newest complete checkpoint under --out) or a checkpoint folder")
     parser.add_argument("--data", type=Path)
+    parser.add_argument("--prompts", type=int, default=16, help="without --data: prompts cut from the bundled text")
     parser.add_argument("--tokenizer", type=Path)
     parser.add_argument("--metrics", type=Path)
     parser.add_argument("--threads", type=int, default=1)

@@ -1,10 +1,12 @@
 """A tiny AGAPO run killed with SIGKILL after a checkpoint and resumed logs what the uninterrupted run logs.
 
-kexaone with ``steps_per_generation=2`` generates at steps 1, 3, 5 and reuses each batch for the next step, and
-the checkpoint is taken at step 3: step 4 must train on the buffered batch of step 3 (TRL regenerates it on
-resume), with the weights, optimizer, scheduler and RNG of step 3. Completions use TRL's own sampling, so step 5's
-fresh generation is equal only if the RNG came back too. Observed: every logged value of steps 4-6 is bit-equal to
-the uninterrupted run's (1 torch thread, same machine), so the test asserts equality, step time aside.
+kexaone with ``steps_per_generation=2`` generates at odd steps and reuses each batch for the next step; an epoch
+of 8 prompts (2 per step) is 4 steps. The checkpoint is taken at step 5, in epoch 1: step 6 must train on step
+5's buffered batch (TRL regenerates it on resume), with step 9's weights (the MoE experts included), optimizer,
+scheduler and RNG; step 7 generates afresh, from epoch 1's prompt order (TRL's sampler replays epoch 0's after
+a resume) and the restored RNG (completions use TRL's own sampling). Observed: every logged value of steps 6-7
+is bit-equal to the uninterrupted run's (1 torch thread, same machine), so the test asserts equality, step time
+aside.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ import time
 
 import pytest
 import torch
+from trl.trainer.utils import RepeatSampler
 
 from haetae.alignment.checkpoint_weights import load_checkpoint_weights
 from haetae.alignment.configs import get_config
+from haetae.alignment.epoch_sampler import EpochSeededRepeatSampler
 from haetae.alignment.generation_buffer import (
     last_complete_checkpoint,
     load_generation_buffer,
@@ -30,24 +34,24 @@ from .conftest import finish_smoke, read_metrics, start_smoke
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-RUN = ["--max-steps", "6", "--save-steps", "3", "--steps-per-generation", "2", "--variant", "kexaone"]
+RUN = ["--prompts", "8", "--max-steps", "7", "--save-steps", "5", "--steps-per-generation", "2", "--variant", "kexaone"]
 NOT_COMPARED = {"step_time"}  # wall-clock
 
 
 def test_resume_after_sigkill_continues_exactly(tmp_path, tokenizer_dir):
     options = [*RUN, "--tokenizer", str(tokenizer_dir)]
     whole, cut = tmp_path / "whole", tmp_path / "cut"
+    # The uninterrupted run and the one to kill are independent: run them side by side (2 cores).
     run = start_smoke(1, "--out", str(whole), *options, log=tmp_path / "whole.log")
-    finish_smoke(run, tmp_path / "whole.log", timeout=150)
-
     victim = start_smoke(1, "--out", str(cut), *options, log=tmp_path / "cut.log")
-    written_last = cut / "checkpoint-3" / "generation_buffer_0.pt"
+    written_last = cut / "checkpoint-5" / "generation_buffer_0.pt"
     deadline = time.monotonic() + 150
     while not written_last.exists() and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     os.killpg(victim.pid, signal.SIGKILL)
     assert victim.wait() == -signal.SIGKILL, "the run ended before it could be killed"
-    assert last_complete_checkpoint(cut, 1) == cut / "checkpoint-3"
+    finish_smoke(run, tmp_path / "whole.log", timeout=150)
+    assert last_complete_checkpoint(cut, 1) == cut / "checkpoint-5"
 
     log = tmp_path / "resumed.log"
     resumed_metrics = tmp_path / "resumed.jsonl"
@@ -57,9 +61,9 @@ def test_resume_after_sigkill_continues_exactly(tmp_path, tokenizer_dir):
     uninterrupted = {m["step"]: m for m in read_metrics(whole / "metrics.jsonl")}
     before_kill = read_metrics(cut / "metrics.jsonl")
     resumed = read_metrics(resumed_metrics)
-    assert [m["step"] for m in resumed] == [4, 5, 6]
+    assert [m["step"] for m in resumed] == [6, 7]
     assert all(m == {**uninterrupted[m["step"]], "step_time": m["step_time"]} for m in before_kill)
-    # Step 4 trains on step 3's buffered batch: no generation (no reward logged), as in the uninterrupted run.
+    # Step 6 trains on step 5's buffered batch: no generation (no reward logged), as in the uninterrupted run.
     assert "reward" not in resumed[0] and "reward" in resumed[1]
     for metrics in resumed:
         want = uninterrupted[metrics["step"]]
@@ -69,19 +73,19 @@ def test_resume_after_sigkill_continues_exactly(tmp_path, tokenizer_dir):
 
 
 def test_last_complete_checkpoint_skips_a_folder_a_kill_left_half_written(tmp_path):
-    for step in (3, 6):
+    for step in (9, 10):  # numeric order: a name sort would put checkpoint-9 after checkpoint-10
         (tmp_path / f"checkpoint-{step}").mkdir()
         (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text("{}")
-    save_generation_buffer(tmp_path / "checkpoint-3", 0, 6, [{"x": torch.ones(2)}])
-    save_generation_buffer(tmp_path / "checkpoint-3", 1, 6, [{"x": torch.zeros(2)}])
-    save_generation_buffer(tmp_path / "checkpoint-6", 0, 12, [{"x": torch.ones(2)}])  # rank 1 never wrote
-    assert last_complete_checkpoint(tmp_path, 2) == tmp_path / "checkpoint-3"
-    assert last_complete_checkpoint(tmp_path, 1) == tmp_path / "checkpoint-6"
+    save_generation_buffer(tmp_path / "checkpoint-9", 0, 18, [{"x": torch.ones(2)}])
+    save_generation_buffer(tmp_path / "checkpoint-9", 1, 18, [{"x": torch.zeros(2)}])
+    save_generation_buffer(tmp_path / "checkpoint-10", 0, 20, [{"x": torch.ones(2)}])  # rank 1 never wrote
+    assert last_complete_checkpoint(tmp_path, 2) == tmp_path / "checkpoint-9"
+    assert last_complete_checkpoint(tmp_path, 1) == tmp_path / "checkpoint-10"
     assert last_complete_checkpoint(tmp_path / "absent", 1) is None
-    saved = load_generation_buffer(tmp_path / "checkpoint-3", 1, torch.device("cpu"))
-    assert saved["step"] == 6 and torch.equal(saved["buffered_inputs"][0]["x"], torch.zeros(2))
+    saved = load_generation_buffer(tmp_path / "checkpoint-9", 1, torch.device("cpu"))
+    assert saved["step"] == 18 and torch.equal(saved["buffered_inputs"][0]["x"], torch.zeros(2))
     with pytest.raises(UsageError, match="generation_buffer_1.pt: missing"):
-        load_generation_buffer(tmp_path / "checkpoint-6", 1, torch.device("cpu"))
+        load_generation_buffer(tmp_path / "checkpoint-10", 1, torch.device("cpu"))
 
 
 def test_checkpoint_weights_come_back_whole_where_a_plain_state_dict_load_drops_the_experts(tmp_path, make_policy):
@@ -99,3 +103,21 @@ def test_checkpoint_weights_come_back_whole_where_a_plain_state_dict_load_drops_
     smaller = ExaoneMoeWithMTP(get_config("tiny", vocab_size=512))
     with pytest.raises(UsageError, match="do not fit this model"):
         load_checkpoint_weights(smaller, tmp_path)
+
+
+def test_epoch_order_is_a_function_of_the_epoch_so_a_fresh_sampler_resumes_it():
+    options = dict(data_source=range(16), mini_repeat_count=2, batch_size=4, repeat_count=2, seed=0)
+    running = EpochSeededRepeatSampler(**options)
+    epochs = []
+    for epoch in range(3):
+        running.set_epoch(epoch)
+        epochs.append(list(running))
+    assert epochs[0] == list(RepeatSampler(**options))  # epoch 0 is TRL's order
+    assert epochs[1] != epochs[0] and epochs[2] != epochs[1]
+    resumed = EpochSeededRepeatSampler.like(RepeatSampler(**options))
+    resumed.set_epoch(2)
+    assert list(resumed) == epochs[2]
+    # TRL's own sampler, built afresh on resume, replays epoch 0 where the run was in a later epoch.
+    trl_running = RepeatSampler(**options)
+    trl_epochs = [list(trl_running) for _ in range(2)]
+    assert list(RepeatSampler(**options)) != trl_epochs[1]

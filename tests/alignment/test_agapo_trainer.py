@@ -11,6 +11,7 @@ import trl
 from datasets import Dataset
 from transformers import Trainer
 from trl import GRPOTrainer
+from trl.trainer.utils import RepeatSampler
 
 from haetae.alignment.agapo_config import AGAPOConfig
 from haetae.alignment.agapo_trainer import AGAPOTrainer, agapo_batch_advantages
@@ -28,6 +29,8 @@ PINNED_SIGNATURES = {
     "_compute_loss": "(self, model, inputs)",
     # Resume (generation buffer, weights through from_pretrained): Trainer hooks TRL 1.16 / transformers 5.x call.
     "_save_checkpoint": "(self, model, trial)",
+    "_get_train_sampler": "(self, dataset: datasets.arrow_dataset.Dataset | None = None) -> "
+    "torch.utils.data.sampler.Sampler",
     "_load_optimizer_and_scheduler": "(self, checkpoint)",
     "_load_from_checkpoint": "(self, resume_from_checkpoint: str, model: torch.nn.modules.module.Module | None = "
     "None) -> None",
@@ -67,6 +70,8 @@ def test_trl_private_hooks_are_the_pinned_ones():
     assert all(use in prepare for use in BUFFER_USES), "GRPOTrainer._prepare_inputs buffers generations differently"
     assert "self._load_from_checkpoint(resume_from_checkpoint)" in inspect.getsource(Trainer.train)
     assert "rollout_func" in inspect.signature(GRPOTrainer.__init__).parameters
+    sampler_params = list(inspect.signature(RepeatSampler.__init__).parameters)
+    assert sampler_params == ["self", "data_source", "mini_repeat_count", "batch_size", "repeat_count", "shuffle", "seed"]
 
 
 def config(tmp_path, **overrides) -> AGAPOConfig:
