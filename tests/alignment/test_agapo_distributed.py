@@ -2,18 +2,19 @@
 
 Both runs sample with ``--rollout seeded`` (each completion from its own seed, see ``seeded_rollout``): TRL's batched
 sampling draws other completions on 1 and on 2 processes, so only seeded completions make losses comparable.
-Prompts are in data order (``--no-shuffle``), so process 0 holds the even rows: their constraint is met by every
-completion, so every group on process 0 is zero-variance and filtered, at every step, while process 1's groups
-train. That is the case where a per-process mean, averaged by DDP, counts process 1's sequences half (grad norm
-2x, then a DDP failure on the MTP block's missing gradients at step 2) and where ranks that disagreed on shapes
-would hang.
+Prompts are in data order (``--no-shuffle``), so process 0 holds the even rows, whose constraint every completion
+meets: under kexaone every group on process 0 is zero-variance and filtered, at every step, while process 1's
+groups train (exaone4 keeps them, with zero advantage, and adds the sequence KL). That is where a per-process mean
+averaged by DDP weighs process 1's sequences wrongly (before the fix: grad norm 2x at step 1, then a DDP failure
+on the MTP block's missing gradients at step 2) and where ranks that disagreed on shapes would hang.
 
 Tolerance: 1e-5 relative, and 1e-5 absolute for the loss. The runs differ only in float32 summation order (two
 partial gradient sums all-reduced vs one sum; batch-4 vs batch-8 matmuls). The loss is a near-cancelling mean of
-terms of size |A| * |log p| ~ 8, so its rounding is ~1e-6 absolute, not relative to its small value. Measured over 3
-steps: loss <= 3.6e-7 absolute, grad norm <= 2.3e-7 and entropy <= 1.3e-7 relative; the tolerance leaves >= 30x
-margin and is 5 orders of magnitude below the factor-2 grad-norm error the test exists to catch. Rewards and the
-filtered fraction must be equal.
+terms of size |A| * |log p| (~8 per token, ~60 per exaone4 sequence), so its rounding is absolute, not relative
+to its small value. Measured over 3 steps: loss <= 3.6e-7 (kexaone) and 8.4e-7 (exaone4) absolute; grad norm
+<= 2.3e-7, entropy <= 1.3e-7 and KL <= 6.4e-7 relative (step 1's KL is 0 on both, hence abs 1e-7). The
+tolerance leaves >= 10x margin and is 5 orders of magnitude below the factor-2 error the test exists to catch.
+Rewards and the filtered fraction must be equal.
 """
 
 from __future__ import annotations
@@ -43,10 +44,18 @@ def rank0_filtered_data(legal_tokenizer, tmp_path_factory):
     return path
 
 
-def test_two_processes_match_one_with_a_rank_whose_groups_are_all_filtered(
-    tmp_path, tokenizer_dir, rank0_filtered_data
+@pytest.mark.parametrize(
+    ("variant", "filtered"),
+    [
+        (["--variant", "kexaone"], 0.5),  # process 0's zero-variance group is masked out of the loss
+        (["--variant", "exaone4", "--beta", "0.05"], 0.0),  # nothing filtered; sequence KL to the reference
+    ],
+    ids=["kexaone", "exaone4"],
+)
+def test_two_processes_match_one_with_a_rank_whose_groups_are_all_solved(
+    tmp_path, tokenizer_dir, rank0_filtered_data, variant, filtered
 ):
-    common = ["--rollout", "seeded", "--no-shuffle", "--max-steps", str(STEPS), "--data", str(rank0_filtered_data),
+    common = [*variant, "--rollout", "seeded", "--no-shuffle", "--max-steps", str(STEPS), "--data", str(rank0_filtered_data),
               "--tokenizer", str(tokenizer_dir), "--num-generations", "4"]
     runs = {}
     for processes, batch in ((1, 8), (2, 4)):  # global batch 8 = 2 prompts x 4 completions in both
@@ -59,10 +68,11 @@ def test_two_processes_match_one_with_a_rank_whose_groups_are_all_filtered(
     single, double = runs[1], runs[2]
     assert [m["step"] for m in single] == [m["step"] for m in double] == list(range(1, STEPS + 1))
     for one, two in zip(single, double, strict=True):
-        # One of the two groups (process 0's, always met) is filtered at every step; process 1's trains.
-        assert one["agapo/filtered_fraction"] == two["agapo/filtered_fraction"] == 0.5
+        # kexaone: one of the two groups (process 0's, always met) is filtered at every step; process 1's trains.
+        assert one["agapo/filtered_fraction"] == two["agapo/filtered_fraction"] == filtered
         assert one["reward"] == two["reward"] and one["reward_std"] == two["reward_std"]
         assert two["grad_norm"] > 0
         assert two["loss"] == pytest.approx(one["loss"], rel=1e-5, abs=1e-5), one["step"]
-        for key in ("grad_norm", "entropy", "agapo/is_ratio_mean", "agapo/advantage_abs_mean"):
-            assert two[key] == pytest.approx(one[key], rel=1e-5), (one["step"], key)
+        compared = ("grad_norm", "entropy", "agapo/advantage_abs_mean", "agapo/is_ratio_mean", "kl", "agapo/kl_seq")
+        for key in (k for k in compared if k in one):
+            assert two[key] == pytest.approx(one[key], rel=1e-5, abs=1e-7), (one["step"], key)
