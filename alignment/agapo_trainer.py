@@ -190,7 +190,9 @@ class AGAPOTrainer(GRPOTrainer):
             save_generation_buffer(folder, self.accelerator.process_index, self._step, self._buffered_inputs)
 
     def _get_train_sampler(self, dataset=None):
-        return EpochSeededRepeatSampler.like(super()._get_train_sampler(dataset))
+        # Trainer sets state.epoch to a whole number at the end of each epoch and restores it on resume.
+        sampler = super()._get_train_sampler(dataset)
+        return EpochSeededRepeatSampler.like(sampler, epoch_of=lambda: int(self.state.epoch or 0))
 
     def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
         plain = model is None and not (self.is_deepspeed_enabled or self.is_fsdp_enabled or is_peft_model(self.model))

@@ -42,7 +42,9 @@ def load_generation_buffer(checkpoint: str | Path, process_index: int, device: t
             f"{path}: missing; this checkpoint was written by another trainer or world size (resume it with the "
             "same number of processes, or start from a checkpoint that has one buffer file per process)"
         )
-    return torch.load(path, map_location=device, weights_only=True)
+    # accelerate's multi-process CPU device is "cpu:N", which torch.load cannot map to
+    location = "cpu" if device.type == "cpu" else device
+    return torch.load(path, map_location=location, weights_only=True)
 
 
 def last_complete_checkpoint(output_dir: str | Path, num_processes: int) -> Path | None:

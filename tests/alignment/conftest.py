@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 import torch
 
@@ -80,13 +82,24 @@ def start_smoke(processes: int, *options: str, log: Path) -> subprocess.Popen:
                             env=env, start_new_session=True, preexec_fn=_cap_memory)
 
 
+def kill_smoke(process: subprocess.Popen) -> int:
+    """SIGKILL the run: the launcher and every rank (torchrun starts ranks outside the launcher's process group)."""
+    tree = [process.pid, *(child.pid for child in psutil.Process(process.pid).children(recursive=True))]
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in tree[1:]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(pid).wait(timeout=30)
+    return process.wait()
+
+
 def finish_smoke(process: subprocess.Popen, log: Path, timeout: float) -> None:
     """Wait for the run; on a timeout kill its whole group and fail (a hang, e.g. ranks disagreeing on shapes)."""
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        kill_smoke(process)
         pytest.fail(f"run did not finish within {timeout}s (hung?); log tail:\n{log.read_text()[-3000:]}")
     assert process.returncode == 0, log.read_text()[-3000:]
 

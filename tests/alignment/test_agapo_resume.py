@@ -2,16 +2,15 @@
 
 kexaone with ``steps_per_generation=2`` generates at odd steps and reuses each batch for the next step; an epoch
 of 8 prompts (2 per step) is 4 steps. The checkpoint is taken at step 5, in epoch 1: step 6 must train on step
-5's buffered batch (TRL regenerates it on resume), with step 9's weights (the MoE experts included), optimizer,
+5's buffered batch (TRL regenerates it on resume), with step 5's weights (the MoE experts included), optimizer,
 scheduler and RNG; step 7 generates afresh, from epoch 1's prompt order (TRL's sampler replays epoch 0's after
-a resume) and the restored RNG (completions use TRL's own sampling). Observed: every logged value of steps 6-7
-is bit-equal to the uninterrupted run's (1 torch thread, same machine), so the test asserts equality, step time
-aside.
+a resume; on 2 processes ``set_epoch`` never reaches it) and the restored RNG (completions use TRL's own
+sampling). Observed, on 1 and on 2 processes: every logged value of steps 6-7 is bit-equal to the uninterrupted
+run's (1 torch thread per process, same machine), so the test asserts equality, step time aside.
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 
@@ -30,7 +29,7 @@ from haetae.alignment.generation_buffer import (
 from haetae.alignment.mtp import ExaoneMoeWithMTP
 from haetae.errors import UsageError
 
-from .conftest import finish_smoke, read_metrics, start_smoke
+from .conftest import finish_smoke, kill_smoke, read_metrics, start_smoke
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -38,24 +37,28 @@ RUN = ["--prompts", "8", "--max-steps", "7", "--save-steps", "5", "--steps-per-g
 NOT_COMPARED = {"step_time"}  # wall-clock
 
 
-def test_resume_after_sigkill_continues_exactly(tmp_path, tokenizer_dir):
-    options = [*RUN, "--tokenizer", str(tokenizer_dir)]
+@pytest.mark.parametrize("processes", [1, 2])
+def test_resume_after_sigkill_continues_exactly(tmp_path, tokenizer_dir, processes):
+    # The same global batch of 8 on 1 or 2 processes; on 2, each rank saves and restores its own buffer and RNG.
+    options = [*RUN, "--tokenizer", str(tokenizer_dir), "--per-device-batch", str(8 // processes)]
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     # The uninterrupted run and the one to kill are independent: run them side by side (2 cores).
-    run = start_smoke(1, "--out", str(whole), *options, log=tmp_path / "whole.log")
-    victim = start_smoke(1, "--out", str(cut), *options, log=tmp_path / "cut.log")
-    written_last = cut / "checkpoint-5" / "generation_buffer_0.pt"
+    run = start_smoke(processes, "--out", str(whole), *options, log=tmp_path / "whole.log")
+    victim = start_smoke(processes, "--out", str(cut), *options, log=tmp_path / "cut.log")
+    written_last = [cut / "checkpoint-5" / f"generation_buffer_{rank}.pt" for rank in range(processes)]
     deadline = time.monotonic() + 150
-    while not written_last.exists() and victim.poll() is None and time.monotonic() < deadline:
+    while not all(p.exists() for p in written_last) and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    os.killpg(victim.pid, signal.SIGKILL)
-    assert victim.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    assert kill_smoke(victim) == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (cut / "checkpoint-7").exists()
     finish_smoke(run, tmp_path / "whole.log", timeout=150)
-    assert last_complete_checkpoint(cut, 1) == cut / "checkpoint-5"
+    assert last_complete_checkpoint(cut, processes) == cut / "checkpoint-5"
 
     log = tmp_path / "resumed.log"
     resumed_metrics = tmp_path / "resumed.jsonl"
-    again = start_smoke(1, "--out", str(cut), *options, "--resume", "last", "--metrics", str(resumed_metrics), log=log)
+    again = start_smoke(
+        processes, "--out", str(cut), *options, "--resume", "last", "--metrics", str(resumed_metrics), log=log
+    )
     finish_smoke(again, log, timeout=150)
 
     uninterrupted = {m["step"]: m for m in read_metrics(whole / "metrics.jsonl")}
@@ -107,15 +110,14 @@ def test_checkpoint_weights_come_back_whole_where_a_plain_state_dict_load_drops_
 
 def test_epoch_order_is_a_function_of_the_epoch_so_a_fresh_sampler_resumes_it():
     options = dict(data_source=range(16), mini_repeat_count=2, batch_size=4, repeat_count=2, seed=0)
-    running = EpochSeededRepeatSampler(**options)
+    epoch = 0
+    running = EpochSeededRepeatSampler(**options, epoch_of=lambda: epoch)
     epochs = []
-    for epoch in range(3):
-        running.set_epoch(epoch)
+    for epoch in range(3):  # noqa: B007  (read by epoch_of)
         epochs.append(list(running))
     assert epochs[0] == list(RepeatSampler(**options))  # epoch 0 is TRL's order
     assert epochs[1] != epochs[0] and epochs[2] != epochs[1]
-    resumed = EpochSeededRepeatSampler.like(RepeatSampler(**options))
-    resumed.set_epoch(2)
+    resumed = EpochSeededRepeatSampler.like(RepeatSampler(**options), epoch_of=lambda: 2)
     assert list(resumed) == epochs[2]
     # TRL's own sampler, built afresh on resume, replays epoch 0 where the run was in a later epoch.
     trl_running = RepeatSampler(**options)
