@@ -163,6 +163,7 @@ def train_smoke(options: SmokeOptions):
     torch.set_num_threads(options.threads)
     use_cpu = not torch.cuda.is_available()
     state = PartialState(cpu=use_cpu)
+    checkpoint = resume_checkpoint(options, state.num_processes)  # before any work: a bad --resume fails at once
     options.out.mkdir(parents=True, exist_ok=True)
     tokenizer = load_tokenizer(options, state)
     args = AGAPOConfig(
@@ -195,7 +196,7 @@ def train_smoke(options: SmokeOptions):
         rollout_func=seeded_rollout if options.rollout == "seeded" else None,
         callbacks=[MetricsLog(options.metrics or options.out / "metrics.jsonl")],
     )
-    trainer.train(resume_from_checkpoint=resume_checkpoint(options, state.num_processes))
+    trainer.train(resume_from_checkpoint=checkpoint)
     return trainer
 
 

@@ -18,6 +18,7 @@ import pytest
 import torch
 from trl.trainer.utils import RepeatSampler
 
+from haetae.alignment import launch_smoke
 from haetae.alignment.checkpoint_weights import load_checkpoint_weights
 from haetae.alignment.configs import get_config
 from haetae.alignment.epoch_sampler import EpochSeededRepeatSampler
@@ -123,3 +124,10 @@ def test_epoch_order_is_a_function_of_the_epoch_so_a_fresh_sampler_resumes_it():
     trl_running = RepeatSampler(**options)
     trl_epochs = [list(trl_running) for _ in range(2)]
     assert list(RepeatSampler(**options)) != trl_epochs[1]
+
+
+def test_launcher_refuses_to_resume_without_a_complete_checkpoint(tmp_path, capsys):
+    (tmp_path / "checkpoint-2").mkdir()  # a kill during the first save: no trainer state, no buffer
+    assert launch_smoke.main(["--out", str(tmp_path), "--resume", "last"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no complete checkpoint to resume from" in err and str(tmp_path) in err
