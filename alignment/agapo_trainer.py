@@ -4,7 +4,14 @@
 - ``_generate_and_score_completions``: replaces TRL's advantages with AGAPO's (``agapo_batch_advantages``), computed
   over the global batch on every rank and sliced back, so ranks always agree on shapes: a filtered group stays in
   the batch with a NaN advantage and is masked out of the loss instead of being dropped;
-- ``_compute_loss``: the variant's loss from ``objectives`` (no PPO clipping in either variant).
+- ``_compute_loss``: the variant's loss from ``objectives`` (no PPO clipping in either variant), weighted so that
+  every kept sequence counts the same on any number of processes (``_global_sequence_weight``);
+- ``_save_checkpoint`` / ``_load_optimizer_and_scheduler``: the buffered generation batch and TRL's step counter
+  travel with each checkpoint (``generation_buffer``), so a resumed run trains on the batch it had generated;
+- ``_get_train_sampler``: TRL's sampler, shuffled per epoch from ``seed + epoch`` (``epoch_sampler``), so a
+  run resumed in a later epoch sees the prompts the uninterrupted run saw;
+- ``_load_from_checkpoint``: full weights come back through ``from_pretrained``'s key conversion
+  (``checkpoint_weights``; transformers' own resume leaves the MoE experts unloaded).
 
 TRL 1.16.0 is pinned because these hooks are private; ``tests/alignment/test_agapo_trainer.py`` compares their
 signatures and fails loudly when they change. Generation, reward calls, vLLM, weight sync and logging are TRL's.
@@ -14,16 +21,21 @@ Multimodal inputs are not forwarded (K-EXAONE is a text model).
 from __future__ import annotations
 
 import copy
+import os
 
 import torch
 from accelerate.utils import is_peft_model
 from torch import Tensor, nn
 from transformers.models.exaone_moe.modeling_exaone_moe import ExaoneMoeTopkRouter
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from trl import GRPOTrainer
 from trl.models import prepare_deepspeed, prepare_fsdp
 from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
 from haetae.alignment.agapo_config import AGAPOConfig
+from haetae.alignment.checkpoint_weights import has_full_weights, load_checkpoint_weights
+from haetae.alignment.epoch_sampler import EpochSeededRepeatSampler
+from haetae.alignment.generation_buffer import load_generation_buffer, save_generation_buffer
 from haetae.alignment.objectives import (
     agapo_advantages,
     agapo_exaone4_loss,
@@ -59,6 +71,20 @@ def freeze_router(model: nn.Module) -> int:
     for router in routers:
         router.weight.requires_grad_(False)
     return len(routers)
+
+
+def freeze_mtp(model: nn.Module) -> int:
+    """Stop gradients into the MTP block (``mtp.*``, adapters included); returns how many tensors were frozen.
+
+    The policy's log-probs never pass through the block, so the RL loss gives it no gradient: left trainable it
+    would only hold optimizer state, and DDP (``find_unused_parameters`` is off under gradient checkpointing)
+    would wait for its gradients, leaving a reduction bucket unsynchronised and failing on the next step. It is
+    saved as SFT left it.
+    """
+    frozen = [p for name, p in model.named_parameters() if "mtp" in name.split(".") and p.requires_grad]
+    for parameter in frozen:
+        parameter.requires_grad_(False)
+    return len(frozen)
 
 
 class AGAPOTrainer(GRPOTrainer):
@@ -99,6 +125,7 @@ class AGAPOTrainer(GRPOTrainer):
                 "AGAPOTrainer: router_aux_loss_coef must be 0 (no auxiliary loss for this router)"
             )
         self.frozen_routers = freeze_router(self.model) if args.freeze_router else 0
+        self.frozen_mtp = freeze_mtp(self.model)
         self._agapo_rewards: Tensor | None = None
 
     def _prepare_reference(self, ref_model: nn.Module) -> nn.Module:
@@ -145,6 +172,41 @@ class AGAPOTrainer(GRPOTrainer):
         totals = self.accelerator.reduce(totals, reduction="sum")
         return (totals[0] / totals[1].clamp(min=1.0)).item()
 
+    def _global_sequence_weight(self, advantages: Tensor) -> Tensor:
+        """Factor turning this process's mean over its kept sequences into its share of the global mean.
+
+        DDP averages gradients over processes, so a per-process mean weighs a sequence by 1 / (its process's kept
+        count): when filtering keeps 0 sequences on one rank and 4 on the other, those 4 would count half as much
+        as on one process. Scaling by ``kept_here * processes / kept_everywhere`` restores 1 / (global count).
+        """
+        kept = (~advantages.isnan()).sum().to(torch.float32)
+        kept_everywhere = self.accelerator.reduce(kept.clone(), reduction="sum")
+        return kept * self.accelerator.num_processes / kept_everywhere.clamp(min=1.0)
+
+    def _save_checkpoint(self, model, trial):
+        super()._save_checkpoint(model, trial)
+        if not self.args.save_only_model:
+            folder = os.path.join(self._get_output_dir(trial=trial), f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
+            save_generation_buffer(folder, self.accelerator.process_index, self._step, self._buffered_inputs)
+
+    def _get_train_sampler(self, dataset=None):
+        # Trainer sets state.epoch to a whole number at the end of each epoch and restores it on resume.
+        sampler = super()._get_train_sampler(dataset)
+        return EpochSeededRepeatSampler.like(sampler, epoch_of=lambda: int(self.state.epoch or 0))
+
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        plain = model is None and not (self.is_deepspeed_enabled or self.is_fsdp_enabled or is_peft_model(self.model))
+        if plain and has_full_weights(resume_from_checkpoint):
+            load_checkpoint_weights(self.model, resume_from_checkpoint)
+        else:
+            super()._load_from_checkpoint(resume_from_checkpoint, model)
+
+    def _load_optimizer_and_scheduler(self, checkpoint):
+        super()._load_optimizer_and_scheduler(checkpoint)
+        if checkpoint is not None:
+            saved = load_generation_buffer(checkpoint, self.accelerator.process_index, self.accelerator.device)
+            self._step, self._buffered_inputs = saved["step"], saved["buffered_inputs"]
+
     def _compute_loss(self, model, inputs):
         prompt_ids, prompt_mask = inputs["prompt_ids"], inputs["prompt_mask"]
         completion_ids, completion_mask = inputs["completion_ids"], inputs["completion_mask"]
@@ -170,12 +232,17 @@ class AGAPOTrainer(GRPOTrainer):
                 rollout = per_token_logps.detach()
             loss, stats = agapo_kexaone_loss(per_token_logps, advantages, mask, rollout, self.args.is_cap)
         normalizer = self.current_gradient_accumulation_steps if mode == "train" else 1.0
+        loss = loss * self._global_sequence_weight(advantages).to(loss.dtype)
 
         float_mask = mask.to(per_token_logps.dtype)
         metrics = self._metrics[mode]
         metrics["entropy"].append(self._global_masked_mean(entropies, float_mask))
+        kept = (~advantages.isnan()).to(float_mask.dtype)
+        stat_weights = {"kl_seq": kept.sum()}  # the others are means over the kept sequences' tokens
+        kept_tokens = (float_mask * kept.unsqueeze(-1)).sum()
         for name, value in stats.items():
-            metrics[f"agapo/{name}"].append(self.accelerator.reduce(value, reduction="mean").item())
+            weight = stat_weights.get(name, kept_tokens).reshape(1)
+            metrics[f"agapo/{name}"].append(self._global_masked_mean(value.reshape(1), weight))
         if "kl_seq" in stats:
             token_kl = per_token_kl(per_token_logps.detach(), inputs["ref_per_token_logps"])
             metrics["kl"].append(self._global_masked_mean(token_kl, float_mask))

@@ -9,7 +9,9 @@ import pytest
 import torch
 import trl
 from datasets import Dataset
+from transformers import Trainer
 from trl import GRPOTrainer
+from trl.trainer.utils import RepeatSampler
 
 from haetae.alignment.agapo_config import AGAPOConfig
 from haetae.alignment.agapo_trainer import AGAPOTrainer, agapo_batch_advantages
@@ -25,7 +27,16 @@ PINNED_SIGNATURES = {
     "_generate_and_score_completions": "(self, inputs: list[dict[str, torch.Tensor | typing.Any]]) -> dict[str, "
     "torch.Tensor | typing.Any]",
     "_compute_loss": "(self, model, inputs)",
+    # Resume (generation buffer, weights through from_pretrained): Trainer hooks TRL 1.16 / transformers 5.x call.
+    "_save_checkpoint": "(self, model, trial)",
+    "_get_train_sampler": "(self, dataset: datasets.arrow_dataset.Dataset | None = None) -> "
+    "torch.utils.data.sampler.Sampler",
+    "_load_optimizer_and_scheduler": "(self, checkpoint)",
+    "_load_from_checkpoint": "(self, resume_from_checkpoint: str, model: torch.nn.modules.module.Module | None = "
+    "None) -> None",
 }
+# What the resume overrides rely on: TRL's buffer and step counter, and where Trainer loads plain weights.
+BUFFER_USES = ("self._buffered_inputs = [", "inputs = self._buffered_inputs[self._step % self.args.steps_per_generation]")
 PER_TOKEN_LOGPS_PARAMS = [
     "self",
     "model",
@@ -55,6 +66,12 @@ def test_trl_private_hooks_are_the_pinned_ones():
         "rewards_per_func = self._calculate_rewards(",
     ):
         assert key in returns, f"GRPOTrainer._generate_and_score_completions no longer has {key}"
+    prepare = inspect.getsource(GRPOTrainer._prepare_inputs)
+    assert all(use in prepare for use in BUFFER_USES), "GRPOTrainer._prepare_inputs buffers generations differently"
+    assert "self._load_from_checkpoint(resume_from_checkpoint)" in inspect.getsource(Trainer.train)
+    assert "rollout_func" in inspect.signature(GRPOTrainer.__init__).parameters
+    sampler_params = list(inspect.signature(RepeatSampler.__init__).parameters)
+    assert sampler_params == ["self", "data_source", "mini_repeat_count", "batch_size", "repeat_count", "shuffle", "seed"]
 
 
 def config(tmp_path, **overrides) -> AGAPOConfig:
@@ -149,7 +166,8 @@ def test_kexaone_trains_off_policy_with_router_frozen_and_groups_masked(
     routers = {n: p.detach().clone() for n, p in model.named_parameters() if n.endswith("mlp.gate.weight")}
     biases = {n: b.clone() for n, b in model.named_buffers() if n.endswith("e_score_correction_bias")}
     others = {n: p.detach().clone() for n, p in model.named_parameters() if "self_attn.q_proj" in n}
-    assert routers and biases and others
+    mtp = {n: p.detach().clone() for n, p in model.named_parameters() if n.startswith("mtp.")}
+    assert routers and biases and others and mtp
     reward = ConstructedReward(group_size=4)
     args = config(tmp_path, variant="kexaone", max_steps=3, steps_per_generation=2, is_cap=1.05)
     trainer = AGAPOTrainer(
@@ -160,6 +178,8 @@ def test_kexaone_trains_off_policy_with_router_frozen_and_groups_masked(
         processing_class=legal_tokenizer,
     )
     assert trainer.frozen_routers == len(routers) and not trainer.aux_loss_enabled
+    # The RL loss never reaches the MTP block: frozen, so DDP does not wait for its gradients.
+    assert trainer.frozen_mtp == len(mtp)
     trainer.train()
 
     losses = logged(trainer, "loss")
@@ -183,6 +203,7 @@ def test_kexaone_trains_off_policy_with_router_frozen_and_groups_masked(
     buffers = dict(trainer.model.named_buffers())
     assert all(torch.equal(params[n], w) for n, w in routers.items())
     assert all(torch.equal(buffers[n], b) for n, b in biases.items())
+    assert all(torch.equal(params[n], w) and not params[n].requires_grad for n, w in mtp.items())
     assert any(not torch.equal(params[n], w) for n, w in others.items())
 
 
