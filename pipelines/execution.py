@@ -365,27 +365,30 @@ def describe_output(base: str, entry: str) -> dict[str, Any]:
     if not _isdir(path):
         return {"path": entry, **_file_facts(path)}
     files = sorted(_list_files(path))
-    row_hashes: list[bytes] = []
-    described = []
-    for f in files:
-        facts = _file_facts(f)
-        described.append({"path": entry + "/" + os.path.relpath(f, path), **facts})
-        row_hashes.extend(_row_hashes(f))
-    row_hashes.sort()
-    return {"path": entry, "files": described, "rows": len(row_hashes),
-            "content_sha256": hashlib.sha256(b"".join(row_hashes)).hexdigest()}
+    described = [{"path": entry + "/" + os.path.relpath(f, path), **_file_facts(f)} for f in files]
+    if files and all(f.endswith(".parquet") for f in files):
+        rows, digest = _parquet_digest(files)
+    else:
+        hashes = sorted(hashlib.sha256(line).digest() for f in files if f.endswith(".jsonl")
+                        for line in _read_bytes(f).split(b"\n") if line.strip())
+        rows, digest = len(hashes), hashlib.sha256(b"".join(hashes)).hexdigest()
+    return {"path": entry, "files": described, "rows": rows, "content_sha256": digest}
 
 
-def _row_hashes(path: str) -> list[bytes]:
-    if path.endswith(".jsonl"):
-        return [hashlib.sha256(line).digest() for line in _read_bytes(path).split(b"\n") if line.strip()]
-    if path.endswith(".parquet"):
-        import pyarrow.parquet as pq
+def _parquet_digest(files: list[str]) -> tuple[int, str]:
+    """Rows and the sha256 of the Arrow IPC stream of all rows sorted (by ``key`` when the table has that
+    unique column, as the ledger does, else by every column): one pass in Arrow's C++, no Python per row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-        table = pq.read_table(path)
-        return [hashlib.sha256(json.dumps(row, sort_keys=True, default=str).encode()).digest()
-                for row in table.to_pylist()]
-    return []
+    table = pa.concat_tables([pq.read_table(f) for f in files]).combine_chunks()
+    order = ["key"] if "key" in table.column_names else [
+        n for n, t in zip(table.column_names, table.schema.types) if not pa.types.is_nested(t)]
+    table = table.sort_by([(n, "ascending") for n in order]).combine_chunks()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(1, table.num_rows))
+    return table.num_rows, hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
 def _file_facts(path: str) -> dict[str, Any]:
