@@ -2,8 +2,8 @@
 
 Each language file holds, per attack style, ``train`` templates (training data) and ``eval`` templates (held
 out for the evaluation split), benign look-alike prompt templates, and response templates (refusal with
-redirect, helpful-safe, over-refusal, unsafe-compliance placeholder, benign answer, ...). Loading validates
-every placeholder so a typo fails at start-up, not half-way through a run.
+redirect, helpful-safe, over-refusal, benign answer, ...). Loading validates every ``{field}`` a template
+names, so a typo fails at start-up, not half-way through a run.
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ RESPONSE_KINDS: tuple[str, ...] = (
     "refusal_redirect",
     "helpful_safe",
     "over_refusal",
-    "unsafe_placeholder",
     "benign_answer",
     "benign_refusal",
 )
-PLACEHOLDERS = {"topic", "benign", "persona", "genre", "payload", "bridge", "criterion", "k"}
+FIELDS = {"topic", "benign", "persona", "genre", "payload", "bridge", "criterion", "k"}
 TEMPLATE_DIR = Path(__file__).resolve().parent / "data" / "templates"
 
 
@@ -69,14 +68,14 @@ def _fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
-def _check_placeholders(text: str, where: str) -> None:
+def _check_fields(text: str, where: str) -> None:
     try:
         names = _fields(text)
     except ValueError as exc:
         raise TemplateError(f"{where}: malformed template ({exc}): {text!r}") from None
-    unknown = names - PLACEHOLDERS
+    unknown = names - FIELDS
     if unknown:
-        raise TemplateError(f"{where}: unknown placeholder(s) {sorted(unknown)} in {text!r}")
+        raise TemplateError(f"{where}: unknown field(s) {sorted(unknown)} in {text!r}")
 
 
 def _prompt_templates(raw, where: str, style: str) -> tuple[PromptTemplate, ...]:
@@ -99,7 +98,7 @@ def _prompt_templates(raw, where: str, style: str) -> tuple[PromptTemplate, ...]
                 raise TemplateError(f"{key}: expected a string")
             turns = (item,)
         for t in turns:
-            _check_placeholders(t, key)
+            _check_fields(t, key)
         out.append(PromptTemplate(key=key, turns=turns, encoding=encoding))
     return tuple(out)
 
@@ -129,7 +128,7 @@ def load_templates(language: str, template_dir: str | None = None) -> LanguageTe
         if not isinstance(texts, list) or not texts:
             raise TemplateError(f"{path.name}: responses.{kind}: expected a non-empty list")
         for i, t in enumerate(texts):
-            _check_placeholders(t, f"{language}/responses/{kind}/{i}")
+            _check_fields(t, f"{language}/responses/{kind}/{i}")
         responses[kind] = tuple(texts)
     payload = doc.get("payload")
     if not isinstance(payload, str) or "{topic}" not in payload:

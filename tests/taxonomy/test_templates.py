@@ -1,4 +1,4 @@
-"""Templates in six languages: complete, placeholders valid, Korean particles, reversible obfuscation."""
+"""Templates in six languages: complete, fields valid, Korean particles, reversible obfuscation."""
 
 from __future__ import annotations
 
