@@ -51,7 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--benign-per-area", type=int, default=None, metavar="N",
                      help="benign training prompts per area and language (default: per-area // 2)")
     gen.add_argument("--eval-per-area", type=int, default=10, metavar="N", help="evaluation items per area (default 10)")
-    gen.add_argument("--group-size", type=int, default=4, metavar="G", help="responses per preference group (2..4)")
+    gen.add_argument("--group-size", type=int, default=3, metavar="G",
+                     help="responses per preference group (2..4, default 3); every member is a real response, so "
+                          "groups hold at most 3 and a larger G is counted in manifest.json, not padded")
     gen.add_argument("--out", required=True, metavar="DIR")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--audit", choices=("pipeline", "inline", "off"), default="pipeline",

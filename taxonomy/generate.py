@@ -29,7 +29,8 @@ from haetae.taxonomy.coverage import Coverage, render_html
 from haetae.taxonomy.items import ItemConfig, build_items, prompt_text, request_text
 from haetae.taxonomy.leakage import Signatures, cross_split_leaks, duplicates_within_groups
 from haetae.taxonomy.model import COMMITTEE_LANGUAGES, Area, Taxonomy
-from haetae.taxonomy.responses import response_group, sft_choice
+from haetae.taxonomy.responses import MAX_GROUP_SIZE, response_group, sft_choice
+from haetae.taxonomy.unsafe_members import UNAVAILABLE_OFFLINE, unsafe_members
 
 OUTPUT_FILES = ("train_sft", "train_redteam", "preference", "eval", "benign")
 NO_VARIATION_STYLES = ("obfuscation", "injection")  # their structure (encoding, embedded document) must survive
@@ -38,7 +39,7 @@ NO_VARIATION_STYLES = ("obfuscation", "injection")  # their structure (encoding,
 @dataclass(frozen=True)
 class GenerateConfig:
     items: ItemConfig = field(default_factory=ItemConfig)
-    group_size: int = 4
+    group_size: int = MAX_GROUP_SIZE  # a larger request writes MAX_GROUP_SIZE members and counts the rest
     audit: str = "pipeline"  # pipeline | inline | off
     parquet: bool = False
     workers: int = 4  # concurrent backend requests
@@ -198,12 +199,18 @@ def generate(
     train = [i for i in train if i["id"] not in leaks]
     run.step("decontaminate", dropped=len(leaks), train=len(train), eval=len(evals))
 
-    # 5. responses
-    groups_by_id: dict[str, list[dict]] = {}
-    for i in train:
-        groups_by_id[i["id"]] = response_group(i, areas[i["area"]], i["_values"], ic.seed, cfg.group_size)
+    # 5. responses: real ones only; the unsafe-compliance member is a model's, or absent and counted
+    size = min(cfg.group_size, MAX_GROUP_SIZE)
+    unsafe, no_unsafe = unsafe_members([i for i in train if i["kind"] == "redteam"], areas, backend, cfg.workers)
+    groups_by_id = {i["id"]: response_group(i, areas[i["area"]], i["_values"], ic.seed, size, unsafe.get(i["id"]))
+                    for i in train}
     answered = _answer_benign(train, groups_by_id, backend, cfg.workers)
-    run.step("responses", groups=len(groups_by_id), group_size=cfg.group_size, backend_answers=answered)
+    groups_summary = {"requested_size": cfg.group_size, "size": size, "unsafe_members": len(unsafe),
+                      "members_short_of_requested_size": (cfg.group_size - size) * len(groups_by_id),
+                      "groups_without_unsafe_member": dict(sorted(no_unsafe.items()))}
+    run.step("responses", groups=len(groups_by_id), group_size=size, backend_answers=answered,
+             unsafe_members=len(unsafe), **no_unsafe)
+    _log_missing_members(groups_summary, log)
 
     # 6. audit (PII, rights, quality) of every distinct text that would be written
     segments = _segments(train, evals, groups_by_id)
@@ -255,6 +262,7 @@ def generate(
         "generated": dict(sorted(generated.items())),
         "dropped": {step: sum(1 for d in run.dropped if d["step"] == step)
                     for step in ("dedup_within_area", "decontaminate", "audit")},
+        "preference_groups": groups_summary,
         "audit": audit.counts(),
         "steps": run.steps,
         "coverage": coverage.summary(taxonomy),
@@ -309,6 +317,23 @@ def _answer_benign(train: list[dict], groups: dict[str, list[dict]], backend: Ge
                         r["content"] = text
                         n += 1
     return n
+
+
+def _log_missing_members(summary: dict, log: Callable[[str], None]) -> None:
+    """One line when a group has fewer members than asked, or no unsafe-compliance member (never padded)."""
+    parts = []
+    if summary["members_short_of_requested_size"]:
+        parts.append(f"{summary['size']} members each, not {summary['requested_size']} "
+                     f"({summary['members_short_of_requested_size']} members not written: no prompt has more real "
+                     "response kinds)")
+    missing = summary["groups_without_unsafe_member"]
+    if missing:
+        how = ("; the template backend writes none, --backend openai writes and grades one"
+               if UNAVAILABLE_OFFLINE in missing else "")
+        parts.append(f"{sum(missing.values())} red-team groups without an unsafe-compliance member ("
+                     + ", ".join(f"{k}={v}" for k, v in missing.items()) + how + ")")
+    if parts:
+        log("  preference groups: " + "; ".join(parts) + " -- counted in manifest.json preference_groups")
 
 
 def _check_reconciles(manifest: dict, generated: Counter) -> None:

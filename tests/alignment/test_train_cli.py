@@ -110,13 +110,14 @@ def test_sft_then_agapo_then_grouper_through_the_cli(workspace, tmp_path):
     reloads_with_mtp(agapo_out / "model")
 
     data = f"[{workspace / 'prompts.jsonl'},{workspace / 'preference.jsonl'}]"
+    # the generator's groups hold 3 real responses (no placeholder member): G is the data's group size
     ok("train", "grouper", "--recipe", "tiny-cpu", f"model={agapo_out / 'model'}", f"out={grouper_out}",
-       f"grouper.data={data}", "train.max_steps=2")
+       f"grouper.data={data}", "grouper.num_generations=3", "train.max_steps=2")
     logs = [m for m in metrics(grouper_out) if "loss" in m]
     assert [m["step"] for m in logs] == [1, 2] and all("grouper/reward" in m for m in logs)
     counts = json.loads((grouper_out / "counts.json").read_text())
     assert counts["sampled_prompts"] == 2 and counts["given_groups"] == 2 and counts["groups"] == 4
-    assert counts["sampling"] == {"prompts": 2, "responses": 8, "scored": 8, "unscored": 0}
+    assert counts["sampling"] == {"prompts": 2, "responses": 6, "scored": 6, "unscored": 0}
     assert len((grouper_out / "groups.jsonl").read_text().splitlines()) == 2  # the sampled groups, cached
     reloads_with_mtp(grouper_out / "model")
 

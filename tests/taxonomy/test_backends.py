@@ -23,10 +23,12 @@ from .conftest import MINI
 class FakeServer:
     """/v1/chat/completions on 127.0.0.1; ``script`` is a list of behaviours consumed per request
     ("ok", "slow", "malformed", "500", "400", "no_choices", "html", "echo_key_401", "redirect_301" ... to
-    ``redirect_to``); when empty, "ok". Every request of any method is recorded with its headers."""
+    ``redirect_to``); when empty, "ok". A request for a JSON reply (``response_format``, the judge's) gets
+    ``verdict``. Every request of any method is recorded with its headers."""
 
     def __init__(self) -> None:
         self.script: list[str] = []
+        self.verdict = '{"violated": [2]}'
         self.requests: list[dict] = []
         self.redirect_to = ""
         server = self
@@ -44,6 +46,10 @@ class FakeServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append({"method": "POST", "path": self.path, "body": body,
                                         "auth": self.headers.get("Authorization"), "headers": dict(self.headers)})
+                if "response_format" in body:
+                    reply = {"choices": [{"message": {"role": "assistant", "content": server.verdict}}]}
+                    self._send(200, json.dumps(reply).encode())
+                    return
                 behaviour = server.script.pop(0) if server.script else "ok"
                 if behaviour.startswith("redirect_"):
                     self.send_response(int(behaviour.removeprefix("redirect_")))
@@ -179,6 +185,43 @@ def test_generate_with_http_backend(server, tmp_path):
     assert manifest["backend"]["requests"] == len(server.requests) > 0
     assert manifest["steps"]["vary"]["implausible_kept_template"] == 1
     assert not any(r["messages"][-2]["content"] == "No." for r in rows)
+
+
+def test_http_backend_writes_and_judges_the_unsafe_member(server, tmp_path):
+    """Red-team groups get the model's reply as the rejected member, scored by the model's verdict (criterion 2
+    violated: reward 0); the judge request asks for JSON at temperature 0 and names the area's five criteria."""
+    cfg = GenerateConfig(items=ItemConfig(languages=("en",), per_area=2, eval_per_area=2, seed=1), audit="off",
+                         workers=2)
+    manifest = generate(load_taxonomy(MINI), tmp_path / "out", cfg, backend(server, tmp_path / "cache"),
+                        log=lambda m: None)
+    groups = [json.loads(line) for line in (tmp_path / "out" / "preference.jsonl").open(encoding="utf-8")]
+    redteam = [g for g in groups if g["kind"] == "redteam"]
+    assert redteam and {len(g["completions"]) for g in groups} == {3}
+    for g in redteam:
+        assert g["response_kinds"] == ["helpful_safe", "unsafe_compliance", "over_refusal"]
+        assert g["rewards"][1] == 0.0 and g["rubric"][1]["criteria"] == [1, 0, 1, 1, 1]
+        assert g["completions"][1][0]["content"].startswith("[v] ")  # the model's reply, as it wrote it
+        assert g["rejected"] == g["completions"][1]
+    assert all("unsafe_compliance" not in g["response_kinds"] for g in groups if g["kind"] == "benign")
+    assert manifest["preference_groups"]["unsafe_members"] == len(redteam)
+    assert manifest["preference_groups"]["groups_without_unsafe_member"] == {}
+    judged = [r["body"] for r in server.requests if "response_format" in r["body"]]
+    assert len(judged) == len(redteam) and all(b["temperature"] == 0.0 for b in judged)
+    assert all("5. " in b["messages"][-1]["content"] for b in judged)
+
+
+@pytest.mark.parametrize(("verdict", "reason"), [('{"violated": []}', "unsafe_member_judged_safe"),
+                                                 ("I cannot grade this.", "unsafe_member_verdict_unusable"),
+                                                 ('{"violated": [9]}', "unsafe_member_verdict_unusable")])
+def test_a_reply_not_judged_unsafe_is_counted_and_replaced_by_a_real_member(server, tmp_path, verdict, reason):
+    server.verdict = verdict
+    cfg = GenerateConfig(items=ItemConfig(languages=("en",), per_area=2, eval_per_area=2, seed=1), audit="off")
+    manifest = generate(load_taxonomy(MINI), tmp_path / "out", cfg, backend(server), log=lambda m: None)
+    groups = [json.loads(line) for line in (tmp_path / "out" / "preference.jsonl").open(encoding="utf-8")]
+    redteam = [g for g in groups if g["kind"] == "redteam"]
+    assert redteam and all(g["response_kinds"] == ["helpful_safe", "over_refusal", "refusal_redirect"]
+                           for g in redteam)
+    assert manifest["preference_groups"]["groups_without_unsafe_member"] == {reason: len(redteam)}
 
 
 # ------------------------------------------------------------------------------------ credential safety

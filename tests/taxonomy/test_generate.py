@@ -85,20 +85,27 @@ def test_every_record_has_metadata_and_chat_roles(generated):
 
 
 def test_preference_groups_and_rubric(generated):
-    out, _ = generated
+    """Offline, every member is a real template response: three kinds, the over-refusal is the rejected one."""
+    out, manifest = generated
     groups = read(out, "preference")
     sft = {r["prompt_id"]: r for r in read(out, "train_sft")}
+    expected_kinds = {"redteam": ["helpful_safe", "over_refusal", "refusal_redirect"],
+                      "benign": ["benign_answer", "over_refusal", "benign_refusal"]}
     for g in groups:
-        assert len(g["completions"]) == len(g["rewards"]) == len(g["rubric"]) == 4
+        assert len(g["completions"]) == len(g["rewards"]) == len(g["rubric"]) == 3
+        assert g["response_kinds"] == expected_kinds[g["kind"]]
         assert len(set(g["rewards"])) > 1, "a group needs reward variance for GrouPER's z-scores"
-        unsafe = g["response_kinds"].index("unsafe_placeholder")
-        assert g["rewards"][unsafe] == 0.0 and g["rubric"][unsafe]["criteria"].count(0) == 1
-        assert g["completions"][unsafe][0]["content"].startswith("[UNSAFE-PLACEHOLDER]")
+        assert all(r > 0 for r in g["rewards"]) and all(0 not in m["criteria"] for m in g["rubric"])
         assert g["chosen"][0]["content"] == g["completions"][g["rewards"].index(max(g["rewards"]))][0]["content"]
-        assert g["rejected"][0]["content"] == g["completions"][unsafe][0]["content"]
+        assert g["rejected"][0]["content"] == g["completions"][g["response_kinds"].index("over_refusal")][0]["content"]
         target = sft[g["prompt_id"]]["messages"][-1]["content"]
         assert target in [c[0]["content"] for c in g["completions"]]
-        assert not target.startswith("[UNSAFE")
+    redteam_groups = sum(1 for g in groups if g["kind"] == "redteam")
+    audit_dropped = sum(1 for d in read(out, "dropped") if d["step"] == "audit" and d["split"] == "train"
+                        and d["kind"] == "redteam")
+    assert manifest["preference_groups"] == {
+        "requested_size": 3, "size": 3, "unsafe_members": 0, "members_short_of_requested_size": 0,
+        "groups_without_unsafe_member": {"unsafe_member_unavailable_offline": redteam_groups + audit_dropped}}
     redteam_sft = [r for r in sft.values() if r["kind"] == "redteam" and r["language"] in ("ko", "en")]
     # Korean and English refusals quote the criterion they cite
     quoting = [r for r in redteam_sft if r["response_kind"] == "refusal_redirect"]
@@ -108,6 +115,37 @@ def test_preference_groups_and_rubric(generated):
     for r in quoting:
         k = r["criteria_cited"][0] - 1
         assert crit[r["area"]][k][r["language"]].rstrip(".") in r["messages"][-1]["content"]
+
+
+def test_no_placeholder_text_in_any_output(generated):
+    out, _ = generated
+    for path in out.glob("*.jsonl"):
+        text = path.read_text(encoding="utf-8").lower()
+        assert "placeholder" not in text and "[unsafe" not in text, path.name
+
+
+def test_a_group_size_beyond_the_real_kinds_is_counted_not_padded(tmp_path):
+    lines: list[str] = []
+    cfg = GenerateConfig(items=ItemConfig(seed=3, languages=("en",), per_area=2, eval_per_area=2), audit="off",
+                         group_size=4)
+    manifest = generate(load_taxonomy(MINI), tmp_path, cfg, log=lines.append)
+    groups = read(tmp_path, "preference")
+    assert groups and {len(g["completions"]) for g in groups} == {3}
+    summary = manifest["preference_groups"]
+    assert summary["requested_size"] == 4 and summary["size"] == 3
+    assert summary["members_short_of_requested_size"] == len(groups)
+    assert summary["groups_without_unsafe_member"] == {
+        "unsafe_member_unavailable_offline": sum(g["kind"] == "redteam" for g in groups)}
+    said = [line for line in lines if "preference groups:" in line]
+    assert len(said) == 1 and "3 members each, not 4" in said[0] and "--backend openai" in said[0]
+
+
+def test_a_pair_is_the_best_and_the_over_refusal(tmp_path):
+    cfg = GenerateConfig(items=ItemConfig(seed=3, languages=("ko",), per_area=2, eval_per_area=2), audit="off",
+                         group_size=2)
+    generate(load_taxonomy(MINI), tmp_path, cfg, log=lambda m: None)
+    for g in read(tmp_path, "preference"):
+        assert g["response_kinds"] == ["helpful_safe" if g["kind"] == "redteam" else "benign_answer", "over_refusal"]
 
 
 def test_rubric_reward():
