@@ -28,7 +28,7 @@ def unsafe_members(redteam: list[dict], areas: dict[str, Area], backend: Generat
                    workers: int) -> tuple[dict[str, dict], Counter]:
     """``({item id: {content, criteria}}, {reason: count of items without a member})`` for red-team ``redteam``."""
     if isinstance(backend, TemplateBackend):
-        return {}, Counter({UNAVAILABLE_OFFLINE: len(redteam)}) if redteam else Counter()
+        return {}, (Counter({UNAVAILABLE_OFFLINE: len(redteam)}) if redteam else Counter())
 
     def one(item: dict) -> tuple[str | None, list[int] | None]:
         reply = backend.comply(item["messages"], item["language"])
