@@ -173,7 +173,7 @@ def test_rate_limiter_spaces_requests():
 
 
 def test_generate_with_http_backend(server, tmp_path):
-    b = backend(server, tmp_path / "cache")
+    b = backend(server, tmp_path / "cache", timeout=5)  # a request that times out under load would eat the script
     server.script = ["refuse"]  # the first paraphrase is a refusal: the template text stays
     cfg = GenerateConfig(items=ItemConfig(languages=("en",), per_area=3, eval_per_area=2, seed=1), audit="off", workers=2)
     manifest = generate(load_taxonomy(MINI), tmp_path / "out", cfg, b, log=lambda m: None)
@@ -192,7 +192,7 @@ def test_http_backend_writes_and_judges_the_unsafe_member(server, tmp_path):
     violated: reward 0); the judge request asks for JSON at temperature 0 and names the area's five criteria."""
     cfg = GenerateConfig(items=ItemConfig(languages=("en",), per_area=2, eval_per_area=2, seed=1), audit="off",
                          workers=2)
-    manifest = generate(load_taxonomy(MINI), tmp_path / "out", cfg, backend(server, tmp_path / "cache"),
+    manifest = generate(load_taxonomy(MINI), tmp_path / "out", cfg, backend(server, tmp_path / "cache", timeout=5),
                         log=lambda m: None)
     groups = [json.loads(line) for line in (tmp_path / "out" / "preference.jsonl").open(encoding="utf-8")]
     redteam = [g for g in groups if g["kind"] == "redteam"]
