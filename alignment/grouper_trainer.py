@@ -21,6 +21,7 @@ from torch import nn
 from transformers import Trainer
 from trl.trainer.utils import selective_log_softmax
 
+from haetae.alignment.agapo_trainer import freeze_mtp
 from haetae.alignment.checkpoint_weights import ResumesFullWeights
 from haetae.alignment.grouper_config import GrouPERConfig
 from haetae.alignment.judges import Judge
@@ -141,6 +142,9 @@ class GrouPERTrainer(ResumesFullWeights, Trainer):
         if not isinstance(args, GrouPERConfig):
             raise UsageError(f"GrouPERTrainer needs a GrouPERConfig, got {type(args).__name__}")
         collator = GroupCollator(processing_class, args.max_length)
+        # The loss reads the main head's log-probs only: the MTP block gets no gradient, so it is frozen and
+        # saved as SFT left it, as in AGAPO (see ``freeze_mtp`` for why DDP needs this).
+        self.frozen_mtp = freeze_mtp(model)
         super().__init__(
             model=model,
             args=args,

@@ -142,6 +142,9 @@ def test_grouper_trains_on_cached_groups(cached, make_policy, legal_tokenizer, t
     assert all("grouper/inverse_perplexity" in h and "grouper/reward" in h for h in logs)
     changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])]
     assert any("self_attn" in n for n in changed)
+    mtp = [p for n, p in trainer.model.named_parameters() if n.startswith("mtp.")]
+    assert trainer.frozen_mtp == len(mtp) > 0 and not any(p.requires_grad for p in mtp)  # saved as SFT left it
+    assert not any(n.startswith("mtp.") for n in changed)
 
 
 def test_sample_groups_is_seeded(make_policy, legal_tokenizer, legal_prompts):
