@@ -35,3 +35,21 @@ def load_checkpoint_weights(model: nn.Module, checkpoint: str | Path) -> None:
     except RuntimeError as error:
         first = str(error).splitlines()[1].strip() if "\n" in str(error) else str(error)
         raise UsageError(f"{checkpoint}: its weights do not fit this model ({first[:200]})") from None
+
+
+class ResumesFullWeights:
+    """Trainer mixin (put it before the Trainer class): resume full weights through :func:`load_checkpoint_weights`.
+
+    Every haetae trainer (SFT, AGAPO, GrouPER) trains ExaoneMoe, so each needs it; without it a resumed run
+    continues with freshly initialised experts. DeepSpeed and FSDP shards, PEFT adapters and checkpoints without
+    a full weights file keep transformers' own loading (they carry no converted expert keys).
+    """
+
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        from accelerate.utils import is_peft_model
+
+        plain = model is None and not (self.is_deepspeed_enabled or self.is_fsdp_enabled or is_peft_model(self.model))
+        if plain and has_full_weights(resume_from_checkpoint):
+            load_checkpoint_weights(self.model, resume_from_checkpoint)
+        else:
+            super()._load_from_checkpoint(resume_from_checkpoint, model)

@@ -21,6 +21,8 @@ from torch import nn
 from transformers import Trainer
 from trl.trainer.utils import selective_log_softmax
 
+from haetae.alignment.agapo_trainer import freeze_mtp
+from haetae.alignment.checkpoint_weights import ResumesFullWeights
 from haetae.alignment.grouper_config import GrouPERConfig
 from haetae.alignment.judges import Judge
 from haetae.alignment.objectives import grouper_advantages, grouper_loss
@@ -132,13 +134,17 @@ def mean_token_logps(model: nn.Module, input_ids, attention_mask, response_mask)
     return torch.where(count > 0, (logps * mask).sum(dim=-1) / count.clamp(min=1.0), torch.nan)
 
 
-class GrouPERTrainer(Trainer):
-    """Minimises ``-E[(1/G) sum_i A_i exp(mean log pi(o_i|x))]`` over the cached groups (SimPER / 2 when G = 2)."""
+class GrouPERTrainer(ResumesFullWeights, Trainer):
+    """Minimises ``-E[(1/G) sum_i A_i exp(mean log pi(o_i|x))]`` over the cached groups (SimPER / 2 when G = 2);
+    resuming loads the checkpoint's experts (``ResumesFullWeights``)."""
 
     def __init__(self, model, args: GrouPERConfig, train_dataset: Dataset, processing_class, **kwargs):
         if not isinstance(args, GrouPERConfig):
             raise UsageError(f"GrouPERTrainer needs a GrouPERConfig, got {type(args).__name__}")
         collator = GroupCollator(processing_class, args.max_length)
+        # The loss reads the main head's log-probs only: the MTP block gets no gradient, so it is frozen and
+        # saved as SFT left it, as in AGAPO (see ``freeze_mtp`` for why DDP needs this).
+        self.frozen_mtp = freeze_mtp(model)
         super().__init__(
             model=model,
             args=args,

@@ -4,13 +4,20 @@ A ``Judge`` scores one response to one prompt in [0, 1], or returns ``None`` whe
 judge model that errored): ``None`` is excluded from advantages and counted, never read as 0. ``**ctx`` carries the
 dataset row's other fields (e.g. ``required`` / ``forbidden`` phrases). Trained and LLM judges plug in behind the
 same ``score`` method; ``judge_reward_func`` turns any judge into a TRL reward function.
+
+``RuleBasedJudge()`` scores with the safety rubric of ``safety_rules`` (a weak, phrase-based judge: a response
+earns credit by refusing a harmful request with a reason and safe help, or by answering a harmless one; empty,
+punctuation-only and echoed responses score 0). ``RuleBasedJudge(checks)`` scores the fraction of the given
+checks a response passes, for tasks with their own rules.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from haetae.alignment.safety_rules import is_degenerate, safety_score
 
 Check = Callable[[str, str, Mapping[str, Any]], bool]
 TRL_CONTROL_KWARGS = ("trainer_state", "log_extra", "log_metric", "environments", "completion_ids")
@@ -22,7 +29,8 @@ class Judge(Protocol):
 
 
 def not_empty(prompt: str, response: str, ctx: Mapping[str, Any]) -> bool:
-    return bool(response.strip())
+    """At least one letter or digit: whitespace and punctuation alone are empty."""
+    return any(ch.isalnum() for ch in response)
 
 
 def within_length(prompt: str, response: str, ctx: Mapping[str, Any]) -> bool:
@@ -31,8 +39,7 @@ def within_length(prompt: str, response: str, ctx: Mapping[str, Any]) -> bool:
 
 def not_degenerate(prompt: str, response: str, ctx: Mapping[str, Any]) -> bool:
     """No single word makes up half of a response of four words or more (a repetition loop)."""
-    words = response.split()
-    return len(words) < 4 or max(words.count(w) for w in set(words)) * 2 < len(words)
+    return not is_degenerate(response)
 
 
 def has_required_phrases(prompt: str, response: str, ctx: Mapping[str, Any]) -> bool:
@@ -43,6 +50,7 @@ def avoids_forbidden_phrases(prompt: str, response: str, ctx: Mapping[str, Any])
     return not any(phrase in response for phrase in ctx.get("forbidden", ()))
 
 
+# Generic checks for ``RuleBasedJudge(DEFAULT_CHECKS)`` (the fraction passed); the default judge is the rubric.
 DEFAULT_CHECKS: dict[str, Check] = {
     "not_empty": not_empty,
     "within_length": within_length,
@@ -54,13 +62,18 @@ DEFAULT_CHECKS: dict[str, Check] = {
 
 @dataclass
 class RuleBasedJudge:
-    """The fraction of ``checks`` a response passes; a check that raises makes the score ``None`` (counted)."""
+    """The safety rubric (``checks=None``), or the fraction of ``checks`` a response passes.
 
-    checks: Mapping[str, Check] = field(default_factory=lambda: dict(DEFAULT_CHECKS))
+    A check or rubric that raises makes the score ``None`` (counted in ``failures``), never a silent 0 or 1.
+    """
+
+    checks: Mapping[str, Check] | None = None
     failures: int = 0
 
     def score(self, prompt: str, response: str, **ctx: Any) -> float | None:
         try:
+            if self.checks is None:
+                return safety_score(prompt, response, ctx)
             passed = [bool(check(prompt, response, ctx)) for check in self.checks.values()]
         except Exception:  # a broken check must not become a silent 0 or 1
             self.failures += 1

@@ -155,7 +155,12 @@ class ExaoneMoeWithMTP(ExaoneMoeForCausalLM):
             pair_mask = attention_mask[:, :-1] * attention_mask[:, 1:]
         _, logits = self.mtp_forward(hidden[:, :-1], input_ids[:, 1:], position_ids, pair_mask)
         # The causal-LM loss shifts labels by one: logits at t (predicting t+2) meet labels[:, 1:][t + 1].
-        return self.loss_function(logits=logits, labels=labels[:, 1:], vocab_size=self.config.vocab_size)
+        pair_labels = labels[:, 1:]
+        if position_ids.shape[0] == pair_labels.shape[0] and (position_ids[:, 1:] == 0).any():
+            # Packed documents (position ids restarting, TRL's padding-free rows): the pair (h_t, x_{t+1}) whose
+            # x_{t+1} opens the next document would predict that document's second token from the previous one.
+            pair_labels = pair_labels.masked_fill(position_ids == 0, -100)
+        return self.loss_function(logits=logits, labels=pair_labels, vocab_size=self.config.vocab_size)
 
     def forward(
         self,

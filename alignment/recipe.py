@@ -9,7 +9,7 @@ A recipe (``alignment/recipes/NAME.yaml``) has fixed top-level sections::
     sft / agapo / grouper: the stage's own keys (STAGE_KEYS)    plus any field of its TRL config class
 
 Overrides on the command line use the same dotted keys (``sft.max_steps=3``, ``model=ckpt/``); values are read
-as YAML scalars. An unknown key, in the file or in an override, is a one-line :class:`RecipeError` with the
+as YAML scalars, as in the files, with YAML 1.2 numbers (``train.learning_rate=3e-3`` is a float). An unknown key, in the file or in an override, is a one-line :class:`RecipeError` with the
 closest known key; a value of the wrong type is refused before any trainer config is built.
 """
 
@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from haetae.errors import UsageError
-from haetae.pipelines.config_files import YamlProblem, node_line, parse_yaml, read_yaml_file
+from haetae.pipelines.config_files import YamlProblem, load_yaml_value, node_line, parse_yaml, read_yaml_file
 
 STAGES = ("sft", "agapo", "grouper")
 
@@ -201,13 +201,17 @@ def flatten(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """``"sft.max_steps=3"`` -> ``("sft.max_steps", 3)``; the value is read as a YAML scalar (or list)."""
+    """``"sft.max_steps=3"`` -> ``("sft.max_steps", 3)``; the value is read as the recipe files are.
+
+    YAML scalars and lists, with YAML 1.2 numbers: ``3e-3`` and ``1e5`` are floats (PyYAML alone reads them as
+    strings), ``true``/``null`` are a bool and None, anything unparsable (``[a``) stays the text given.
+    """
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
         raise RecipeError(f"override {text!r}: write KEY=VALUE with a dotted key, e.g. sft.max_steps=3")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = load_yaml_value(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
     return key, value

@@ -5,7 +5,8 @@ which adds ``mtp_loss_weight * mtp_loss``, is never called. This subclass keeps 
 the backbone's final hidden states with a forward hook, and adds the MTP block's next-next-token loss on them:
 one extra pass through the small MTP block, no second backbone pass. The MTP term is a mean over the
 micro-batch's tokens and is divided by the gradient-accumulation steps, as TRL does for its MoE auxiliary loss.
-``mtp_loss`` is logged beside TRL's ``loss``.
+``mtp_loss`` is logged beside TRL's ``loss``. A resumed run loads the checkpoint's full weights through
+``checkpoint_weights`` (transformers' own resume leaves the MoE experts as initialised).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from accelerate.utils import is_peft_model
 from torch import nn
 from trl import SFTTrainer
 
+from haetae.alignment.checkpoint_weights import ResumesFullWeights
 from haetae.alignment.mtp import ExaoneMoeWithMTP
 
 
@@ -28,8 +30,9 @@ def mtp_model(model: nn.Module) -> ExaoneMoeWithMTP | None:
     return inner if isinstance(inner, ExaoneMoeWithMTP) else None
 
 
-class MTPSFTTrainer(SFTTrainer):
-    """``SFTTrainer`` whose loss is ``main + mtp_loss_weight * mtp`` on checkpoints with an MTP block."""
+class MTPSFTTrainer(ResumesFullWeights, SFTTrainer):
+    """``SFTTrainer`` whose loss is ``main + mtp_loss_weight * mtp`` on checkpoints with an MTP block; resuming
+    loads the checkpoint's experts (``ResumesFullWeights``)."""
 
     _tag_names = ["trl", "sft", "haetae"]
 

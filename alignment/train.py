@@ -6,22 +6,22 @@ on ``OUT`` (``haetae.pipelines.execution.job_output``) from start to publish.
 
 Folders under ``OUT``::
 
-    checkpoints/checkpoint-N/   Trainer checkpoints (weights, optimizer, scheduler, RNG, data position)
-    .work/                      run.json (stage, model), metrics.jsonl as it grows, cached pre-filter / groups
     model/  adapter/            published at the end: the final model in Hugging Face format (merged weights,
     metrics.jsonl  recipe.yaml    with mtp.* tensors when the checkpoint has an MTP block; LoRA adapters apart)
-    counts.json  _SUCCESS
+    counts.json  _SUCCESS       (groups.jsonl too: GrouPER's sampled groups)
+    checkpoints/checkpoint-N/   Trainer checkpoints (weights, optimizer, scheduler, RNG, data position) and
+                                haetae/, the run's scratch at step N; checkpoints/run.json names the run
 
-``checkpoints/`` and ``.work/`` live outside the execution layer's staging folder, so an interrupted run
-(SIGKILL included) leaves them in place: the next run on the same ``OUT`` with ``resume: auto`` (the default)
-finds the newest ``checkpoints/checkpoint-N`` and continues from it, and drops metric lines logged after step N
-(they are logged again). ``resume=false`` starts over and clears both folders.
+The scratch (metrics as they grow, the pre-filter and group caches) is written in the staging folder and goes
+with it on publish (``run_state``). ``checkpoints/`` lives outside the staging folder, so an interrupted run
+(SIGKILL included) leaves it in place: the next run on the same ``OUT`` with ``resume: auto`` (the default)
+finds the newest ``checkpoints/checkpoint-N``, takes back its scratch (metric lines up to step N, the caches)
+and continues from it. ``resume=false`` starts over and clears the checkpoints.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -31,10 +31,15 @@ from typing import Any
 import yaml
 
 from haetae.alignment.recipe import Recipe, RecipeError, load_recipe
+from haetae.alignment.run_state import (
+    prepare_checkpoints,
+    restore_work,
+    run_identity,
+    snapshot_callback,
+)
 from haetae.errors import UsageError
 
-CHECKPOINTS = "checkpoints"
-WORK = ".work"
+WORK = "work"  # inside the staging folder: never published
 METRICS = "metrics.jsonl"
 ENTRIES = ("model", "adapter", METRICS, "recipe.yaml", "counts.json", "groups.jsonl")
 
@@ -120,6 +125,7 @@ class MetricsFile:
         from transformers import TrainerCallback
 
         self.path, self.stage = path, stage
+        path.touch()  # a run that logs nothing still publishes an (empty) metrics file
         owner = self
 
         class _Callback(TrainerCallback):
@@ -133,41 +139,10 @@ class MetricsFile:
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record, default=float) + "\n")
 
-    def keep_until(self, step: int) -> int:
-        """Drop the lines logged after ``step`` (a resumed run logs them again); returns how many were dropped."""
+    def lines(self) -> int:
         if not self.path.is_file():
             return 0
-        lines = self.path.read_text(encoding="utf-8").splitlines()
-        kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
-        self.path.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
-        return len(lines) - len(kept)
-
-
-def _prepare_work(out: Path, recipe: Recipe) -> tuple[Path, Path, str | None]:
-    """``(checkpoints, work, checkpoint to resume from)``; refuses another stage's checkpoints in the same OUT."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    checkpoints, work = out / CHECKPOINTS, out / WORK
-    run_file = work / "run.json"
-    identity = {"stage": recipe.stage, "model": os.path.abspath(recipe.get("model"))}
-    resume = recipe.get("resume")
-    if resume is False:
-        for folder in (checkpoints, work):
-            if folder.exists():
-                shutil.rmtree(folder)
-                _say(f"haetae train: resume=false: removed {folder}")
-    if run_file.is_file():
-        previous = json.loads(run_file.read_text(encoding="utf-8"))
-        if previous != identity:
-            raise UsageError(f"out={out}: holds the checkpoints of another run ({previous['stage']} from "
-                             f"{previous['model']}); choose another out, or resume=false to discard them")
-    checkpoints.mkdir(parents=True, exist_ok=True)
-    work.mkdir(parents=True, exist_ok=True)
-    run_file.write_text(json.dumps(identity), encoding="utf-8")
-    last = get_last_checkpoint(str(checkpoints))
-    if resume is True and last is None:
-        raise UsageError(f"resume=true: no checkpoint in {checkpoints}; use resume=auto to start fresh")
-    return checkpoints, work, last
+        return sum(1 for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 def _input_files(recipe: Recipe) -> list[tuple[str, int]]:
@@ -219,16 +194,15 @@ def run_training(stage: str, recipe: str | Recipe, overrides: list[str] | dict[s
     out = Path(recipe.get("out")).absolute()
     with job_output(f"train {stage}", str(out), entries=ENTRIES, inputs=_input_files(recipe),
                     config={"recipe": recipe.path, "stage": stage}, say=_say) as staging:
-        checkpoints, work, last = _prepare_work(out, recipe)
+        checkpoints, last = prepare_checkpoints(out, run_identity(stage, recipe.get("model")),
+                                                recipe.get("resume"), say=_say)
+        work = Path(staging.path(WORK))
+        restore_work(last, work)
         metrics = MetricsFile(work / METRICS, stage)
-        if last is None:
-            metrics.keep_until(-1)
-        else:
-            step = int(Path(last).name.rsplit("-", 1)[1])
-            dropped = metrics.keep_until(step)
-            _say(f"haetae train {stage}: resuming from {last} (dropped {dropped} metric lines after step {step})")
+        if last is not None:
+            _say(f"haetae train {stage}: resuming from {last} ({metrics.lines()} metric lines up to its step)")
         model = load_policy(recipe)
-        callbacks = [metrics.callback]
+        callbacks = [metrics.callback, snapshot_callback(work)]
         if stage == "sft":
             trainer, counts = build_sft(recipe, model, tokenizer, rows, str(checkpoints), callbacks)
         elif stage == "agapo":

@@ -3,7 +3,7 @@
 Each builder returns ``(trainer, counts)``. Anything that can be wrong with the data was checked before the
 model was loaded (``train_data``); a trainer config that TRL refuses becomes a one-line RecipeError naming the
 stage. Work that must not be redone on resume (the AGAPO pre-filter's kept prompts, GrouPER's sampled groups) is
-cached in the run's stable work folder.
+cached in the run's work folder, which every checkpoint keeps a copy of (``run_state``).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,9 @@ import yaml
 from haetae.errors import UsageError
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+# YAML 1.2 (and JSON) read ``3e-3`` as a number; PyYAML's YAML 1.1 resolver needs a dot (``3.0e-3``) and turns
+# the rest into the string "3e-3", which a learning rate or a threshold then refuses far from the file.
+_EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
 
 
 class YamlProblem(ValueError):
@@ -48,7 +52,8 @@ class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
     """PyYAML's safe loader (libyaml's parser when built with it) that rejects a key repeated in a mapping.
 
     Keys are compared as constructed (``yes`` and ``true`` are the same key); ``<<`` merge keys may be
-    overridden by the mapping's own keys, as YAML intends.
+    overridden by the mapping's own keys, as YAML intends. Numbers in exponent form without a dot (``3e-3``,
+    ``1e5``, ``-2E-4``) are floats, as in YAML 1.2; quote them (``'1e5'``) to keep a string.
     """
 
     def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict:
@@ -67,6 +72,14 @@ class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                                             key_node.start_mark)
                 first_line[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT_FLOAT, list("-+0123456789"))
+
+
+def load_yaml_value(text: str) -> Any:
+    """One YAML value (a command-line ``KEY=VALUE``'s value) read exactly as the files are (:class:`StrictLoader`)."""
+    return yaml.load(text, Loader=StrictLoader)
 
 
 def read_yaml_file(path: str | Path) -> str:

@@ -25,17 +25,11 @@ from haetae.errors import UsageError
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def test_rule_based_judge_scores_the_fraction_of_checks_and_never_hides_a_failure():
-    judge = RuleBasedJudge()
+def test_judge_reward_func_asks_the_judge_with_the_rows_columns():
+    # The default rubric and custom checks: tests/alignment/test_judges.py.
+    judge = RuleBasedJudge({"has": lambda p, r, c: c["word"] in r})
     assert isinstance(judge, Judge)
-    assert judge.score("q", "a fine answer", required=["fine"], forbidden=["bad"]) == 1.0
-    assert judge.score("q", "bad bad bad bad", forbidden=["bad"]) == pytest.approx(
-        3 / 5
-    )  # degenerate, forbidden
-    assert judge.score("q", "") == pytest.approx(4 / 5)
-    broken = RuleBasedJudge({"ok": lambda p, r, c: True, "boom": lambda p, r, c: 1 / 0})
-    assert broken.score("q", "a") is None and broken.failures == 1
-    reward = judge_reward_func(RuleBasedJudge({"has": lambda p, r, c: c["word"] in r}), name="has_word")
+    reward = judge_reward_func(judge, name="has_word")
     got = reward(prompts=["p", "p"], completions=["x y", "z"], word=["y", "y"], trainer_state=None)
     assert got == [1.0, 0.0] and reward.__name__ == "has_word"
 
@@ -148,6 +142,9 @@ def test_grouper_trains_on_cached_groups(cached, make_policy, legal_tokenizer, t
     assert all("grouper/inverse_perplexity" in h and "grouper/reward" in h for h in logs)
     changed = [n for n, p in trainer.model.named_parameters() if not torch.equal(p, before[n])]
     assert any("self_attn" in n for n in changed)
+    mtp = [p for n, p in trainer.model.named_parameters() if n.startswith("mtp.")]
+    assert trainer.frozen_mtp == len(mtp) > 0 and not any(p.requires_grad for p in mtp)  # saved as SFT left it
+    assert not any(n.startswith("mtp.") for n in changed)
 
 
 def test_sample_groups_is_seeded(make_policy, legal_tokenizer, legal_prompts):

@@ -80,6 +80,17 @@ def reloads_with_mtp(model_dir: Path) -> None:
     assert all(torch.equal(state[k], saved[k]) for k in mtp)
 
 
+PUBLISHED = {"model", "metrics.jsonl", "recipe.yaml", "counts.json", "_SUCCESS", ".haetae.lock", "checkpoints"}
+
+
+def assert_clean_output(out: Path, *extra: str) -> None:
+    """Only the published entries and the checkpoints: the scratch went with the staging folder."""
+    assert {p.name for p in out.iterdir()} == PUBLISHED | set(extra)
+    assert not list(out.rglob(".work")) and not list(out.glob(".haetae-*"))
+    beside = {p.name for p in (out / "checkpoints").iterdir()} - {p.name for p in (out / "checkpoints").glob("checkpoint-*")}
+    assert beside <= {"run.json", "README.md"}  # the run's identity, TRL's model card
+
+
 def test_sft_then_agapo_then_grouper_through_the_cli(workspace, tmp_path):
     sft_out, agapo_out, grouper_out = tmp_path / "sft", tmp_path / "agapo", tmp_path / "grouper"
     data = f"[{workspace / 'sft.jsonl'},{workspace / 'text.jsonl'}]"
@@ -94,6 +105,10 @@ def test_sft_then_agapo_then_grouper_through_the_cli(workspace, tmp_path):
     assert counts["chat_rows"] == 16 and counts["text_rows"] == 8
     assert counts["examples"] + counts["dropped_no_trained_token_after_truncation"] == counts["rows"] == 24
     assert (sft_out / "checkpoints" / "checkpoint-2").is_dir() and (sft_out / "_SUCCESS").is_file()
+    assert_clean_output(sft_out)
+    snapshot = [json.loads(x) for x in (sft_out / "checkpoints" / "checkpoint-2" / "haetae" / "metrics.jsonl")
+                .read_text(encoding="utf-8").splitlines()]
+    assert [m["step"] for m in snapshot] == [1, 2]  # the scratch as it was at step 2, for a resume
     reloads_with_mtp(sft_out / "model")
     before, after = tensors(workspace / "ckpt"), tensors(sft_out / "model")
     assert not torch.equal(before["mtp.fc.weight"], after["mtp.fc.weight"]), "the MTP loss trained nothing"
@@ -108,6 +123,7 @@ def test_sft_then_agapo_then_grouper_through_the_cli(workspace, tmp_path):
     assert counts["prompts"] == 8 == counts["kept"] + counts["dropped_all_correct"]
     assert counts["rewards"][0]["total"] == 2 * 8  # two steps of 8 completions, every one scored or counted
     reloads_with_mtp(agapo_out / "model")
+    assert_clean_output(agapo_out)
 
     data = f"[{workspace / 'prompts.jsonl'},{workspace / 'preference.jsonl'}]"
     # the generator's groups hold 3 real responses (no placeholder member): G is the data's group size
@@ -120,6 +136,7 @@ def test_sft_then_agapo_then_grouper_through_the_cli(workspace, tmp_path):
     assert counts["sampling"] == {"prompts": 2, "responses": 6, "scored": 6, "unscored": 0}
     assert len((grouper_out / "groups.jsonl").read_text().splitlines()) == 2  # the sampled groups, cached
     reloads_with_mtp(grouper_out / "model")
+    assert_clean_output(grouper_out, "groups.jsonl")
 
 
 def test_a_second_run_resumes_from_the_last_checkpoint(workspace, tmp_path):

@@ -1,0 +1,53 @@
+"""Every third-party module the project, its tests and its benchmarks import is a declared dependency.
+
+A module that only arrives as another package's dependency (psutil through accelerate, safetensors through
+transformers) works until that package drops it; then ``make`` installs a set that cannot run the tests. The
+check reads every import statement (functions included) and maps the module to its installed distribution.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE_FOLDERS = ("haetae", "pipelines", "alignment", "taxonomy", "policies", "reports", "tests", "bench")
+LOCAL_MODULES = {"haetae", "tests", "align_common"}  # the package, the test package, bench/'s shared helpers
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def declared_distributions() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = [*project["dependencies"], *(s for extra in project["optional-dependencies"].values() for s in extra)]
+    return {normalise(re.match(r"[A-Za-z0-9_.\-]+", spec).group(0)) for spec in specs}
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_third_party_import_is_declared_in_pyproject():
+    owners = packages_distributions()
+    declared = declared_distributions()
+    undeclared: dict[str, set[str]] = {}
+    for folder in SOURCE_FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for module in imported_modules(path) - LOCAL_MODULES - set(sys.stdlib_module_names):
+                distributions = {normalise(d) for d in owners.get(module, [module])}
+                if not distributions & declared:
+                    undeclared.setdefault(module, set()).add(str(path.relative_to(ROOT)))
+    assert not undeclared, f"imported but not declared in pyproject.toml: {undeclared}"
