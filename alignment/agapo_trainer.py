@@ -5,7 +5,8 @@
   over the global batch on every rank and sliced back, so ranks always agree on shapes: a filtered group stays in
   the batch with a NaN advantage and is masked out of the loss instead of being dropped;
 - ``_compute_loss``: the variant's loss from ``objectives`` (no PPO clipping in either variant), weighted so that
-  every kept sequence counts the same on any number of processes (``_global_sequence_weight``);
+  every kept sequence counts the same on any number of processes (``global_sequence_weight``); its kept
+  count and every logged metric cross processes in one reduce per micro-batch;
 - ``_save_checkpoint`` / ``_load_optimizer_and_scheduler``: the buffered generation batch and TRL's step counter
   travel with each checkpoint (``generation_buffer``), so a resumed run trains on the batch it had generated;
 - ``_get_train_sampler``: TRL's sampler, shuffled per epoch from ``seed + epoch`` (``epoch_sampler``), so a
@@ -60,6 +61,16 @@ def agapo_batch_advantages(rewards: Tensor, args: AGAPOConfig) -> tuple[Tensor, 
         return agapo_advantages(masked, all_wrong="zero"), filtered
     filtered = torch.zeros(rewards.size(0), dtype=torch.bool, device=rewards.device)
     return agapo_advantages(rewards, all_wrong=args.all_wrong, wrong_reward=args.wrong_reward), filtered
+
+
+def global_sequence_weight(kept_here: Tensor, kept_everywhere: Tensor, processes: int) -> Tensor:
+    """Factor turning this process's mean over its kept sequences into its share of the global mean.
+
+    DDP averages gradients over processes, so a per-process mean weighs a sequence by 1 / (its process's kept
+    count): when filtering keeps 0 sequences on one rank and 4 on the other, those 4 would count half as much
+    as on one process. Scaling by ``kept_here * processes / kept_everywhere`` restores 1 / (global count).
+    """
+    return kept_here.to(torch.float32) * processes / kept_everywhere.clamp(min=1.0)
 
 
 def freeze_router(model: nn.Module) -> int:
@@ -157,31 +168,23 @@ class AGAPOTrainer(GRPOTrainer):
         start = self.accelerator.process_index * len(inputs)
         output["advantages"] = advantages.flatten()[start : start + len(inputs)]
 
-        metrics = self._metrics[mode]
-        metrics["agapo/filtered_fraction"].append(filtered.float().mean().item())
-        metrics["agapo/all_wrong_fraction"].append(
-            all_wrong_groups(rewards, self.args.wrong_reward).float().mean().item()
-        )
-        metrics["agapo/reward_missing_fraction"].append(per_func.isnan().float().mean().item())
-        scored = advantages[~advantages.isnan()]
-        metrics["agapo/advantage_abs_mean"].append(scored.abs().mean().item() if scored.numel() else 0.0)
+        # The rewards are already global: no collective here, and one device-to-host copy for all four values.
+        values = torch.stack([
+            filtered.float().mean(),
+            all_wrong_groups(rewards, self.args.wrong_reward).float().mean(),
+            per_func.isnan().float().mean(),
+            advantages.abs().nanmean().nan_to_num(nan=0.0),  # 0 when no advantage is defined
+        ]).tolist()
+        names = ("filtered_fraction", "all_wrong_fraction", "reward_missing_fraction", "advantage_abs_mean")
+        for name, value in zip(names, values, strict=True):
+            self._metrics[mode][f"agapo/{name}"].append(value)
         return output
 
-    def _global_masked_mean(self, values: Tensor, mask: Tensor) -> float:
-        totals = torch.stack([(values * mask).sum(), mask.sum().to(values.dtype)])
-        totals = self.accelerator.reduce(totals, reduction="sum")
-        return (totals[0] / totals[1].clamp(min=1.0)).item()
-
-    def _global_sequence_weight(self, advantages: Tensor) -> Tensor:
-        """Factor turning this process's mean over its kept sequences into its share of the global mean.
-
-        DDP averages gradients over processes, so a per-process mean weighs a sequence by 1 / (its process's kept
-        count): when filtering keeps 0 sequences on one rank and 4 on the other, those 4 would count half as much
-        as on one process. Scaling by ``kept_here * processes / kept_everywhere`` restores 1 / (global count).
-        """
-        kept = (~advantages.isnan()).sum().to(torch.float32)
-        kept_everywhere = self.accelerator.reduce(kept.clone(), reduction="sum")
-        return kept * self.accelerator.num_processes / kept_everywhere.clamp(min=1.0)
+    def _reduce_sums(self, values: list[Tensor]) -> Tensor:
+        """The scalars ``values``, each summed over every process, in one collective: one reduce per micro-batch
+        instead of one per quantity (on many ranks every collective is a round trip)."""
+        stacked = torch.stack([value.detach().reshape(()).to(torch.float32) for value in values])
+        return self.accelerator.reduce(stacked, reduction="sum")
 
     def _save_checkpoint(self, model, trial):
         super()._save_checkpoint(model, trial)
@@ -232,18 +235,26 @@ class AGAPOTrainer(GRPOTrainer):
                 rollout = per_token_logps.detach()
             loss, stats = agapo_kexaone_loss(per_token_logps, advantages, mask, rollout, self.args.is_cap)
         normalizer = self.current_gradient_accumulation_steps if mode == "train" else 1.0
-        loss = loss * self._global_sequence_weight(advantages).to(loss.dtype)
 
+        # Metrics as global weighted means, each a (sum, weight) pair reduced together with the kept count.
         float_mask = mask.to(per_token_logps.dtype)
-        metrics = self._metrics[mode]
-        metrics["entropy"].append(self._global_masked_mean(entropies, float_mask))
         kept = (~advantages.isnan()).to(float_mask.dtype)
-        stat_weights = {"kl_seq": kept.sum()}  # the others are means over the kept sequences' tokens
         kept_tokens = (float_mask * kept.unsqueeze(-1)).sum()
+        stat_weights = {"kl_seq": kept.sum()}  # the others are means over the kept sequences' tokens
+        weighted = [("entropy", (entropies * float_mask).sum(), float_mask.sum())]
         for name, value in stats.items():
-            weight = stat_weights.get(name, kept_tokens).reshape(1)
-            metrics[f"agapo/{name}"].append(self._global_masked_mean(value.reshape(1), weight))
+            weight = stat_weights.get(name, kept_tokens)
+            weighted.append((f"agapo/{name}", value * weight, weight))
         if "kl_seq" in stats:
             token_kl = per_token_kl(per_token_logps.detach(), inputs["ref_per_token_logps"])
-            metrics["kl"].append(self._global_masked_mean(token_kl, float_mask))
+            weighted.append(("kl", (token_kl * float_mask).sum(), float_mask.sum()))
+        kept_here = kept.sum()
+        reduced = self._reduce_sums([kept_here] + [x for _, total, weight in weighted for x in (total, weight)])
+        processes = self.accelerator.num_processes
+        loss = loss * global_sequence_weight(kept_here, reduced[0], processes).to(loss.dtype)
+
+        totals = reduced[1:].view(-1, 2)  # rows: (sum, weight) per metric
+        means = (totals[:, 0] / totals[:, 1].clamp(min=1.0)).tolist()
+        for (name, _, _), mean in zip(weighted, means, strict=True):
+            self._metrics[mode][name].append(mean)
         return loss / normalizer

@@ -44,20 +44,23 @@ def sft_policy(sft_steps: int, seed: int = 0):
 
 
 class StepTimer:
-    """A TrainerCallback recording each optimizer step's wall time (generation, rewards, loss and update)."""
+    """A TrainerCallback recording each optimizer step's wall time (generation, rewards, loss and update) and this
+    process's CPU time over the same span (with torch on one thread, what other jobs' load does not inflate)."""
 
     def __init__(self):
         from transformers import TrainerCallback
 
         self.seconds: list[float] = []
+        self.cpu_seconds: list[float] = []
         owner = self
 
         class _Callback(TrainerCallback):
             def on_step_begin(self, args, state, control, **kwargs):
-                owner._start = time.perf_counter()
+                owner._start, owner._cpu_start = time.perf_counter(), time.process_time()
 
             def on_step_end(self, args, state, control, **kwargs):
                 owner.seconds.append(time.perf_counter() - owner._start)
+                owner.cpu_seconds.append(time.process_time() - owner._cpu_start)
 
         self.callback = _Callback()
 
