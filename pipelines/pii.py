@@ -367,8 +367,19 @@ class EntityGates:
         """
         gated = {entity: regexes for entity, regexes in gates.items() if None not in regexes}
         self.always = [entity for entity in gates if entity not in gated]
-        self.gated = [(entity, _compile_by_start(regexes)) for entity, regexes in gated.items()]
-        self.any_gates = _compile_by_start([gate for regexes in gated.values() for gate in regexes])
+        by_start: dict[str, list[str]] = {}
+        for entity, regexes in gated.items():
+            for _gate, start in regexes:
+                by_start.setdefault(start, []).append(entity)
+        self.any_gates = {start: compile_gates([g for regexes in gated.values() for g, s in regexes if s == start],
+                                               start) for start in by_start}
+        # an entity alone in its start class is settled by that class's combined search: no second search
+        self._sole = {start: entities[0] for start, entities in by_start.items() if len(set(entities)) == 1}
+        self.gated = [
+            (entity, [(start, compile_gates([g for g, s in regexes if s == start], start))
+                      for start in dict.fromkeys(s for _, s in regexes)])
+            for entity, regexes in gated.items()
+        ]
 
     @classmethod
     def for_language(cls, analyzer: AnalyzerEngine, language: str) -> EntityGates:
@@ -384,21 +395,20 @@ class EntityGates:
 
     def entities(self, text: str) -> list[str]:
         """The entities whose recognisers could match ``text`` (ungated ones first); [] when none can."""
-        firsts = [match.start() for gate in self.any_gates if (match := gate.search(text)) is not None]
-        if not firsts:
+        firsts = {start: gate.search(text) for start, gate in self.any_gates.items()}
+        found = [match.start() for match in firsts.values() if match is not None]
+        if not found:
             return list(self.always)
-        start = min(firsts)  # no gate matches before the first match of any gate
+        first = min(found)  # no gate matches before the first match of any gate
+
+        def passes(entity: str, start: str, gate: re.Pattern) -> bool:
+            if firsts[start] is None:
+                return False
+            return self._sole.get(start) == entity or gate.search(text, first) is not None
+
         return self.always + [
-            entity for entity, compiled in self.gated if any(gate.search(text, start) for gate in compiled)
+            entity for entity, compiled in self.gated if any(passes(entity, s, g) for s, g in compiled)
         ]
-
-
-def _compile_by_start(gates: list[tuple[str, str]]) -> list[re.Pattern]:
-    """One :func:`compile_gates` regex per start class among ``gates``."""
-    by_start: dict[str, list[str]] = {}
-    for gate, start in gates:
-        by_start.setdefault(start, []).append(gate)
-    return [compile_gates(regexes, start) for start, regexes in by_start.items()]
 
 
 def _empty_nlp_artifacts(analyzer: AnalyzerEngine, languages: tuple[str, ...]) -> dict[str, NlpArtifacts]:

@@ -46,7 +46,7 @@ TITLES_AFTER = (
     "시인", "화백", "고객", "고객님", "회원", "회원님", "수령인", "담당자", "담당", "매니저", "목사", "신부", "스님",
     "총리", "대통령", "후보", "경위", "경사", "경장", "순경", "경감", "형사", "수사관", "연구원", "조교", "주무관",
     "사무관", "환자", "학생", "어린이", "님께", "귀하", "병장", "상병", "일병", "이병", "하사", "중사", "상사", "소위",
-    "중위", "대위", "소령", "중령", "대령",
+    "중위", "대위", "소령", "중령", "대령", "선배", "선배님", "후배", "언니", "오빠", "누나",
 )
 """Honorifics and role words that follow a name ("홍길동 기자", "김영희씨는")."""
 
@@ -56,7 +56,8 @@ LABELS_BEFORE = (
     "대표이사", "대표", "피고인", "피고", "원고", "피해자", "증인", "고소인", "피고소인", "고객", "고객명", "예금주",
     "환자", "환자명", "학생", "주문자", "계약자", "임차인", "임대인", "세대주", "가입자", "명의자", "참석자",
     "발신인", "발신자", "수신인", "수신자", "기자", "글", "사진", "문의", "연락처", "주문인", "구매자", "판매자",
-    "배우자", "성명(한글)", "이름(한글)", "저자", "지은이", "옮긴이", "심사위원", "위원",
+    "배우자", "저자", "지은이", "옮긴이", "심사위원", "위원", "판사", "재판장", "주심", "대법관", "검사", "변호인",
+    "재판관", "상대방", "채무자", "채권자", "청구인", "피청구인", "신고자", "제보자", "운전자", "입주자",
 )
 """Form labels and roles that precede a name ("성명: 홍길동", "보호자 김영희", "피고인 김○○")."""
 
@@ -70,13 +71,15 @@ PARTICLES = (
 or a title after a name ("김영희 기자가", "정희수 의원들과"): a title must end its word, so 의사형성 or
 대표단 is no title."""
 
-PLACE_OR_BODY_ENDINGS = "시군구도읍면리국당청부처"
-"""Last syllables of place and organisation names Kiwi knows as proper nouns (서울시, 민주당, 국방부)."""
+PLACE_OR_BODY_ENDINGS = "시군구도읍면리국당청부처대교"
+"""Last syllables of place and organisation names Kiwi knows as proper nouns (서울시, 민주당, 국방부, 서울대)."""
 
 SPACE = r"[ \t\u00a0\u3000]"
 _SURNAME = "(?:" + "|".join(DOUBLE_SURNAMES) + f"|[{SINGLE_SURNAMES}])"
-_GIVEN = rf"(?:[가-힣]{{1,2}}|{MASK}{{1,2}}|{SPACE}?모|[가-힣]{MASK}|{MASK}[가-힣])"
-_NAME = rf"{_SURNAME}{_GIVEN}"
+_GIVEN = rf"(?:{MASK}{{1,2}}|{SPACE}?모|[가-힣]{{1,2}}|[가-힣]{MASK}|{MASK}[가-힣])"
+_NAME = rf"{_SURNAME}{_GIVEN}(?<![의에는를을])"
+"""A surname and a given name (or its mask). A candidate ending in a particle (당시의, 이내에, 국회는) is no
+name: given names practically never end in 의, 에, 는, 를 or 을."""
 
 
 def _alternatives(words: tuple[str, ...]) -> str:
@@ -84,10 +87,23 @@ def _alternatives(words: tuple[str, ...]) -> str:
 
 
 _WORD_END = rf"(?=(?:{_alternatives(PARTICLES)})?(?![가-힣]))"
-NAME_BEFORE_TITLE = rf"(?<![가-힣0-9A-Za-z])(?P<name>{_NAME}){SPACE}?(?P<title>{_alternatives(TITLES_AFTER)}){_WORD_END}"
+GLUED_TITLES = ("씨", "님", "님께")
+"""The honorifics often written glued to a name (김영희씨, 황보민채님께). Other titles and role words are written
+after a space (홍길동 기자, 김민수 군); glued, they are mostly compounds (국회의원, 국무총리, 한국군, 감사위원),
+so a name needs the space before them. This also keeps most legal text from passing the gate."""
+_TITLE_WORDS = _alternatives(TITLES_AFTER)
+_SPACED_TITLE = rf"(?:{SPACE}?(?:{_alternatives(GLUED_TITLES)})|{SPACE}(?:{_TITLE_WORDS}))"
+_AGE = r"(?:\([0-9]{1,3}(?:세|살)?\)|\((?:남|여)[,·]?[ ]?[0-9]{1,3}(?:세)?\))"
+"""An age or sex and age between a name and its title, as in news: 육모(52)씨, 김모(여·35) 씨."""
+_LABEL = rf"(?:{_alternatives(LABELS_BEFORE)})명?(?:{SPACE}?\(?한글\)?)?"
+"""A form label, also with 명 or a 한글 qualifier (가입자명, 성명 한글, 이름(한글))."""
+NAME_BEFORE_TITLE = (
+    rf"(?<![가-힣0-9A-Za-z])(?P<name>{_NAME}){_AGE}?(?:{SPACE}?(?P<title>{_alternatives(GLUED_TITLES)})"
+    rf"|{SPACE}(?P<spaced_title>{_TITLE_WORDS})){_WORD_END}"
+)
 NAME_AFTER_LABEL = (
-    rf"(?<![가-힣0-9A-Za-z])(?P<label>{_alternatives(LABELS_BEFORE)})(?:{SPACE}?[:：]{SPACE}*|{SPACE}+)(?P<listed>{_NAME})"
-    rf"{_WORD_END}"
+    rf"(?<![가-힣0-9A-Za-z])(?P<label>{_LABEL})(?:{SPACE}?[:：]{SPACE}*|{SPACE}+)(?P<listed>{_NAME})"
+    rf"(?:{_WORD_END}|(?={_AGE}?{_SPACED_TITLE}{_WORD_END}))"
 )
 CUES = re.compile(f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}")
 """Every reported name comes from a match of this (directly, or as a later mention of such a name)."""
@@ -143,6 +159,20 @@ def kiwi_vetoes(name: str, glued_title: str = "") -> bool:
     return score > FLUENT_SCORE
 
 
+@functools.lru_cache(maxsize=65536)
+def kiwi_reads_as_name(name: str) -> bool:
+    """Positive evidence for a name without a cue of its own (the next one in "참석자: 김철수, 이영희"): Kiwi
+    guesses it out of vocabulary or knows it as a person-like proper noun, and it is not a cue word."""
+    if re.search(MASK, name):
+        return True
+    if name in _CUE_WORDS:
+        return False
+    tokens = shared_kiwi().analyze(name, top_n=1)[0][0]
+    if any(token.oov for token in tokens):
+        return True
+    return len(tokens) == 1 and tokens[0].tag == "NNP" and tokens[0].len >= 3 and not kiwi_vetoes(name)
+
+
 class KoreanPersonNameRecognizer(EntityRecognizer):
     """Korean person names framed by a cue word (see the module docstring); entity PERSON."""
 
@@ -165,16 +195,20 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
         if entities and self.supported_entities[0] not in entities:
             return []
         found: dict[tuple[int, int], float] = {}
-        for match in CUES.finditer(text):
+        position = 0
+        while (match := CUES.search(text, position)) is not None:
             group = "name" if match.group("name") else "listed"
             start, end = match.span(group)
             name = match.group(group)
             title = match.group("title") or ""
             glued = title if title and match.end("name") == match.start("title") else ""
-            if kiwi_vetoes(name.replace(" ", "").replace("\u00a0", "").replace("\u3000", ""), glued):
+            if kiwi_vetoes(re.sub(SPACE, "", name), glued):
+                # the vetoed word may be the label of the next cue ("보호자 성함 : 피소담"): search on from it
+                position = max(start, match.start() + 1)
                 continue
             found[(start, end)] = self._score(name)
             self._add_list_neighbours(text, match, found)
+            position = end
         self._add_repeats(text, found)
         entity = self.supported_entities[0]
         return [
@@ -194,7 +228,7 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
         if match.group("label"):
             position = match.end("listed")
             while (following := _LIST_NEXT.match(text, position)) is not None:
-                if following.group("name") in _CUE_WORDS or kiwi_vetoes(following.group("name")):
+                if not kiwi_reads_as_name(following.group("name")):
                     break
                 found[following.span("name")] = self._score(following.group("name"))
                 position = following.end("name")
@@ -202,7 +236,7 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
             position = match.start("name")
             while (previous := _LIST_PREVIOUS.search(text[max(0, position - 16):position])) is not None:
                 offset = max(0, position - 16)
-                if previous.group("name") in _CUE_WORDS or kiwi_vetoes(previous.group("name")):
+                if not kiwi_reads_as_name(previous.group("name")):
                     break
                 found[(offset + previous.start("name"), offset + previous.end("name"))] = self._score(
                     previous.group("name"))
