@@ -30,7 +30,7 @@ from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
 from haetae.errors import one_line
 from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
 from haetae.pipelines.pii_fields import FieldSelection
-from haetae.pipelines.pii_recognizers import RECOGNIZERS, compile_gates
+from haetae.pipelines.pii_recognizers import GATE_START, RECOGNIZERS, compile_gates
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
@@ -359,31 +359,56 @@ class EntityGates:
     pass over the text first settles the common case, a text that matches no gate at all.
     """
 
-    def __init__(self, gates: dict[str, list[str | None]]):
-        """``gates``: entity -> the gates of its recognisers, None for a recogniser without one."""
+    def __init__(self, gates: dict[str, list[tuple[str, str] | None]]):
+        """``gates``: entity -> ``(gate, start class)`` of each of its recognisers, None for one without.
+
+        Gates with different start classes (digit-led, Hangul-led) are compiled apart: one combined pass
+        per start class.
+        """
         gated = {entity: regexes for entity, regexes in gates.items() if None not in regexes}
         self.always = [entity for entity in gates if entity not in gated]
-        self.gated = [(entity, compile_gates(regexes)) for entity, regexes in gated.items()]
-        every_gate = [gate for regexes in gated.values() for gate in regexes]
-        self.any_gate = compile_gates(every_gate) if every_gate else None
+        by_start: dict[str, list[str]] = {}
+        for entity, regexes in gated.items():
+            for _gate, start in regexes:
+                by_start.setdefault(start, []).append(entity)
+        self.any_gates = {start: compile_gates([g for regexes in gated.values() for g, s in regexes if s == start],
+                                               start) for start in by_start}
+        # an entity alone in its start class is settled by that class's combined search: no second search
+        self._sole = {start: entities[0] for start, entities in by_start.items() if len(set(entities)) == 1}
+        self.gated = [
+            (entity, [(start, compile_gates([g for g, s in regexes if s == start], start))
+                      for start in dict.fromkeys(s for _, s in regexes)])
+            for entity, regexes in gated.items()
+        ]
 
     @classmethod
     def for_language(cls, analyzer: AnalyzerEngine, language: str) -> EntityGates:
         """Gates of the analyzer's recognisers for ``language`` (their ``gate`` attribute; None without)."""
-        gates: dict[str, list[str | None]] = {}
+        gates: dict[str, list[tuple[str, str] | None]] = {}
         for recognizer in analyzer.registry.recognizers:
             if recognizer.supported_language == language:
+                gate = getattr(recognizer, "gate", None)
+                start = getattr(recognizer, "gate_start", GATE_START)
                 for entity in recognizer.supported_entities:
-                    gates.setdefault(entity, []).append(getattr(recognizer, "gate", None))
+                    gates.setdefault(entity, []).append(None if gate is None else (gate, start))
         return cls(gates)
 
     def entities(self, text: str) -> list[str]:
         """The entities whose recognisers could match ``text`` (ungated ones first); [] when none can."""
-        first = self.any_gate.search(text) if self.any_gate is not None else None
-        if first is None:
+        firsts = {start: gate.search(text) for start, gate in self.any_gates.items()}
+        found = [match.start() for match in firsts.values() if match is not None]
+        if not found:
             return list(self.always)
-        start = first.start()  # no gate matches before the first match of any gate
-        return self.always + [entity for entity, gate in self.gated if gate.search(text, start)]
+        first = min(found)  # no gate matches before the first match of any gate
+
+        def passes(entity: str, start: str, gate: re.Pattern) -> bool:
+            if firsts[start] is None:
+                return False
+            return self._sole.get(start) == entity or gate.search(text, first) is not None
+
+        return self.always + [
+            entity for entity, compiled in self.gated if any(passes(entity, s, g) for s, g in compiled)
+        ]
 
 
 def _empty_nlp_artifacts(analyzer: AnalyzerEngine, languages: tuple[str, ...]) -> dict[str, NlpArtifacts]:

@@ -40,6 +40,8 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
+from haetae.pipelines import pii_korean_addresses, pii_korean_names
+
 REGEX_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE | regex.ASCII
 """Presidio's default flags plus ASCII word boundaries (see the module docstring).
 
@@ -238,15 +240,23 @@ Gates are written to start there (a letter-first condition such as "two letters,
 ``\d(?<=[A-Za-z]{2}\d)\d``) so that :func:`compile_gates` can skip every other character in one fast pass."""
 
 
-def compile_gates(gates: list[str]) -> re.Pattern:
-    """One regex that matches exactly where one of ``gates`` (each starting with :data:`GATE_START`) does.
+HANGUL_GATE_START = r"[가-힣]"
+"""The start of gates for word-framed entities (Korean names): their matches begin with a Hangul syllable.
+
+Such gates are compiled apart from the :data:`GATE_START` ones (see :func:`compile_gates`), so that Korean
+text, where nearly every character is Hangul, does not slow the digit-led gates down."""
+
+
+def compile_gates(gates: list[str], start: str = GATE_START) -> re.Pattern:
+    """One regex that matches exactly where one of ``gates`` (each starting with ``start``) does.
 
     A plain ``a|b|c`` union makes Python's ``re`` try every branch at every character; led by the single
-    character class :data:`GATE_START` it jumps from candidate to candidate and only there steps back one
-    character to try the branches. The match is that first character. ASCII rules, case-sensitive.
+    character class ``start`` (:data:`GATE_START` or :data:`HANGUL_GATE_START`) it jumps from candidate to
+    candidate and only there steps back one character to try the branches. The match is that first
+    character. ASCII rules, case-sensitive.
     """
     union = "|".join(f"(?:{gate})" for gate in gates)
-    return re.compile(rf"{GATE_START}(?<=(?={union}).)", re.ASCII)
+    return re.compile(rf"{start}(?<=(?={union}).)", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -258,7 +268,10 @@ class RecognizerSpec:
     entity: str
     description: str
     gate: str | None = None
-    """A cheap regex that every match contains, starting with :data:`GATE_START`; None: no cheap test."""
+    """A cheap regex that every match contains, starting with ``gate_start``; None: no cheap test."""
+    gate_start: str = GATE_START
+    """The character class every match of ``gate`` starts with (:data:`GATE_START` or
+    :data:`HANGUL_GATE_START`)."""
 
     def option_names(self) -> set[str]:
         params = inspect.signature(self.factory).parameters
@@ -284,6 +297,7 @@ class RecognizerSpec:
         if isinstance(recognizer, PatternRecognizer):
             recognizer.global_regex_flags = REGEX_FLAGS
         recognizer.gate = self.gate
+        recognizer.gate_start = self.gate_start
         return recognizer
 
 
@@ -296,18 +310,19 @@ def register_recognizer(
     entity: str,
     description: str,
     gate: str | None = None,
+    gate_start: str = GATE_START,
 ):
     """Add a recogniser to the registry under ``name`` (the key used in policies/pii_recognizers.yaml).
 
-    ``gate`` is an optional necessary condition: a regex, starting with :data:`GATE_START`, that every
+    ``gate`` is an optional necessary condition: a regex, starting with ``gate_start``, that every
     match contains under ASCII, case-sensitive rules. The scanner asks Presidio for an entity only when a
     gate of one of its recognisers matches the text, and skips texts that match no gate at all.
     """
     if name in RECOGNIZERS:
         raise ValueError(f"recogniser {name!r} is already registered")
     if gate is not None:
-        compile_gates([gate])  # fail here on a bad regex
-    RECOGNIZERS[name] = RecognizerSpec(name, factory, entity, description, gate)
+        compile_gates([gate], gate_start)  # fail here on a bad regex
+    RECOGNIZERS[name] = RecognizerSpec(name, factory, entity, description, gate, gate_start)
     return factory
 
 
@@ -416,3 +431,18 @@ _SPECS = [
 ]
 for _spec in _SPECS:
     register_recognizer(*_spec)
+register_recognizer(
+    "kr_person_name",
+    pii_korean_names.KoreanPersonNameRecognizer,
+    "PERSON",
+    "Korean person names: surname + given name framed by a title or form label, Kiwi veto",
+    pii_korean_names.GATE,
+    HANGUL_GATE_START,
+)
+register_recognizer(
+    "kr_address",
+    pii_korean_addresses.KoreanAddressRecognizer,
+    "KR_ADDRESS",
+    "Korean road-name and lot-number addresses, postal codes with a label",
+    pii_korean_addresses.GATE,
+)

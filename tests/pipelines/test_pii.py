@@ -21,7 +21,7 @@ from haetae.pipelines.pii import (
     measure_scan_speed,
     resolve_overlaps,
 )
-from haetae.pipelines.pii_recognizers import GATE_START, RECOGNIZERS, compile_gates, offline_tld_extractor
+from haetae.pipelines.pii_recognizers import RECOGNIZERS, compile_gates, offline_tld_extractor
 
 CONSTITUTION = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 
@@ -104,7 +104,8 @@ def test_frn_and_business_number(scanner):
 
 def test_bank_account_needs_context(scanner):
     assert found(scanner, "입금 계좌: 신한 110-123-456789 (예금주 홍길동)") == [
-        ("KR_BANK_ACCOUNT", "110-123-456789")
+        ("KR_BANK_ACCOUNT", "110-123-456789"),
+        ("PERSON", "홍길동"),  # the account holder's name, after the label 예금주
     ]
     assert found(scanner, "카카오뱅크 3333-01-1234567로 이체") == [("KR_BANK_ACCOUNT", "3333-01-1234567")]
     assert found(scanner, "문서번호 110-123-456789 참조") == []
@@ -220,6 +221,10 @@ PII_EXAMPLES = [
     ("en", "call (212) 555-0123", "PHONE_NUMBER", "(212) 555-0123"),
     ("en", "SSN 219-09-9999", "US_SSN", "219-09-9999"),
     ("en", "SSN 219099999", "US_SSN", "219099999"),
+    ("ko", "성명: 홍길동", "PERSON", "홍길동"),
+    ("ko", "윤채린 기자 = 부산", "PERSON", "윤채린"),
+    ("ko", "배송지 서울 강남구 테헤란로 123", "KR_ADDRESS", "서울 강남구 테헤란로 123"),
+    ("ko", "주소 전북 군산시 옥구읍 수산리 56-2", "KR_ADDRESS", "전북 군산시 옥구읍 수산리 56-2"),
     ("ko", "MAC 00:1A:2B:3C:4D:5E", "MAC_ADDRESS", "00:1A:2B:3C:4D:5E"),
     ("ko", "MAC 0011.2233.4455", "MAC_ADDRESS", "0011.2233.4455"),
     ("ko", "wallet 1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "CRYPTO", "1BoatSLRHtKNngkdXEeobR76b53LETtpyT"),
@@ -435,6 +440,8 @@ def _fuzz_texts(count: int, seed: int) -> list[str]:
         *("010", "+82", "+1", "(0)", "900101", "1234568", "::", "::ffff:", "192.168", ".1", "DE89", "bc1"),
         *("1Boat", "00:1A", ":2B", "0011.2233.", "4111", " 1111", "@ex.kr", "www.", ".com", "http://"),
         *("전화 ", "계좌 ", "IP ", "de89", "m123", "BC1", "FFFF:"),
+        *(" 기자", " 씨", "님", "성명: ", "보호자 ", "김", "남궁", "○○", "로 ", "길", "동 ", "산 ", "리", "번지"),
+        *("우편번호 ", "(우)", "호", "서울 ", "강남구 ", "지하 "),
     ]
 
     def part() -> str:
@@ -452,7 +459,7 @@ def test_gates_do_not_change_results(monkeypatch, config):
     for name, spec in list(RECOGNIZERS.items()):
         monkeypatch.setitem(pii_recognizers.RECOGNIZERS, name, dataclasses.replace(spec, gate=None))
     ungated = PiiScanner.from_config(config)
-    assert ungated.gates["ko"].any_gate is None and "KR_RRN" in ungated.gates["ko"].entities("no digits")
+    assert not ungated.gates["ko"].any_gates and "KR_RRN" in ungated.gates["ko"].entities("no digits")
     texts = [
         "홍길동(hong@ex.kr)에게 010-1234-5678로, 주민등록번호 900101-1234568, 여권 M123A4567",
         "IBAN DE89 3704 0044 0532 0130 00, IP 10.0.0.1 and 2001:db8::1, MAC 00:1A:2B:3C:4D:5E",
@@ -474,13 +481,13 @@ def test_gates_do_not_change_results(monkeypatch, config):
 
 def test_every_gate_is_a_necessary_condition():
     """Whenever a recogniser matches anything (even below the threshold), its gate matches, and every gate
-    match starts with a GATE_START character (what compile_gates relies on)."""
+    match starts with a character of the spec's start class (what compile_gates relies on)."""
     texts = [example[1] for example in PII_EXAMPLES] + _fuzz_texts(1000, seed=2)
-    starts = re.compile(GATE_START)
     for name, spec in RECOGNIZERS.items():
         if spec.gate is None:
             continue
-        recognizer, gate = spec.build("en"), compile_gates([spec.gate])
+        starts = re.compile(spec.gate_start)
+        recognizer, gate = spec.build("en"), compile_gates([spec.gate], spec.gate_start)
         for text in texts:
             plain = [m.start() for m in re.finditer(spec.gate, text, re.ASCII)]
             assert all(starts.match(text, start) for start in plain), (name, text)
