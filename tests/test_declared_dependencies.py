@@ -16,7 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_FOLDERS = ("haetae", "pipelines", "alignment", "taxonomy", "policies", "reports", "tests", "bench")
-LOCAL_MODULES = {"haetae", "tests", "align_common"}  # the package, the test package, bench/'s shared helpers
+LOCAL_MODULES = {"haetae", "tests"}  # the package and the test package
+
+
+def sibling_modules(path: Path) -> set[str]:
+    """Modules a script imports from its own folder (bench/ scripts import each other and their helpers)."""
+    return {p.stem for p in path.parent.glob("*.py")} if path.parent.name == "bench" else set()
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -46,7 +51,7 @@ def test_every_third_party_import_is_declared_in_pyproject():
     undeclared: dict[str, set[str]] = {}
     for folder in SOURCE_FOLDERS:
         for path in sorted((ROOT / folder).rglob("*.py")):
-            for module in imported_modules(path) - LOCAL_MODULES - set(sys.stdlib_module_names):
+            for module in imported_modules(path) - LOCAL_MODULES - sibling_modules(path) - set(sys.stdlib_module_names):
                 distributions = {normalise(d) for d in owners.get(module, [module])}
                 if not distributions & declared:
                     undeclared.setdefault(module, set()).add(str(path.relative_to(ROOT)))
