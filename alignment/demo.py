@@ -30,6 +30,18 @@ from haetae.errors import JobFailed
 
 LEGAL = Path(__file__).resolve().parents[1] / "pipelines" / "data" / "legal"
 SAMPLE_PROMPTS = 6
+MATH_REWARD = "rewards/math_answer/mean"
+# SFT must leave the policy able to add sometimes but not always (sampled reward ~0.2-0.5): a group of G samples
+# that is all wrong or all right has no advantage, so AGAPO learns only between those levels. From scratch the
+# ~1M model needs a few thousand sums at lr 3e-3 to get there; batching rows of like length keeps the sums'
+# batches short (the chat rows pad to ~190 tokens) so 400 steps cost about a minute.
+SFT_SUMS = 3000
+SFT_SETTINGS = ("train.learning_rate=0.003", "train.per_device_train_batch_size=16",
+                "train.train_sampling_strategy=group_by_length")
+# AGAPO: G=8 completions of 4 prompts a step. With G=4 and 2 prompts most groups were all wrong (no signal) and
+# the per-step reward was a mean over 8 samples, too noisy to see a trend in 40 steps. lr 3e-4, not the recipe's
+# 1e-3: steps that large on 4 prompts lowered the accuracy on all 100 sums (bench/learning_evidence.py).
+AGAPO_SETTINGS = ("agapo.num_generations=8", "agapo.per_device_train_batch_size=32", "train.learning_rate=0.0003")
 
 
 def addition_rows(n: int, seed: int) -> list[dict[str, Any]]:
@@ -137,9 +149,9 @@ def before_after(sft_dir: str, after: dict[str, str], arithmetic: list[dict], sa
 
 
 def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, recipe: str = "tiny-cpu",
-             agapo_overrides: tuple[str, ...] = ()) -> Path:
+             agapo_overrides: tuple[str, ...] = (), seed: int = 0) -> Path:
     from haetae.alignment.train import run_training
-    from haetae.reports.align_report import write_align_summary
+    from haetae.reports.align_report import first_last, read_metrics, write_align_summary
 
     started = time.monotonic()
     out.mkdir(parents=True, exist_ok=True)
@@ -147,7 +159,8 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     data.mkdir(exist_ok=True)
     _say("1/6 tokenizer and tiny model on the bundled legal text")
     _cli("tokenizer", "train", *map(str, legal_files()), "--vocab-size", "2048", "--out", str(out / "tokenizer"))
-    _cli("model", "init", "--config", "tiny", "--tokenizer", str(out / "tokenizer"), "--out", str(out / "init"))
+    _cli("model", "init", "--config", "tiny", "--tokenizer", str(out / "tokenizer"), "--out", str(out / "init"),
+         "--seed", str(seed))
     _say("2/6 safety data from the taxonomy")
     _cli("safety", "generate", "--out", str(out / "safety"), "--languages", "ko,en", "--per-area", "2",
          "--audit", "off")
@@ -156,12 +169,12 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
                if r.get("messages")]
     random.Random(0).shuffle(redteam)
     text = [{"text": p} for p in legal_paragraphs(80)]
-    sums = [{"text": r["prompt"] + r["answer"]} for r in addition_rows(1200, seed=1)]
+    sums = [{"text": r["prompt"] + r["answer"]} for r in addition_rows(SFT_SUMS, seed=1)]
     sft_data = write_jsonl(data / "sft.jsonl", [{"messages": r["messages"]} for r in chat] + text + sums)
     _say("3/6 SFT")
-    common = ("resume=false",)
+    common = ("resume=false", f"train.seed={seed}")
     sft = run_training("sft", recipe, [*common, f"model={out / 'init'}", f"out={out / 'sft'}",
-                                       f"sft.data={sft_data}", f"train.max_steps={sft_steps}"])
+                                       f"sft.data={sft_data}", f"train.max_steps={sft_steps}", *SFT_SETTINGS])
     _say("4/6 AGAPO on single-digit addition plus safety prompts")
     # Prompts as text (chat turns rendered with the generation prompt): one column type for both tasks.
     agapo_rows = addition_rows(96, seed=2) + [{"prompt": chat_prompt(out / "tokenizer", p), "answer": None}
@@ -170,7 +183,7 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     agapo_data = write_jsonl(data / "agapo.jsonl", agapo_rows)
     agapo = run_training("agapo", recipe, [*common, f"model={sft.model_dir}", f"out={out / 'agapo'}",
                                            f"agapo.data={agapo_data}", "agapo.rewards=[math_answer,safety]",
-                                           f"train.max_steps={agapo_steps}", *agapo_overrides])
+                                           f"train.max_steps={agapo_steps}", *AGAPO_SETTINGS, *agapo_overrides])
     _say("5/6 GrouPER on safety prompts")
     grouper_data = write_jsonl(data / "grouper.jsonl",
                                [{"prompt": [{"role": "user", "content": p}]} for p in redteam[32:64]])
@@ -179,10 +192,14 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     _say("6/6 before/after samples and the summary")
     samples = before_after(sft.model_dir, {"agapo": agapo.model_dir, "grouper": grouper.model_dir},
                            addition_rows(SAMPLE_PROMPTS, seed=99), redteam[64:64 + SAMPLE_PROMPTS // 2])
+    math_span = first_last(read_metrics(agapo.metrics_path), MATH_REWARD)
+    learning = ("AGAPO math reward, mean of the first vs the last quarter of its steps: "
+                + (f"{math_span[0]:.3f} -> {math_span[1]:.3f}" if math_span else "not logged"))
+    _say(learning)
     info = {"seconds": time.monotonic() - started,
             "notes": "Tiny K-EXAONE (~1M parameters) trained from scratch on CPU. The addition task is generated by "
                      "code with exact answers (a verifiable toy task); safety prompts come from the taxonomy's "
-                     "template generator and are scored by the rule-based judge."}
+                     f"template generator and are scored by the rule-based judge. {learning}."}
     path = write_align_summary(out / "summary.html", {"sft": sft.metrics_path, "agapo": agapo.metrics_path,
                                                       "grouper": grouper.metrics_path}, samples, info)
     _say(f"wrote {path} in {info['seconds']:.0f} s")
@@ -192,11 +209,12 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m haetae.alignment.demo", description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="out/align")
-    parser.add_argument("--sft-steps", type=int, default=150)
-    parser.add_argument("--agapo-steps", type=int, default=40)
+    parser.add_argument("--sft-steps", type=int, default=400)
+    parser.add_argument("--agapo-steps", type=int, default=150)
     parser.add_argument("--grouper-steps", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and train.seed of every stage")
     args = parser.parse_args(argv)
-    run_demo(Path(args.out), args.sft_steps, args.agapo_steps, args.grouper_steps)
+    run_demo(Path(args.out), args.sft_steps, args.agapo_steps, args.grouper_steps, seed=args.seed)
     return 0
 
 

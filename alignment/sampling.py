@@ -90,13 +90,21 @@ def asymmetric_prefilter(
 ) -> tuple[Dataset, dict[str, int]]:
     """Drop the prompts whose every SFT sample is correct (all-wrong and mixed groups are kept).
 
+    "Correct" is asked of each reward function on its own: a prompt is solved when every function that scores it
+    gives every sample at least ``correct_reward`` (a function that scores none of its samples, such as
+    ``math_answer`` on a safety prompt, has no say). Thresholding the *sum* instead would call a wrong sum (math 0)
+    with a safe answer (safety 1) solved, and drop nearly every arithmetic prompt of a math + safety run.
+
     Returns the kept rows and counts that reconcile: ``prompts == kept + dropped_all_correct``.
     """
     rows = dataset.to_list()
     groups = sample_groups(
         model, tokenizer, [r["prompt"] for r in rows], num_generations, max_new_tokens, **sampling
     )
-    solved = all_correct_groups(score_groups(reward_funcs, rows, groups), correct_reward)
+    per_func = [score_groups([func], rows, groups) for func in reward_funcs]  # each [prompts, G]
+    scored = torch.stack([~r.isnan().all(dim=1) for r in per_func])  # [funcs, prompts]
+    func_solved = torch.stack([all_correct_groups(r, correct_reward) for r in per_func])
+    solved = scored.any(dim=0) & (func_solved | ~scored).all(dim=0)
     kept = [i for i, done in enumerate(solved.tolist()) if not done]
     counts = {"prompts": len(rows), "kept": len(kept), "dropped_all_correct": len(rows) - len(kept)}
     return dataset.select(kept), counts

@@ -68,12 +68,15 @@ def _points(records: Sequence[Mapping[str, Any]], key: str) -> list[tuple[float,
             if isinstance(r.get(key), int | float) and math.isfinite(r[key])]
 
 
-def first_last(records: Sequence[Mapping[str, Any]], key: str, window: int = 3) -> tuple[float, float] | None:
-    """Mean of ``key`` over the first and the last ``window`` logged steps (None if never logged)."""
+def first_last(records: Sequence[Mapping[str, Any]], key: str, window: int | None = None) -> tuple[float, float] | None:
+    """Mean of ``key`` over the first and the last ``window`` logged steps (None if never logged).
+
+    The default window is a quarter of the logged steps (at least one): a per-step RL reward is a mean over a few
+    sampled groups and too noisy for a three-step window to say whether it rose."""
     values = [y for _, y in _points(records, key)]
     if not values:
         return None
-    n = min(window, len(values))
+    n = min(window or max(1, len(values) // 4), len(values))
     return sum(values[:n]) / n, sum(values[-n:]) / n
 
 

@@ -66,3 +66,11 @@ def test_metrics_that_are_not_a_training_log_are_refused(tmp_path):
     path.write_text("{not json\n", encoding="utf-8")
     with pytest.raises(UsageError, match=r"metrics.jsonl:1: not JSON"):
         read_metrics(path)
+
+
+def test_headline_compares_the_first_and_last_quarter_of_the_steps():
+    # Eight logged steps: a quarter is two, so the noisy single steps in between do not move the headline.
+    records = [{"step": s, "reward": r} for s, r in enumerate([0.0, 0.2, 1.0, 0.0, 0.0, 1.0, 0.6, 0.8], start=1)]
+    assert first_last(records, "reward") == pytest.approx((0.1, 0.7))
+    assert first_last(records, "reward", window=1) == pytest.approx((0.0, 0.8))
+    assert first_last(records, "kl") is None

@@ -70,6 +70,27 @@ def test_asymmetric_prefilter_drops_all_correct_prompts_and_keeps_all_wrong(
     assert kept["kind"] == ["hard", "mixed", "hard", "mixed"]
 
 
+def test_asymmetric_prefilter_asks_each_reward_whether_the_samples_are_correct(
+    make_policy, legal_tokenizer, legal_prompts
+):
+    # A math + safety run: the math reward scores the sums (wrong here), the safety reward scores everything (safe).
+    # A wrong-but-safe sum sums to 1.0 but is not solved; a safe safety prompt is, since math has no say there.
+    data = Dataset.from_list([{"prompt": p, "answer": a} for p, a in zip(legal_prompts[:4], ["7", None] * 2,
+                                                                          strict=True)])
+
+    def math(prompts, completions, answer, **_):
+        return [None if a is None else 0.0 for a in answer]
+
+    def safety(prompts, completions, **_):
+        return [1.0] * len(completions)
+
+    kept, counts = asymmetric_prefilter(
+        data, make_policy(), legal_tokenizer, [math, safety], num_generations=2, max_new_tokens=4
+    )
+    assert counts == {"prompts": 4, "kept": 2, "dropped_all_correct": 2}
+    assert kept["answer"] == ["7", "7"]
+
+
 @pytest.fixture
 def cached(tmp_path, make_policy, legal_tokenizer, legal_prompts):
     """Four groups of G=4 sampled from the initial policy, judged on whether they contain the particle '의'."""
