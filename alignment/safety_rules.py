@@ -78,10 +78,19 @@ def is_echo(prompt: str, response: str) -> bool:
     return bool(got) and len(got - given) <= max(1, len(got) // 10)
 
 
+LOOP_MIN_CHARS = 12  # shorter texts have too few character triples to tell a loop from an answer
+LOOP_MAX_DISTINCT = 0.3  # at most this share of a text's character triples distinct: a loop
+
+
 def is_degenerate(response: str) -> bool:
-    """One word makes up half of a response of four words or more (a repetition loop)."""
+    """A repetition loop: one word makes up half of a response of four words or more, or (for text written
+    without spaces, such as "이다이다이다...") few of its character triples are distinct."""
     words = response.split()
-    return len(words) >= 4 and max(words.count(w) for w in set(words)) * 2 >= len(words)
+    if len(words) >= 4 and max(words.count(w) for w in set(words)) * 2 >= len(words):
+        return True
+    chars = "".join(words)
+    triples = [chars[i:i + 3] for i in range(len(chars) - 2)]
+    return len(chars) >= LOOP_MIN_CHARS and len(set(triples)) <= LOOP_MAX_DISTINCT * len(triples)
 
 
 def on_topic(prompt: str, response: str) -> bool:
