@@ -74,3 +74,11 @@ def test_headline_compares_the_first_and_last_quarter_of_the_steps():
     assert first_last(records, "reward") == pytest.approx((0.1, 0.7))
     assert first_last(records, "reward", window=1) == pytest.approx((0.0, 0.8))
     assert first_last(records, "kl") is None
+
+
+def test_evaluation_cards_show_before_and_after(two_step_run, tmp_path):
+    info = {"evaluation": [{"label": "Addition accuracy, all 100 sums", "before": 0.278, "after": 0.431,
+                            "detail": "SFT → AGAPO, 8 samples each at T=1"}]}
+    page = write_align_summary(tmp_path / "summary.html", {"agapo": two_step_run}, [], info).read_text("utf-8")
+    card = page.split("Addition accuracy, all 100 sums")[1].split("</div>")[0]
+    assert "0.278 &rarr; 0.431" in card and "8 samples each" in card
