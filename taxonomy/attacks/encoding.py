@@ -14,7 +14,6 @@ from .hangul import SYLLABLE_FIRST, SYLLABLE_LAST
 from .phrases import languages_with, pick
 from .registry import Context, Message, fill, register, user
 
-_LATIN_SCRIPT = {"en", "es", "de", "vi"}
 # (first code point, size) of each alphabet the cipher shifts within.
 _BLOCKS = ((ord("a"), 26), (ord("A"), 26), (SYLLABLE_FIRST, SYLLABLE_LAST - SYLLABLE_FIRST + 1),
            (0x3041, 0x3096 - 0x3041 + 1), (0x30A1, 0x30F6 - 0x30A1 + 1))
@@ -67,7 +66,7 @@ def caesar_mutation(prompt: str, ctx: Context) -> list[Message]:
     return user(fill(pick(ctx, "caesar"), payload=caesar_encode(prompt, shift), shift=str(shift)))
 
 
-@register("rot13", "encoding", tuple(lang for lang in languages_with("rot13") if lang in _LATIN_SCRIPT),
+@register("rot13", "encoding", languages_with("rot13"),
           "ROT13 of the Latin letters (Latin-script languages only)")
 def rot13_mutation(prompt: str, ctx: Context) -> list[Message]:
     return user(fill(pick(ctx, "rot13"), payload=rot13(prompt)))

@@ -27,7 +27,8 @@ def _stem(token: str) -> tuple[str, bool]:
 
 
 def target_words(prompt: str, ctx: Context) -> list[str]:
-    """The words to hide: the given keywords that occur, else one or two of the three longest Hangul words."""
+    """The words to hide: the given keywords that occur, else the longest noun (a word that carried a particle),
+    sometimes with one more of the next two candidates."""
     given = [k for k in ctx.keywords if k and k in prompt]
     if given:
         return given
@@ -35,7 +36,7 @@ def target_words(prompt: str, ctx: Context) -> list[str]:
     if not candidates:
         raise MutationNotApplicable("no Hangul word of two or more syllables to hide")
     top = sorted(candidates, key=lambda s: (not candidates[s], -len(s), s))[:3]
-    return ctx.rng.sample(top, min(len(top), ctx.rng.randint(1, 2)))
+    return top[:1] + ([ctx.rng.choice(top[1:])] if len(top) > 1 and ctx.rng.random() < 0.5 else [])
 
 
 def _hide(prompt: str, ctx: Context, transform) -> str:

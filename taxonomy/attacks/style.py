@@ -55,7 +55,7 @@ def _strip_tone(word: str) -> str:
 def _latin_typo(word: str, rng) -> str:
     i = rng.randrange(1, len(word) - 1)
     op = rng.choice(("swap", "drop", "double"))
-    if op == "swap":
+    if op == "swap" and word[i] != word[i + 1]:
         return word[:i] + word[i + 1] + word[i] + word[i + 2:]
     if op == "drop":
         return word[:i] + word[i + 1:]
@@ -90,7 +90,10 @@ def misspell(text: str, language: str, rng) -> str:
             tokens[i] = _strip_tone(tok)
         else:
             tokens[i] = _latin_typo(tok, rng)
-    return "".join(tokens)
+    result = "".join(tokens)
+    if result == text:
+        raise MutationNotApplicable("misspellings: the typos left the text unchanged")
+    return result
 
 
 @register("misspellings", "writing_style", LANGUAGES, "typos a hurried user makes (swaps, drops, ㅐ/ㅔ, missing tones)")
