@@ -37,7 +37,7 @@ def _shift_char(char: str, shift: int) -> str:
 
 def caesar_encode(text: str, shift: int) -> str:
     """Shift letters; accented Latin letters are decomposed first so the base letter shifts and the accent stays."""
-    source = unicodedata.normalize("NFD", text) if _mostly_latin(text) else text
+    source = unicodedata.normalize("NFD", text) if _safe_to_decompose(text) else text
     return "".join(_shift_char(c, shift) for c in source)
 
 
@@ -45,7 +45,7 @@ def caesar_decode(text: str, shift: int) -> str:
     return unicodedata.normalize("NFC", "".join(_shift_char(c, -shift) for c in text))
 
 
-def _mostly_latin(text: str) -> bool:
+def _safe_to_decompose(text: str) -> bool:
     """NFD would split Hangul syllables into conjoining jamo, so decompose only text without Hangul or kana."""
     return not any(SYLLABLE_FIRST <= ord(c) <= SYLLABLE_LAST or 0x3041 <= ord(c) <= 0x30FF for c in text)
 

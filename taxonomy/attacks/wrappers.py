@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .phrases import languages_with, pick
-from .registry import Context, Message, fill, register, user
+from .registry import Context, Message, MutationFn, fill, register, user
 
 _FRAMES = {
     "role_play": ("persuasion", "a character who would answer (veteran, novelist's expert, late grandmother)"),
@@ -22,7 +22,7 @@ _FRAMES = {
 }
 
 
-def _frame_mutation(name: str):
+def _frame_mutation(name: str) -> MutationFn:
     def mutate(prompt: str, ctx: Context) -> list[Message]:
         return user(fill(pick(ctx, name), prompt=prompt))
 
