@@ -1,4 +1,4 @@
-"""`haetae taxonomy validate|stats|export` and `haetae safety generate`."""
+"""`haetae taxonomy validate|stats|export` and `haetae safety generate|gate`."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--out", required=True, metavar="FILE")
     export.set_defaults(func=_export)
 
-    safety = sub.add_parser("safety", help="taxonomy-driven safety data")
+    safety = sub.add_parser("safety", help="taxonomy-driven safety data and the release gate")
     safety_sub = safety.add_subparsers(dest="safety_command", required=True, metavar="COMMAND")
     gen = safety_sub.add_parser(
         "generate", help="red-team, benign, SFT, GrouPER preference and eval splits in chat format",
@@ -74,6 +74,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="send $OPENAI_API_KEY over plain http:// to a host that is not loopback (anyone on the "
                           "path can read it; without this flag that is refused before any request)")
     gen.set_defaults(func=_generate)
+
+    gate = safety_sub.add_parser(
+        "gate", help="check a run's metrics.json against the release gate (exit 1 when a rule fails)",
+        description="Check an evaluation's metrics.json against the release gate: minimum safe rate overall and per "
+                    "domain, maximum over-refusal, minimum judge coverage, maximum confidence-interval width. "
+                    "Prints every rule PASS/FAIL with its numbers; exits 0 when all pass, 1 when any fails.")
+    gate.add_argument("metrics", metavar="METRICS.json", help="metrics.json of an evaluation run")
+    gate.add_argument("--gate", default=None, metavar="FILE",
+                      help="gate policy YAML (default: the shipped policies/safety_gate.yaml)")
+    gate.set_defaults(func=_gate)
 
 
 def _load(args: argparse.Namespace, path: str | None):
@@ -197,3 +207,20 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     print(json.dumps(manifest["counts"]))
     print(f"coverage: {Path(args.out) / 'coverage.html'}  manifest: {Path(args.out) / 'manifest.json'}")
     return 0
+
+
+def _gate(args: argparse.Namespace, extra: list[str]) -> int:
+    from haetae.errors import EXIT_OK, EXIT_VALIDATION_FAILED
+    from haetae.reports.safety_gate import evaluate_gate, format_result, load_gate_policy, read_metrics
+
+    policy = load_gate_policy(args.gate)
+    results = evaluate_gate(read_metrics(args.metrics), policy)
+    for result in results:
+        print(format_result(result))
+    failed = [r.rule for r in results if r.passed is False]
+    checked = sum(r.passed is not None for r in results)
+    if failed:
+        print(f"gate: FAIL ({len(failed)} of {checked} rules): {', '.join(failed)}")
+        return EXIT_VALIDATION_FAILED
+    print(f"gate: PASS ({checked} rules, weighting {policy['weighting']})")
+    return EXIT_OK
