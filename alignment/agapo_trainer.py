@@ -11,8 +11,8 @@
   travel with each checkpoint (``generation_buffer``), so a resumed run trains on the batch it had generated;
 - ``_get_train_sampler``: TRL's sampler, shuffled per epoch from ``seed + epoch`` (``epoch_sampler``), so a
   run resumed in a later epoch sees the prompts the uninterrupted run saw;
-- ``_load_from_checkpoint``: full weights come back through ``from_pretrained``'s key conversion
-  (``checkpoint_weights``; transformers' own resume leaves the MoE experts unloaded).
+- ``_load_from_checkpoint`` (``ResumesFullWeights``, shared with the SFT and GrouPER trainers): full weights come
+  back through ``from_pretrained``'s key conversion (transformers' own resume leaves the MoE experts unloaded).
 
 TRL 1.16.0 is pinned because these hooks are private; ``tests/alignment/test_agapo_trainer.py`` compares their
 signatures and fails loudly when they change. Generation, reward calls, vLLM, weight sync and logging are TRL's.
@@ -34,7 +34,7 @@ from trl.models import prepare_deepspeed, prepare_fsdp
 from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
 from haetae.alignment.agapo_config import AGAPOConfig
-from haetae.alignment.checkpoint_weights import has_full_weights, load_checkpoint_weights
+from haetae.alignment.checkpoint_weights import ResumesFullWeights
 from haetae.alignment.epoch_sampler import EpochSeededRepeatSampler
 from haetae.alignment.generation_buffer import load_generation_buffer, save_generation_buffer
 from haetae.alignment.objectives import (
@@ -98,7 +98,7 @@ def freeze_mtp(model: nn.Module) -> int:
     return len(frozen)
 
 
-class AGAPOTrainer(GRPOTrainer):
+class AGAPOTrainer(ResumesFullWeights, GRPOTrainer):
     """Asymmetric sampling and Global Advantage Policy Optimization; see ``AGAPOConfig.variant``."""
 
     _tag_names = ["trl", "agapo", "haetae"]
@@ -196,13 +196,6 @@ class AGAPOTrainer(GRPOTrainer):
         # Trainer sets state.epoch to a whole number at the end of each epoch and restores it on resume.
         sampler = super()._get_train_sampler(dataset)
         return EpochSeededRepeatSampler.like(sampler, epoch_of=lambda: int(self.state.epoch or 0))
-
-    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
-        plain = model is None and not (self.is_deepspeed_enabled or self.is_fsdp_enabled or is_peft_model(self.model))
-        if plain and has_full_weights(resume_from_checkpoint):
-            load_checkpoint_weights(self.model, resume_from_checkpoint)
-        else:
-            super()._load_from_checkpoint(resume_from_checkpoint, model)
 
     def _load_optimizer_and_scheduler(self, checkpoint):
         super()._load_optimizer_and_scheduler(checkpoint)
