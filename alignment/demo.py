@@ -118,22 +118,33 @@ def greedy(model_dir: str, prompts: list[str], max_new_tokens: int) -> list[str]
     return texts
 
 
-def addition_accuracy(model_dir: str, samples: int = 8, seed: int = 7) -> float:
-    """Mean math_answer reward of ``samples`` completions (temperature 1) of each of the 100 single-digit sums:
-    the demo's measure of learning (the per-step training reward mixes which prompts a step drew)."""
-    from transformers import AutoTokenizer
+def all_sums() -> list[dict[str, str]]:
+    """Every single-digit sum once: the task has only 100 items, so an evaluation covers all of them instead of
+    a random draw whose mix of easy and hard sums would move the number by several points."""
+    return [{"prompt": f"{a}+{b}=", "answer": str(a + b)} for a in range(10) for b in range(10)]
 
-    from haetae.alignment.mtp import ExaoneMoeWithMTP
+
+def addition_accuracy(model, tokenizer, samples: int = 8, seed: int = 7) -> float:
+    """Mean math_answer reward of ``samples`` completions (temperature 1) of each of the 100 sums: the demo's and
+    the learning bench's measure of learning (the per-step training reward mixes which prompts a step drew)."""
     from haetae.alignment.rewards import MathAnswerReward
     from haetae.alignment.sampling import sample_groups
 
-    rows = [{"prompt": f"{a}+{b}=", "answer": str(a + b)} for a in range(10) for b in range(10)]
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = ExaoneMoeWithMTP.from_pretrained(model_dir).eval()
+    rows = all_sums()
     groups = sample_groups(model, tokenizer, [r["prompt"] for r in rows], samples, 4, seed=seed)
     reward = MathAnswerReward(answer_column="answer")
     scores = [reward.score(r["prompt"], c, r) for r, texts in zip(rows, groups, strict=True) for c in texts]
     return sum(scores) / len(scores)
+
+
+def checkpoint_addition_accuracy(model_dir: str) -> float:
+    """:func:`addition_accuracy` of the checkpoint in ``model_dir``."""
+    from transformers import AutoTokenizer
+
+    from haetae.alignment.mtp import ExaoneMoeWithMTP
+
+    return addition_accuracy(ExaoneMoeWithMTP.from_pretrained(model_dir).eval(),
+                             AutoTokenizer.from_pretrained(model_dir))
 
 
 def chat_prompt(tokenizer_dir: Path, user: str) -> str:
@@ -212,7 +223,7 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     samples = before_after(sft.model_dir, {"agapo": agapo.model_dir, "grouper": grouper.model_dir},
                            addition_rows(SAMPLE_PROMPTS, seed=99), redteam[64:64 + SAMPLE_PROMPTS // 2])
     math_span = first_last(read_metrics(agapo.metrics_path), MATH_REWARD)
-    accuracy = (addition_accuracy(sft.model_dir), addition_accuracy(agapo.model_dir))
+    accuracy = (checkpoint_addition_accuracy(sft.model_dir), checkpoint_addition_accuracy(agapo.model_dir))
     learning = (f"Sampled accuracy on all 100 single-digit sums (8 completions each, temperature 1): SFT "
                 f"{accuracy[0]:.3f} -> AGAPO {accuracy[1]:.3f}; AGAPO math reward, mean of the first vs the last "
                 "quarter of its training steps: "

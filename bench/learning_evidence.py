@@ -25,26 +25,10 @@ from pathlib import Path
 import torch
 from align_common import EXAONE4, GRPO, KEXAONE, build_trainer, sft_policy
 
-from haetae.alignment.rewards import MathAnswerReward
-from haetae.alignment.sampling import sample_groups
+from haetae.alignment.demo import addition_accuracy
 from haetae.reports.charts import line_svg
 
 OUT = Path(__file__).resolve().parent / "out"
-
-
-def all_sums() -> list[dict[str, str]]:
-    """Every single-digit sum once: the task has only 100 items, so the evaluation covers all of them instead of
-    a random draw whose mix of easy and hard sums would move the number by several points."""
-    return [{"prompt": f"{a}+{b}=", "answer": str(a + b)} for a in range(10) for b in range(10)]
-
-
-def eval_reward(model, tokenizer, group: int = 8) -> float:
-    """Mean math_answer reward of ``group`` sampled completions (temperature 1) of every sum."""
-    rows = all_sums()
-    completions = sample_groups(model, tokenizer, [r["prompt"] for r in rows], group, 4, seed=7)
-    reward = MathAnswerReward(answer_column="answer")
-    scores = [reward.score(r["prompt"], c, r) for r, texts in zip(rows, completions, strict=True) for c in texts]
-    return sum(scores) / len(scores)
 
 
 def main() -> None:
@@ -59,7 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tokenizer, model = sft_policy(args.sft_steps)
-    sft_level = eval_reward(model, tokenizer)
+    sft_level = addition_accuracy(model, tokenizer)
     out = Path(tempfile.mkdtemp(prefix="learning-evidence-"))
     curves, rows = {}, []
     for method in (EXAONE4, KEXAONE, GRPO):
@@ -70,7 +54,7 @@ def main() -> None:
         trainer.train()
         logs = [r for r in trainer.state.log_history if "reward" in r]
         curves[method] = [(r["step"], r["reward"]) for r in logs]
-        after = eval_reward(trainer.model, tokenizer)
+        after = addition_accuracy(trainer.model, tokenizer)
         quarter = max(1, len(logs) // 4)
         first = sum(r["reward"] for r in logs[:quarter]) / quarter
         last = sum(r["reward"] for r in logs[-quarter:]) / quarter
