@@ -38,7 +38,7 @@ def within_length(prompt: str, response: str, ctx: Mapping[str, Any]) -> bool:
 
 
 def not_degenerate(prompt: str, response: str, ctx: Mapping[str, Any]) -> bool:
-    """No single word makes up half of a response of four words or more (a repetition loop)."""
+    """Not a repetition loop (``safety_rules.is_degenerate``: a word repeated, or few distinct character triples)."""
     return not is_degenerate(response)
 
 
