@@ -24,7 +24,7 @@ only from a model (:mod:`haetae.taxonomy.unsafe_members`).
 from __future__ import annotations
 
 import random
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -58,7 +58,7 @@ class OpenersError(ValueError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def openers() -> dict:
     doc = yaml.safe_load(OPENERS_FILE.read_text(encoding="utf-8"))
     for lang in TARGET_LANGUAGES:
