@@ -46,8 +46,8 @@ class ItemConfig:
     seed: int = 0
     #: area ids held out whole for evaluation; ``None``: :func:`default_holdout_areas`
     holdout_areas: tuple[str, ...] | None = None
-    adversarial_rate: float = 0.55  # mutated (adversarial) eval items per eval seed, per language
-    multi_turn_rate: float = 0.12  # escalation eval items per eval seed, per language
+    adversarial_rate: float = 0.5  # mutated (adversarial) eval items per eval seed, per language
+    multi_turn_rate: float = 0.08  # escalation eval items per eval seed, per language
     train_mutated_rate: float = 0.5  # mutated training items per train seed
 
     def __post_init__(self) -> None:
