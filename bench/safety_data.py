@@ -102,7 +102,7 @@ def template_by_marker(rec: dict, run_seed: int, scope: str) -> int | None:
     turns = [t["content"] for t in m.messages if scope == "all_turns" or t["role"] == "user"]
     text = "\n".join(turns)
     if MARKER not in text:
-        return None  # the stand-in was encoded beyond recognition: no clean separation
+        return len(text)  # the stand-in is encoded (a few characters): count all of it as template, to be safe
     return len(text) - text.count(MARKER)
 
 
