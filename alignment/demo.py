@@ -192,11 +192,11 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     _cli("model", "init", "--config", "tiny", "--tokenizer", str(out / "tokenizer"), "--out", str(out / "init"),
          "--seed", str(seed))
     _say("2/6 safety data from the taxonomy")
-    _cli("safety", "generate", "--out", str(out / "safety"), "--languages", "ko,en", "--per-area", "2",
-         "--audit", "off")
+    _cli("safety", "generate", "--out", str(out / "safety"), "--languages", "ko,en", "--audit", "off")
     chat = read_jsonl(out / "safety" / "train_sft.jsonl", 160)
-    redteam = [r["messages"][0]["content"] for r in read_jsonl(out / "safety" / "train_redteam.jsonl", 400)
-               if r.get("messages")]
+    # the hand-written seeds themselves (plain items): the last user turn is the request
+    redteam = [r["messages"][-1]["content"] for r in read_jsonl(out / "safety" / "train_redteam.jsonl", 400)
+               if r.get("messages") and r.get("mutation", "none") == "none"]
     random.Random(0).shuffle(redteam)
     text = [{"text": p} for p in legal_paragraphs(80)]
     sums = [{"text": r["prompt"] + r["answer"]} for r in addition_rows(SFT_SUMS, seed=1)]
