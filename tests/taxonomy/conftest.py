@@ -32,27 +32,3 @@ def edit_yaml(path: Path, change) -> None:
 SEEDED = FIXTURES / "seeded"  # v2 taxonomy with hand-written seeds and a contrast set (4 seeded areas + 1 without)
 
 
-@pytest.fixture(scope="session")
-def seeded_schema():
-    """Loads SEEDED even where the schema still rejects the `source` key of reference_facts (SPEC11 puts it
-    there: {ko, en, source}); the workaround is applied only while that bug is present, and only to these tests."""
-    from haetae.taxonomy import schema
-    from haetae.taxonomy.loader import TaxonomyError, load_taxonomy
-
-    try:
-        load_taxonomy(SEEDED)
-        yield
-        return
-    except TaxonomyError as exc:
-        if not all("reference_facts" in e and "'source' is not a language code" in e for e in exc.errors):
-            raise
-    original = schema._check_text_list
-
-    def facts_with_sources(out, value, path, low, high=None):
-        if path.endswith(".reference_facts") and isinstance(value, list):
-            value = [{k: v for k, v in f.items() if k != "source"} if isinstance(f, dict) else f for f in value]
-        return original(out, value, path, low, high)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(schema, "_check_text_list", facts_with_sources)
-        yield

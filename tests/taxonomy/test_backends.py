@@ -181,7 +181,7 @@ def _with_spanish_train_seed(seeds):
     return {**seeds, "SOC-001": dataclasses.replace(soc, seeds=soc.seeds + (es,))}
 
 
-def test_http_backend_writes_targets_the_offline_generator_cannot(server, tmp_path, seeded_schema):
+def test_http_backend_writes_targets_the_offline_generator_cannot(server, tmp_path):
     """A Spanish training seed has no safe_help to compose a target from: the model writes it (after the English
     reference target), and nothing else in the data is rewritten by the model."""
     b = backend(server, tmp_path / "cache", timeout=5)
@@ -200,7 +200,7 @@ def test_http_backend_writes_targets_the_offline_generator_cannot(server, tmp_pa
     assert manifest["backend"]["requests"] == len(server.requests) > 0
 
 
-def test_http_backend_writes_and_judges_the_unsafe_member(server, tmp_path, seeded_schema):
+def test_http_backend_writes_and_judges_the_unsafe_member(server, tmp_path):
     """Red-team groups get the model's reply as the rejected member, scored by the model's verdict (criterion 2
     violated: reward 0); the judge request asks for JSON at temperature 0 and names the area's five criteria."""
     cfg = GenerateConfig(items=ItemConfig(languages=("en",), seed=1), audit="off", workers=2)
@@ -225,8 +225,7 @@ def test_http_backend_writes_and_judges_the_unsafe_member(server, tmp_path, seed
 @pytest.mark.parametrize(("verdict", "reason"), [('{"violated": []}', "unsafe_member_judged_safe"),
                                                  ("I cannot grade this.", "unsafe_member_verdict_unusable"),
                                                  ('{"violated": [9]}', "unsafe_member_verdict_unusable")])
-def test_a_reply_not_judged_unsafe_is_counted_and_replaced_by_a_real_member(server, tmp_path, verdict, reason,
-                                                                            seeded_schema):
+def test_a_reply_not_judged_unsafe_is_counted_and_replaced_by_a_real_member(server, tmp_path, verdict, reason):
     server.verdict = verdict
     cfg = GenerateConfig(items=ItemConfig(languages=("en",), seed=1), audit="off")
     manifest = generate(load_taxonomy(SEEDED), tmp_path / "out", cfg, backend(server), log=lambda m: None)
@@ -318,7 +317,7 @@ def test_key_absent_from_repr_errors_logs_and_cache(server, tmp_path, caplog):
     assert list((tmp_path / "cache").rglob("*.json")) and no_key_in(tmp_path / "cache") is None
 
 
-def test_html_reply_is_rejected_and_never_written(server, tmp_path, seeded_schema):
+def test_html_reply_is_rejected_and_never_written(server, tmp_path):
     server.script = ["html"]
     b = backend(server, tmp_path / "cache", max_retries=0)
     cfg = GenerateConfig(items=ItemConfig(languages=("en",), seed=1), audit="off")
@@ -339,7 +338,7 @@ def test_a_stalling_server_retries_bounded_in_time(server):
     assert len(server.requests) == 3
 
 
-def test_cli_generate_against_a_loopback_server(server, tmp_path, capsys, monkeypatch, seeded_schema):
+def test_cli_generate_against_a_loopback_server(server, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     assert cli_generate(tmp_path / "out", "--base-url", server.url) == 0
     captured = capsys.readouterr()
@@ -352,8 +351,7 @@ def test_cli_generate_against_a_loopback_server(server, tmp_path, capsys, monkey
     no_key_in(tmp_path / "out")
 
 
-def test_cli_refuses_the_key_over_plain_http_before_any_socket(tmp_path, capsys, monkeypatch, socket_use,
-                                                                seeded_schema):
+def test_cli_refuses_the_key_over_plain_http_before_any_socket(tmp_path, capsys, monkeypatch, socket_use):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     assert cli_generate(tmp_path / "out", "--base-url", "http://192.0.2.1:8000/v1") == 2
     err = capsys.readouterr().err.strip()
@@ -365,7 +363,7 @@ def test_cli_refuses_the_key_over_plain_http_before_any_socket(tmp_path, capsys,
     assert b.url == "http://192.0.2.1:8000/v1/chat/completions" and socket_use == []
 
 
-def test_cli_redirect_fails_with_one_line_and_exit_3(server, second, tmp_path, capsys, monkeypatch, seeded_schema):
+def test_cli_redirect_fails_with_one_line_and_exit_3(server, second, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     server.script = ["redirect_302"] * 50
     server.redirect_to = second.url + "/chat/completions"

@@ -37,13 +37,13 @@ def run(out: Path, *, seed: int = 7, seeds=None, audit: str = "inline", **items)
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory, seeded_schema) -> tuple[Path, dict]:
+def generated(tmp_path_factory) -> tuple[Path, dict]:
     out = tmp_path_factory.mktemp("gen")
     return out, run(out)
 
 
 @pytest.fixture(scope="module")
-def taxonomy(seeded_schema):
+def taxonomy():
     return load_taxonomy(SEEDED)
 
 
@@ -252,7 +252,7 @@ def test_coverage_page_shows_areas_languages_and_mutations(generated):
     assert manifest["coverage"]["eval_areas_under_10_items"] == []
 
 
-def test_cli_generate_writes_the_files(tmp_path, seeded_schema, capsys):
+def test_cli_generate_writes_the_files(tmp_path, capsys):
     from haetae.cli import main
 
     code = main(["safety", "generate", "--taxonomy", str(SEEDED), "--languages", "ko,en", "--audit", "off",
