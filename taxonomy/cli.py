@@ -51,7 +51,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="areas held out whole for evaluation: comma-separated ids, 'auto' (default: one or two "
                           "seeded areas per domain) or 'none'")
     gen.add_argument("--adversarial-rate", type=float, default=None, metavar="R",
-                     help="mutated eval items per eval seed (default: ItemConfig's)")
+                     help="at most this share of a language's eval seeds is mutated (default: ItemConfig's)")
+    gen.add_argument("--adversarial-per-family", type=int, default=None, metavar="N",
+                     help="mutated eval items per attack family and language, within --adversarial-rate "
+                          "(default: ItemConfig's; 0 uses exactly --adversarial-rate)")
     gen.add_argument("--multi-turn-rate", type=float, default=None, metavar="R",
                      help="3-8 turn escalation eval items per eval seed (default: ItemConfig's)")
     gen.add_argument("--train-mutated-rate", type=float, default=None, metavar="R",
@@ -168,8 +171,10 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     holdout_areas = None if holdout == "auto" else () if holdout == "none" else \
         tuple(x.strip() for x in holdout.split(",") if x.strip())
     try:
-        rates = {k: getattr(args, k) for k in ("adversarial_rate", "multi_turn_rate", "train_mutated_rate")
-                 if getattr(args, k) is not None}
+        rates = {k: getattr(args, k) for k in ("adversarial_rate", "multi_turn_rate", "train_mutated_rate",
+                                                "adversarial_per_family") if getattr(args, k) is not None}
+        if rates.get("adversarial_per_family") == 0:
+            rates["adversarial_per_family"] = None
         items = ItemConfig(languages=languages, seed=args.seed, holdout_areas=holdout_areas, **rates)
         cfg = GenerateConfig(items=items, group_size=args.group_size, audit=args.audit, parquet=args.parquet,
                              workers=args.workers)

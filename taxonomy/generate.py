@@ -104,7 +104,9 @@ def _eval_record(item: dict, area: Area) -> dict:
 
 
 def _prompt_record(item: dict, area: Area) -> dict:
-    return {**_common(item, area), "messages": item["messages"], "frame": item["frame"], "criterion": item["criterion"]}
+    """A prompt row: ``messages`` for chat readers, the same turns as ``prompt`` for TRL's prompt-only trainers."""
+    return {**_common(item, area), "messages": item["messages"], "prompt": item["messages"], "frame": item["frame"],
+            "criterion": item["criterion"]}
 
 
 def _contrast_record(item: dict, area: Area | None) -> dict:

@@ -6,11 +6,12 @@ wrote it, alone or passed through one mutation of the attack library (:mod:`haet
 * **Split by seed.** ``split: eval`` seeds (and their translations, which inherit the split) feed only the
   evaluation set; ``split: train`` seeds feed only training. Whole **held-out areas** (a few per domain,
   :func:`default_holdout_areas`) go to evaluation with every seed they have and never reach training.
-* **Evaluation.** Each eval seed yields one plain item (``mutation: none``, shape ``single_turn``). A share of
-  the seeds of each language (``adversarial_rate``) also yields one mutated item (shape ``adversarial``), the
-  mutation assigned by a balanced rotation: the language's eval seeds in a seeded order, families in turn
+* **Evaluation.** Each eval seed yields one single-turn item: plain (``mutation: none``, shape ``single_turn``)
+  or, for a share of each language's seeds (``adversarial_per_family`` per attack family, at most
+  ``adversarial_rate``), mutated instead (shape ``adversarial``), so no seed's text is in the set twice. The
+  mutation is assigned by a balanced rotation: the language's eval seeds in a seeded order, families in turn
   (persuasion, instruction, writing style, ...), kinds in turn inside a family, so every family and kind gets its
-  share. Another share (``multi_turn_rate``) yields a 3-8 turn escalation (shape ``multi_turn``).
+  share. Another share (``multi_turn_rate``) also yields a 3-8 turn escalation (shape ``multi_turn``).
 * **Training.** Each train seed yields a plain item and, for ``train_mutated_rate`` of them, one mutated item
   from the same rotation (escalation included). Benign seeds yield benign items (answered in SFT).
 
@@ -46,8 +47,15 @@ class ItemConfig:
     seed: int = 0
     #: area ids held out whole for evaluation; ``None``: :func:`default_holdout_areas`
     holdout_areas: tuple[str, ...] | None = None
-    adversarial_rate: float = 0.5  # mutated (adversarial) eval items per eval seed, per language
-    multi_turn_rate: float = 0.08  # escalation eval items per eval seed, per language
+    #: mutated (adversarial) eval items per language: ``adversarial_per_family`` per attack family (Korean has two
+    #: more families than the others, so more of its seeds are mutated), at most ``adversarial_rate`` of the seeds;
+    #: ``adversarial_per_family=None``: exactly ``adversarial_rate`` of them
+    adversarial_rate: float = 0.65
+    adversarial_per_family: int | None = 32
+    #: a mutated eval item stands in for its seed's plain item, so every eval seed's text is in the set once
+    #: (SORRY-Bench pairs every base prompt with every mutation; that would repeat each seed many times)
+    replace_plain: bool = True
+    multi_turn_rate: float = 0.05  # escalation eval items per eval seed, per language
     train_mutated_rate: float = 0.5  # mutated training items per train seed
 
     def __post_init__(self) -> None:
@@ -221,16 +229,20 @@ def build_items(taxonomy: Taxonomy, seeds: dict[str, AreaSeeds], cfg: ItemConfig
         # evaluation: one plain item per seed, mutated and multi-turn items for seeded shares of the seeds
         pool = eval_seeds[lang]
         ids = [seed.id for _, seed, _ in pool]
-        adversarial = _chosen(ids, cfg.adversarial_rate, f"{cfg.seed}|adversarial|{lang}")
-        multi = _chosen(ids, cfg.multi_turn_rate, f"{cfg.seed}|multi_turn|{lang}")
         rotation = Rotation(lang, [n for n in available(lang) if n != ESCALATION], f"{cfg.seed}|eval")
+        rate = cfg.adversarial_rate if cfg.adversarial_per_family is None else \
+            min(cfg.adversarial_rate, cfg.adversarial_per_family * len(rotation.families) / max(1, len(ids)))
+        adversarial = _chosen(ids, rate, f"{cfg.seed}|adversarial|{lang}")
+        multi = _chosen(ids, cfg.multi_turn_rate, f"{cfg.seed}|multi_turn|{lang}")
         for area, seed, group in sorted(pool, key=lambda t: _hash(cfg.seed, "order", t[1].id)):
             out.eval_seeds.append(seed.id)
-            out.eval.append(_plain(area, seed, "eval"))
+            item = None
             if seed.id in adversarial:
                 item = _mutate_by_rotation(area, seed, "eval", rotation, cfg, _parallel(seed, group), out)
-                if item:
-                    out.eval.append(item)
+            if item is None or not cfg.replace_plain:
+                out.eval.append(_plain(area, seed, "eval"))
+            if item:
+                out.eval.append(item)
             if seed.id in multi and ESCALATION in available(lang):
                 out.eval.append(_mutated(area, seed, "eval", ESCALATION, cfg.seed, _parallel(seed, group)))
         # training: a plain item per seed, one mutated item (escalation included) for a seeded share

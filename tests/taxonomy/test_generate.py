@@ -77,9 +77,10 @@ def test_eval_comes_only_from_eval_seeds_and_held_out_areas(generated, seeds):
     for r in ev:
         assert r["split"] == "eval"
         assert split_of[r["seed_id"]] == "eval" or r["area"] in held_out, r["id"]
-    plain = Counter(r["seed_id"] for r in ev if r["mutation"] == "none")
+    single = Counter(r["seed_id"] for r in ev if r["shape"] in ("single_turn", "adversarial"))
     expected = {s.id for a in seeds.values() for s in a.seeds if s.split == "eval" or a.area_id in held_out}
-    assert set(plain) == expected and set(plain.values()) == {1}  # one plain item per eval seed
+    assert set(single) == expected and set(single.values()) == {1}  # one single-turn item per eval seed
+    assert {r["shape"] for r in ev} == {"single_turn", "adversarial", "multi_turn"}
     assert set(manifest["seeds"]["eval_seeds"]) == expected
     assert set(manifest["seeds"]["held_out_seeds"]) == {s.id for s in seeds["UHV-001"].seeds}
     training = [r for name in ("train_redteam", "train_sft", "preference") for r in read(out, name)]
@@ -108,11 +109,11 @@ def test_eval_records_carry_what_the_judge_needs(generated, taxonomy):
     assert {r["shape"] for r in ev} == {"single_turn", "multi_turn", "adversarial"}
 
 
-def test_every_mutated_item_records_a_mutation_that_changed_the_seed(generated):
+def test_every_mutated_item_records_a_mutation_that_changed_the_seed(generated, seeds):
     out, _ = generated
+    seed_text = {s.id: s.text for a in seeds.values() for s in a.seeds}
     for name in ("eval", "train_redteam"):
         recs = read(out, name)
-        seed_text = {r["seed_id"]: r["messages"][-1]["content"] for r in recs if r["mutation"] == "none"}
         mutated = [r for r in recs if r["mutation"] != "none"]
         assert mutated, name
         for r in mutated:
