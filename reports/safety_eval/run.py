@@ -83,7 +83,7 @@ def missing_rows(rows: list[dict], samples, status: str) -> list[dict]:
 
 def run_safety_eval(target: EvalTarget, eval_set: str | Path, judge: JudgeSpec, out: str | Path, *,
                     limit: int | None = None, max_tokens: int = 256, fresh: bool = False, retries: int = 3,
-                    n_boot: int = 2000, log=print) -> dict[str, Any]:
+                    n_boot: int = 2000, timeout: float | None = 120.0, log=print) -> dict[str, Any]:
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_retry
     from inspect_ai.log import read_eval_log
@@ -100,11 +100,11 @@ def run_safety_eval(target: EvalTarget, eval_set: str | Path, judge: JudgeSpec, 
     # A sample that still fails after `retries` attempts stops the run (status "error"): the next call resumes
     # it with eval_retry; until then every unfinished item is counted as an error, not dropped.
     common = {"log_dir": str(log_dir), "display": "none", "retry_on_error": retries, "max_retries": retries,
-              "score": True}
+              "score": True, **({"timeout": int(timeout), "attempt_timeout": int(timeout)} if timeout else {})}
     if unfinished is not None:
         log(f"haetae safety eval: resuming {Path(unfinished.location).name} ({unfinished.status})")
         logs = eval_retry(unfinished, log_dir=str(log_dir), retry_on_error=retries, max_retries=retries,
-                          display="none")
+                          display="none", **({"timeout": int(timeout), "attempt_timeout": int(timeout)} if timeout else {}))
     elif last is not None and not fresh:
         log(f"haetae safety eval: {Path(last.location).name} already finished; recomputing metrics "
             "(--fresh runs again)")
