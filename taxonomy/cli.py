@@ -85,6 +85,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="gate policy YAML (default: the shipped policies/safety_gate.yaml)")
     gate.set_defaults(func=_gate)
 
+    from haetae.reports.safety_cli import register as register_eval_and_judge
+
+    register_eval_and_judge(safety_sub)
+
 
 def _load(args: argparse.Namespace, path: str | None):
     from haetae.taxonomy.loader import TaxonomyError, load_taxonomy
