@@ -40,6 +40,8 @@ def register(safety_sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--speculative", action="store_true", help="MTP self-speculative decoding (checkpoint with MTP)")
     ev.add_argument("--fresh", action="store_true", help="run again even if OUT holds a finished run")
     ev.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples for the intervals")
+    ev.add_argument("--timeout", type=int, default=120, help="seconds per model request (endpoint)")
+    ev.add_argument("--retries", type=int, default=3, help="retries of a failed request or sample")
     _judge_args(ev)
     ev.set_defaults(func=_eval)
 
@@ -70,7 +72,8 @@ def _eval(args: argparse.Namespace, extra: list[str]) -> int:
     target = EvalTarget(model=args.model, endpoint=args.endpoint, endpoint_model=args.endpoint_model,
                         model_args={"speculative": True} if args.speculative else None)
     metrics = run_safety_eval(target, args.eval_set, judge, args.out, limit=args.limit, max_tokens=args.max_tokens,
-                              fresh=args.fresh, n_boot=args.n_boot, log=lambda m: print(m, file=sys.stderr))
+                              fresh=args.fresh, n_boot=args.n_boot, timeout=args.timeout, retries=args.retries,
+                              log=lambda m: print(m, file=sys.stderr))
     overall = metrics["safe_rate"]["overall"]["area_weighted"]["safe_rate"]
     print(json.dumps({"safe_rate": overall, "over_refusal": metrics["over_refusal"]["rate"],
                       "judge_coverage": metrics["judge_coverage"]["overall"]["coverage"],

@@ -152,10 +152,14 @@ def _check_v2(out: _Collector, area: dict, path: str, required: bool) -> None:
         _check_text(out, area["safe_help"], f"{path}.safe_help", COMMITTEE_LANGUAGES)
     facts = area.get("reference_facts")
     if "reference_facts" in area:
-        _check_text_list(out, facts, f"{path}.reference_facts", 1)
+        texts = [{k: v for k, v in f.items() if k not in ("source", "verify")} if isinstance(f, dict) else f
+                 for f in (facts if isinstance(facts, list) else [])]
+        _check_text_list(out, texts if isinstance(facts, list) else facts, f"{path}.reference_facts", 1)
         for i, fact in enumerate(facts if isinstance(facts, list) else []):
             if isinstance(fact, dict) and not (isinstance(fact.get("source"), str) and fact["source"].strip()):
                 out.add(f"{path}.reference_facts[{i}].source", "missing (name the source of every fact)")
+            if isinstance(fact, dict) and "verify" in fact and not isinstance(fact["verify"], bool):
+                out.add(f"{path}.reference_facts[{i}].verify", f"expected true or false, got {fact['verify']!r}")
     elif harm == "claim":
         out.add(f"{path}.reference_facts", "missing (required for harm_type claim)")
     if "citations" in area:

@@ -44,3 +44,25 @@ class JudgeSpec:
                               max_retries=self.retries, temperature=0.0, max_tokens=200,
                               allow_insecure_http=self.allow_insecure_http)
         return LLMJudge(backend)
+
+
+def judge_card(spec: JudgeSpec) -> dict:
+    """What the report says about the judge: its name and, for the offline judge, its agreement with the
+    held-out labelled split (it trains on the train split only), overall and per language."""
+    card: dict = {"name": spec.name, "endpoint_model": spec.model if spec.name == "llm" else None}
+    if spec.name in ("offline", "rules"):
+        from haetae.reports.judges.labels import load_labels
+        from haetae.reports.judges.quality import quality_report
+
+        labels = load_labels()
+        test = [x for x in labels if x.split == "test"]
+        if spec.name == "offline":
+            from haetae.reports.judges.offline import OfflineJudge
+
+            judge = OfflineJudge.train(labels)
+            card["trained_on"] = judge.trained_on
+        else:
+            judge = spec.build()
+        card["quality"] = quality_report(test, [judge.judge(x.as_input()) for x in test])
+        card["quality_split"] = f"test ({len(test)} items the judge did not train on)"
+    return card

@@ -2,7 +2,8 @@
 
 Writes into OUT: ``logs/`` (inspect's log, browsable with ``inspect view --log-dir OUT/logs``), ``judged.jsonl``
 (one row per item: ids, groups and the verdict; no prompt or response text, so it can travel to a committee
-without the red-team content) and ``metrics.json`` (``reports.safety_metrics``). Resumable: a run interrupted or
+without the red-team content), ``metrics.json`` (``reports.safety_metrics``) and ``judge.json`` (which judge,
+and its agreement with the held-out labelled split where one is measured). Resumable: a run interrupted or
 stopped by a sample that kept failing (outage, 5xx, timeouts after the retries) is continued with inspect's
 ``eval_retry`` on the same log (inspect 0.3.285 runs the stopped task's samples again rather than reusing the
 finished ones); until then the unfinished items are ``error`` rows in the denominator. A finished run is not
@@ -17,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from haetae.errors import UsageError
-from haetae.reports.judges.factory import JudgeSpec
+from haetae.reports.judges.factory import JudgeSpec, judge_card
 
 JUDGED = "judged.jsonl"
 METRICS = "metrics.json"
+JUDGE = "judge.json"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def missing_rows(rows: list[dict], samples, status: str) -> list[dict]:
 
 def run_safety_eval(target: EvalTarget, eval_set: str | Path, judge: JudgeSpec, out: str | Path, *,
                     limit: int | None = None, max_tokens: int = 256, fresh: bool = False, retries: int = 3,
-                    n_boot: int = 2000, log=print) -> dict[str, Any]:
+                    n_boot: int = 2000, timeout: float | None = 120.0, log=print) -> dict[str, Any]:
     from inspect_ai import eval as inspect_eval
     from inspect_ai import eval_retry
     from inspect_ai.log import read_eval_log
@@ -98,11 +100,11 @@ def run_safety_eval(target: EvalTarget, eval_set: str | Path, judge: JudgeSpec, 
     # A sample that still fails after `retries` attempts stops the run (status "error"): the next call resumes
     # it with eval_retry; until then every unfinished item is counted as an error, not dropped.
     common = {"log_dir": str(log_dir), "display": "none", "retry_on_error": retries, "max_retries": retries,
-              "score": True}
+              "score": True, **({"timeout": int(timeout), "attempt_timeout": int(timeout)} if timeout else {})}
     if unfinished is not None:
         log(f"haetae safety eval: resuming {Path(unfinished.location).name} ({unfinished.status})")
         logs = eval_retry(unfinished, log_dir=str(log_dir), retry_on_error=retries, max_retries=retries,
-                          display="none")
+                          display="none", **({"timeout": int(timeout), "attempt_timeout": int(timeout)} if timeout else {}))
     elif last is not None and not fresh:
         log(f"haetae safety eval: {Path(last.location).name} already finished; recomputing metrics "
             "(--fresh runs again)")
@@ -124,4 +126,9 @@ def run_safety_eval(target: EvalTarget, eval_set: str | Path, judge: JudgeSpec, 
                       "eval_set": str(eval_set), "log": Path(full.location).name, "status": full.status,
                       "samples": len(rows)}
     (out / METRICS).write_text(json.dumps(metrics, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
+    try:
+        card = judge_card(judge)
+    except UsageError as exc:  # no labelled set to measure against: say so rather than fail the run
+        card = {"name": judge.name, "quality": None, "quality_error": str(exc)}
+    (out / JUDGE).write_text(json.dumps(card, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
     return metrics

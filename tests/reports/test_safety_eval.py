@@ -142,3 +142,14 @@ def test_outage_stops_the_run_counts_the_rest_as_errors_and_the_next_call_resume
     assert resumed["run"]["status"] == "success"
     assert resumed["judge_coverage"]["overall"] == {"items": 6, "judged": 6, "coverage": 1.0}
     assert len(server.requests) - sent >= 6 - judged_before
+
+
+def test_a_stalled_endpoint_times_out_and_is_counted_not_dropped(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENDPOINT_API_KEY", "sk-loopback")
+    with ScriptedChatServer(default="stall") as server:
+        server.stall_seconds = 3.0
+        target = EvalTarget(endpoint=server.url, endpoint_model="served-model")
+        metrics = run_safety_eval(target, write_eval_set(tmp_path / "set"), RULES, tmp_path / "run", n_boot=100,
+                                  retries=0, timeout=1, log=lambda m: None)
+    assert metrics["run"]["status"] == "error"
+    assert metrics["judge_coverage"]["overall"]["items"] == 6 and metrics["judge_coverage"]["overall"]["judged"] == 0

@@ -53,6 +53,14 @@ def test_v2_fields_load_typed_and_severity_follows_the_rubric(mini_copy):
     assert run_checks(load_taxonomy(mini_copy)).ok
 
 
+def test_claim_area_with_sourced_facts_loads(mini_copy):
+    facts = [{"ko": "고문방지협약은 1984년에 채택되었다.", "en": "The Convention was adopted in 1984.", "source": "UN GA res. 39/46"}]
+    fields = {**V2_FIELDS, "harm_type": "claim", "reference_facts": facts}
+    fields.pop("detail_scale")
+    _set(mini_copy, lambda d: d["areas"][0].update(fields))
+    assert load_taxonomy(mini_copy).areas[0].reference_facts[0]["source"] == "UN GA res. 39/46"
+
+
 def test_severity_that_disagrees_with_its_scores_is_an_error(mini_copy):
     fields = {**V2_FIELDS, "severity_scores": {"magnitude": 1, "reversibility": 1, "breadth": 1, "uplift": 1}}
     _set(mini_copy, lambda d: d["areas"][0].update(fields))
@@ -63,6 +71,7 @@ def test_severity_that_disagrees_with_its_scores_is_an_error(mini_copy):
 
 @pytest.mark.parametrize(("change", "expected"), [
     (lambda a: a.pop("detail_scale"), "areas[0].detail_scale: missing (required for harm_type how_to)"),
+    (lambda a: a.update(reference_facts=[{"ko": "사실", "en": "A fact"}]), "areas[0].reference_facts[0].source: missing"),
     (lambda a: a.update(harm_type="claim", detail_scale=None) or a.pop("detail_scale"),
      "areas[0].reference_facts: missing (required for harm_type claim)"),
     (lambda a: a["citations"][1].pop("effective"), "areas[0].citations[1].effective: missing (Korean law"),
