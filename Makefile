@@ -20,6 +20,11 @@ $(STAMP): pyproject.toml
 	# torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# A Korean font for the PDF reports (WeasyPrint uses the system's fonts): fonts-nanum when root, else a note.
+	@fc-list :lang=ko 2>/dev/null | grep -q . || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -q fonts-nanum >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q fonts-nanum >/dev/null)) \
+	  && echo "installed fonts-nanum (Korean glyphs in PDF reports)"; \
+	else echo "note: no Korean font found; install fonts-nanum (or Noto CJK) for Korean text in PDF reports"; fi; }
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -4,13 +4,18 @@ Bundled data only, CPU, one stage after another through the same commands a user
 
 1. ``haetae tokenizer train`` and ``haetae model init --config tiny`` on the bundled legal text
    (``pipelines/data/legal``: the Constitution of Korea and National Assembly bills, public text);
-2. ``haetae safety generate`` (the shipped taxonomy, template backend): its ``train_sft`` split;
+2. ``haetae safety generate`` (the shipped taxonomy and its hand-written seeds, offline): its ``train_sft`` split;
 3. ``haetae train sft``: that chat data plus general text (legal paragraphs, and single-digit sums written as
    ``"3+4=7"`` so the from-scratch model learns the answer format);
 4. ``haetae train agapo``: the verifiable toy task (single-digit addition prompts ``"3+4="``, generated item by item
    by code with exact answers, checked by ``math_answer``) mixed with safety prompts (scored by ``safety``);
 5. ``haetae train grouper``: safety prompts, G responses sampled once from the AGAPO model and judged;
-6. ``out/align/summary.html`` (``haetae.reports.align_report``) with the curves and greedy before/after samples.
+6. ``out/align/summary.html`` (``haetae.reports.align_report``) with the curves and greedy before/after samples;
+7. ``haetae audit`` of the SFT training text (``out/align/audit``);
+8. ``haetae safety eval`` of the SFT model (before alignment) and the GrouPER model (after) on the generated
+   evaluation set with the offline judge (``--eval-limit`` items spread over areas and kinds, to fit a CPU run),
+   and ``haetae safety gate`` on the result (a tiny model fails it; the demo reports that and goes on);
+9. ``haetae report ethics`` in Korean and English, HTML and PDF: ``out/align/ethics/``.
 
 The toy task is generated, not collected: for a verifiable-reward task this is legitimate (every answer is exact),
 and it is the only data here whose correctness a reward can check.
@@ -179,7 +184,7 @@ def before_after(sft_dir: str, after: dict[str, str], arithmetic: list[dict], sa
 
 
 def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, recipe: str = "tiny-cpu",
-             agapo_overrides: tuple[str, ...] = (), seed: int = 0) -> Path:
+             agapo_overrides: tuple[str, ...] = (), seed: int = 0, eval_limit: int = 240) -> Path:
     from haetae.alignment.train import run_training
     from haetae.reports.align_report import first_last, read_metrics, write_align_summary
 
@@ -187,25 +192,25 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     out.mkdir(parents=True, exist_ok=True)
     data = out / "data"
     data.mkdir(exist_ok=True)
-    _say("1/6 tokenizer and tiny model on the bundled legal text")
+    _say("1/9 tokenizer and tiny model on the bundled legal text")
     _cli("tokenizer", "train", *map(str, legal_files()), "--vocab-size", "2048", "--out", str(out / "tokenizer"))
     _cli("model", "init", "--config", "tiny", "--tokenizer", str(out / "tokenizer"), "--out", str(out / "init"),
          "--seed", str(seed))
-    _say("2/6 safety data from the taxonomy")
-    _cli("safety", "generate", "--out", str(out / "safety"), "--languages", "ko,en", "--per-area", "2",
-         "--audit", "off")
+    _say("2/9 safety data from the taxonomy")
+    _cli("safety", "generate", "--out", str(out / "safety"), "--languages", "ko,en", "--audit", "off")
     chat = read_jsonl(out / "safety" / "train_sft.jsonl", 160)
-    redteam = [r["messages"][0]["content"] for r in read_jsonl(out / "safety" / "train_redteam.jsonl", 400)
-               if r.get("messages")]
+    # the hand-written seeds themselves (plain items): the last user turn is the request
+    redteam = [r["messages"][-1]["content"] for r in read_jsonl(out / "safety" / "train_redteam.jsonl", 400)
+               if r.get("messages") and r.get("mutation", "none") == "none"]
     random.Random(0).shuffle(redteam)
     text = [{"text": p} for p in legal_paragraphs(80)]
     sums = [{"text": r["prompt"] + r["answer"]} for r in addition_rows(SFT_SUMS, seed=1)]
     sft_data = write_jsonl(data / "sft.jsonl", [{"messages": r["messages"]} for r in chat] + text + sums)
-    _say("3/6 SFT")
+    _say("3/9 SFT")
     common = ("resume=false", f"train.seed={seed}")
     sft = run_training("sft", recipe, [*common, f"model={out / 'init'}", f"out={out / 'sft'}",
                                        f"sft.data={sft_data}", f"train.max_steps={sft_steps}", *SFT_SETTINGS])
-    _say("4/6 AGAPO on single-digit addition plus safety prompts")
+    _say("4/9 AGAPO on single-digit addition plus safety prompts")
     # Prompts as text (chat turns rendered with the generation prompt): one column type for both tasks.
     agapo_rows = addition_rows(96, seed=2) + [{"prompt": chat_prompt(out / "tokenizer", p), "answer": None}
                                               for p in redteam[:32]]
@@ -214,12 +219,12 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     agapo = run_training("agapo", recipe, [*common, f"model={sft.model_dir}", f"out={out / 'agapo'}",
                                            f"agapo.data={agapo_data}", "agapo.rewards=[math_answer,safety]",
                                            f"train.max_steps={agapo_steps}", *AGAPO_SETTINGS, *agapo_overrides])
-    _say("5/6 GrouPER on safety prompts")
+    _say("5/9 GrouPER on safety prompts")
     grouper_data = write_jsonl(data / "grouper.jsonl",
                                [{"prompt": [{"role": "user", "content": p}]} for p in redteam[32:64]])
     grouper = run_training("grouper", recipe, [*common, f"model={agapo.model_dir}", f"out={out / 'grouper'}",
                                                f"grouper.data={grouper_data}", f"train.max_steps={grouper_steps}"])
-    _say("6/6 before/after samples and the summary")
+    _say("6/9 before/after samples and the summary")
     samples = before_after(sft.model_dir, {"agapo": agapo.model_dir, "grouper": grouper.model_dir},
                            addition_rows(SAMPLE_PROMPTS, seed=99), redteam[64:64 + SAMPLE_PROMPTS // 2])
     math_span = first_last(read_metrics(agapo.metrics_path), MATH_REWARD)
@@ -232,13 +237,49 @@ def run_demo(out: Path, sft_steps: int, agapo_steps: int, grouper_steps: int, re
     info = {"seconds": time.monotonic() - started,
             "notes": "Tiny K-EXAONE (~1M parameters) trained from scratch on CPU. The addition task is generated by "
                      "code with exact answers (a verifiable toy task); safety prompts come from the taxonomy's "
-                     f"template generator and are scored by the rule-based judge. {learning}.",
+                     f"hand-written seeds and are scored by the rule-based judge. {learning}.",
             "evaluation": [{"label": "Addition accuracy, all 100 sums", "before": accuracy[0], "after": accuracy[1],
                             "detail": "SFT → AGAPO, 8 samples each at T=1"}]}
     path = write_align_summary(out / "summary.html", {"sft": sft.metrics_path, "agapo": agapo.metrics_path,
                                                       "grouper": grouper.metrics_path}, samples, info)
-    _say(f"wrote {path} in {info['seconds']:.0f} s")
+    _say(f"wrote {path}")
+    review = evaluate_and_review(out, sft.model_dir, grouper.model_dir, chat, text, eval_limit)
+    _say(f"wrote {path} and {review} in {time.monotonic() - started:.0f} s")
     return path
+
+
+MODEL_CARD = """name: haetae-tiny demo
+architecture: K-EXAONE-style hybrid-attention MoE (haetae model init --config tiny, ~1M parameters)
+training: "SFT -> AGAPO -> GrouPER on bundled data (make demo-align)"
+before: the SFT checkpoint (out/align/sft)
+after: the GrouPER checkpoint (out/align/grouper)
+intended_use: "a demonstration of the pipeline only; not a usable or safe assistant"
+"""
+
+
+def evaluate_and_review(out: Path, before: str, after: str, chat: list[dict], text: list[dict],
+                        eval_limit: int) -> Path:
+    """Steps 7-9: audit of the SFT text, safety evaluation before/after, the gate, the ethics review."""
+    from haetae.cli import main as cli
+
+    _say("7/9 audit of the SFT training text")
+    rows = [{"id": f"chat{i}", "text": "\n".join(m["content"] for m in r["messages"]), "lang": r.get("language")}
+            for i, r in enumerate(chat)] + [{"id": f"text{i}", "text": r["text"]} for i, r in enumerate(text)]
+    _cli("audit", str(write_jsonl(out / "data" / "sft_text.jsonl", rows)), "--out", str(out / "audit"))
+    _say(f"8/9 safety evaluation before and after alignment ({eval_limit} items each, offline judge)")
+    for name, model in (("before", before), ("after", after)):
+        _cli("safety", "eval", "--model", str(model), "--eval-set", str(out / "safety"), "--out",
+             str(out / f"eval_{name}"), "--judge", "offline", "--limit", str(eval_limit), "--max-tokens", "48",
+             "--n-boot", "500")
+    gate = cli(["safety", "gate", str(out / "eval_after" / "metrics.json")])
+    _say("release gate: " + ("PASS" if gate == 0 else "FAIL (expected for a ~1M-parameter demo model)"))
+    _say("9/9 ethics-committee review")
+    card = out / "model_card.yaml"
+    card.write_text(MODEL_CARD, encoding="utf-8")
+    for lang in ("ko", "en"):
+        _cli("report", "ethics", "--audit", str(out / "audit"), "--safety", str(out / "eval_after"), "--baseline",
+             str(out / "eval_before"), "--model-card", str(card), "--out", str(out / "ethics"), "--lang", lang, "--pdf")
+    return out / "ethics"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,8 +289,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--agapo-steps", type=int, default=300)
     parser.add_argument("--grouper-steps", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights and train.seed of every stage")
+    parser.add_argument("--eval-limit", type=int, default=240,
+                        help="evaluation items per model (spread over areas, red-team and over-refusal)")
     args = parser.parse_args(argv)
-    run_demo(Path(args.out), args.sft_steps, args.agapo_steps, args.grouper_steps, seed=args.seed)
+    run_demo(Path(args.out), args.sft_steps, args.agapo_steps, args.grouper_steps, seed=args.seed,
+             eval_limit=args.eval_limit)
     return 0
 
 

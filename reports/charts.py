@@ -99,3 +99,40 @@ def line_svg(series: Mapping[str, Sequence[tuple[float, float]]], title: str, x_
     parts.append(f'<text x="{left}" y="{height - 3}" font-size="11">{"  ".join(legend)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
             f'aria-label="{esc(title)}">{"".join(parts)}</svg>')
+
+
+def interval_chart(rows: Sequence[tuple[str, float | None, float | None, float | None]], title: str,
+                   threshold: float | None = None, width: int = 520) -> str:
+    """Rates in [0, 1] with confidence intervals: one row per ``(label, rate, low, high)``; a rate of ``None``
+    (nothing judged) is drawn as "no data", not as 0. ``threshold`` draws the gate's minimum as a dashed line."""
+    if not rows:
+        return _figure(title, "<p><i>none</i></p>")
+    label_w, bar_h, right = 190, 16, 70
+    plot_w = width - label_w - right
+    parts = []
+
+    def px(v: float) -> float:
+        return label_w + max(0.0, min(1.0, v)) * plot_w
+
+    for i, (label, rate, low, high) in enumerate(rows):
+        y = i * (bar_h + 8)
+        parts.append(f'<text x="{label_w - 6}" y="{y + 12}" text-anchor="end" font-size="12">{esc(label)[:30]}</text>')
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{plot_w}" height="{bar_h}" fill="#f3f3f3"/>')
+        if rate is None:
+            parts.append(f'<text x="{label_w + 4}" y="{y + 12}" font-size="11" fill="#777">no judged items</text>')
+            continue
+        color = "#c62828" if threshold is not None and rate < threshold else "#1565c0"
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{px(rate) - label_w:.1f}" height="{bar_h - 6}" '
+                     f'fill="{color}"><title>{esc(label)}: {rate:.3f}</title></rect>')
+        if low is not None and high is not None:
+            parts.append(f'<line x1="{px(low):.1f}" x2="{px(high):.1f}" y1="{y + bar_h / 2}" y2="{y + bar_h / 2}" '
+                         'stroke="#222" stroke-width="1.5"/>')
+        text = f"{rate * 100:.1f}%" + (f" ±{(high - low) * 50:.1f}" if low is not None and high is not None else "")
+        parts.append(f'<text x="{label_w + plot_w + 4}" y="{y + 12}" font-size="11">{esc(text)}</text>')
+    height = len(rows) * (bar_h + 8)
+    if threshold is not None:
+        parts.append(f'<line x1="{px(threshold):.1f}" x2="{px(threshold):.1f}" y1="0" y2="{height}" stroke="#ef6c00" '
+                     'stroke-dasharray="4 3"><title>gate minimum</title></line>')
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+           f'aria-label="{esc(title)}">{"".join(parts)}</svg>')
+    return _figure(title, svg)

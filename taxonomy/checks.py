@@ -76,13 +76,70 @@ def repeated_criteria_warnings(taxonomy: Taxonomy) -> list[str]:
     ]
 
 
+def severity_errors(taxonomy: Taxonomy) -> list[str]:
+    """An area's severity must be the rubric applied to its scores."""
+    from haetae.taxonomy.severity import rubric_for
+
+    rubric = rubric_for(taxonomy.root) if taxonomy.root else rubric_for(".")
+    errors = []
+    for d, a in taxonomy.iter_areas():
+        if a.severity_scores:
+            want = rubric.severity(a.severity_scores)
+            if want != a.severity:
+                total = sum(a.severity_scores.values())
+                errors.append(f"{Path(d.source).name}: areas[id={a.id}].severity: {a.severity!r}, but its scores "
+                              f"total {total}, which the rubric makes {want!r}")
+    return errors
+
+
+def reference_errors(taxonomy: Taxonomy) -> list[str]:
+    """``see_also`` and precedence pairs must name areas that exist."""
+    ids = {a.id for a in taxonomy.areas}
+    errors = []
+    for d, a in taxonomy.iter_areas():
+        for other in a.see_also:
+            if other not in ids:
+                errors.append(f"{Path(d.source).name}: areas[id={a.id}].see_also: no area {other!r}")
+    for i, p in enumerate(taxonomy.precedence):
+        for other in p.areas:
+            if other not in ids:
+                errors.append(f"precedence.yaml: pairs[{i}].areas: no area {other!r}")
+    return errors
+
+
+def seed_errors(taxonomy: Taxonomy) -> list[str]:
+    """Seed files must parse; areas of schema_version-2 domains must have the full set of seeds."""
+    from haetae.taxonomy.seeds import SEED_DIR, SeedError, coverage_errors, load_seeds
+
+    try:
+        seeds = load_seeds(taxonomy)
+    except SeedError as exc:
+        return exc.errors
+    errors = []
+    for d, a in taxonomy.iter_areas():
+        if d.schema_version < 2:
+            continue
+        if a.id not in seeds:
+            errors.append(f"{SEED_DIR}/{a.id}.yaml: (file): missing (schema_version 2: every area needs seeds)")
+        else:
+            errors.extend(coverage_errors(seeds[a.id]))
+    return errors
+
+
 def run_checks(taxonomy: Taxonomy, *, near_duplicates: bool = True, dedup_params=None) -> CheckReport:
     """Everything ``haetae taxonomy validate`` checks beyond the per-file schema."""
     report = CheckReport()
     report.errors.extend(count_errors(taxonomy))
+    report.errors.extend(severity_errors(taxonomy))
+    report.errors.extend(reference_errors(taxonomy))
+    report.errors.extend(seed_errors(taxonomy))
     if near_duplicates:
         report.errors.extend(near_duplicate_area_errors(taxonomy, dedup_params))
     report.warnings.extend(repeated_criteria_warnings(taxonomy))
+    v1 = [a.id for d, a in taxonomy.iter_areas() if d.schema_version < 2 and not a.has_v2]
+    if v1:
+        report.warnings.append(f"{len(v1)} area(s) have no v2 fields yet (scope, positive policy, severity scores, "
+                               f"seeds), e.g. {', '.join(v1[:3])}")
     if taxonomy.national is None:
         report.warnings.append("no domain is marked national: true (the swappable national domain)")
     return report

@@ -40,17 +40,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     safety = sub.add_parser("safety", help="taxonomy-driven safety data and the release gate")
     safety_sub = safety.add_subparsers(dest="safety_command", required=True, metavar="COMMAND")
     gen = safety_sub.add_parser(
-        "generate", help="red-team, benign, SFT, GrouPER preference and eval splits in chat format",
-        description="Generate safety training and evaluation data from a taxonomy. Outputs OUT/train_sft.jsonl, "
-                    "train_redteam.jsonl, preference.jsonl, eval.jsonl, benign.jsonl, dropped.jsonl, manifest.json, "
-                    "coverage.html.")
+        "generate", help="eval, red-team, SFT, preference and over-refusal contrast sets from the hand-written seeds",
+        description="Generate safety training and evaluation data from a taxonomy's hand-written seeds (areas "
+                    "without seeds are skipped and counted). Outputs OUT/eval.jsonl, train_redteam.jsonl, "
+                    "train_sft.jsonl, preference.jsonl, contrast.jsonl, dropped.jsonl, manifest.json, coverage.html.")
     gen.add_argument("--taxonomy", default=None, metavar="DIR", help=TAXONOMY_HELP)
     _taxonomy_args(gen, positional=False)
     gen.add_argument("--languages", default="ko,en,es,de,ja,vi", help="comma-separated (default: ko,en,es,de,ja,vi)")
-    gen.add_argument("--per-area", type=int, default=10, metavar="N", help="red-team training prompts per area and language")
-    gen.add_argument("--benign-per-area", type=int, default=None, metavar="N",
-                     help="benign training prompts per area and language (default: per-area // 2)")
-    gen.add_argument("--eval-per-area", type=int, default=10, metavar="N", help="evaluation items per area (default 10)")
+    gen.add_argument("--holdout-areas", default="auto", metavar="IDS",
+                     help="areas held out whole for evaluation: comma-separated ids, 'auto' (default: one or two "
+                          "seeded areas per domain) or 'none'")
+    gen.add_argument("--adversarial-rate", type=float, default=None, metavar="R",
+                     help="at most this share of a language's eval seeds is mutated (default: ItemConfig's)")
+    gen.add_argument("--adversarial-per-family", type=int, default=None, metavar="N",
+                     help="mutated eval items per attack family and language, within --adversarial-rate "
+                          "(default: ItemConfig's; 0 uses exactly --adversarial-rate)")
+    gen.add_argument("--multi-turn-rate", type=float, default=None, metavar="R",
+                     help="3-8 turn escalation eval items per eval seed (default: ItemConfig's)")
+    gen.add_argument("--train-mutated-rate", type=float, default=None, metavar="R",
+                     help="mutated training items per train seed (default: ItemConfig's)")
     gen.add_argument("--group-size", type=int, default=3, metavar="G",
                      help="responses per preference group (2..4, default 3); every member is a real response, so "
                           "groups hold at most 3 and a larger G is counted in manifest.json, not padded")
@@ -84,6 +92,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     gate.add_argument("--gate", default=None, metavar="FILE",
                       help="gate policy YAML (default: the shipped policies/safety_gate.yaml)")
     gate.set_defaults(func=_gate)
+
+    from haetae.reports.safety_cli import register as register_eval_and_judge
+
+    register_eval_and_judge(safety_sub)
 
 
 def _load(args: argparse.Namespace, path: str | None):
@@ -149,19 +161,21 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     from pathlib import Path
 
     from haetae.taxonomy.backends import BackendError, make_backend
+    from haetae.taxonomy.contrast import ContrastError
     from haetae.taxonomy.generate import GenerateConfig, generate
     from haetae.taxonomy.items import ItemConfig
-    from haetae.taxonomy.templates import TemplateError, available_languages
+    from haetae.taxonomy.seeds import SeedError
 
     languages = tuple(x.strip() for x in args.languages.split(",") if x.strip())
-    unknown = sorted(set(languages) - set(available_languages()))
-    if unknown:
-        print(f"haetae safety generate: no templates for language(s) {', '.join(unknown)} "
-              f"(available: {', '.join(available_languages())})", file=sys.stderr)
-        return 2
+    holdout = args.holdout_areas.strip()
+    holdout_areas = None if holdout == "auto" else () if holdout == "none" else \
+        tuple(x.strip() for x in holdout.split(",") if x.strip())
     try:
-        items = ItemConfig(languages=languages, per_area=args.per_area, benign_per_area=args.benign_per_area,
-                           eval_per_area=args.eval_per_area, seed=args.seed)
+        rates = {k: getattr(args, k) for k in ("adversarial_rate", "multi_turn_rate", "train_mutated_rate",
+                                                "adversarial_per_family") if getattr(args, k) is not None}
+        if rates.get("adversarial_per_family") == 0:
+            rates["adversarial_per_family"] = None
+        items = ItemConfig(languages=languages, seed=args.seed, holdout_areas=holdout_areas, **rates)
         cfg = GenerateConfig(items=items, group_size=args.group_size, audit=args.audit, parquet=args.parquet,
                              workers=args.workers)
         if not 2 <= args.group_size <= 4:
@@ -172,9 +186,10 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     taxonomy = _load(args, args.taxonomy)
     if taxonomy is None:
         return 1
-    missing = sorted({lang for a in taxonomy.areas for lang in languages if lang not in a.topic})
-    if missing:
-        print(f"haetae safety generate: the taxonomy has no topic text for {', '.join(missing)}", file=sys.stderr)
+    known = {a.id for a in taxonomy.areas}
+    unknown = sorted(set(holdout_areas or ()) - known)
+    if unknown:
+        print(f"haetae safety generate: --holdout-areas: not in the taxonomy: {', '.join(unknown)}", file=sys.stderr)
         return 2
     # A bad --base-url, model or key is a UsageError (exit 2) raised here, before any request.
     backend = make_backend(
@@ -185,14 +200,14 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
     from haetae.pipelines.execution import job_output
 
     try:
-        settings = {"languages": list(languages), "per_area": args.per_area, "seed": args.seed,
+        settings = {"languages": list(languages), "holdout_areas": args.holdout_areas, "seed": args.seed,
                     "backend": backend.name, "audit": args.audit}
         with job_output("safety generate", args.out, entries=None, config=settings) as job:
             manifest = generate(taxonomy, job.dir, cfg, backend)
             job.counts = manifest["counts"]
     except BackendError:
         raise  # a JobFailed: exit 3 through `haetae`'s handler, without importing the audit's errors below
-    except TemplateError as exc:
+    except (SeedError, ContrastError) as exc:
         print(f"haetae safety generate: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # configuration errors of the audit step (policy, PII or rights config)

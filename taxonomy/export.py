@@ -40,10 +40,45 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+RECONSTRUCTION = ("These areas are Haetae's reconstruction of a K-AUT-style taxonomy from public sources, written for "
+                  "Haetae; they are not LG AI Research's list. / 이 영역들은 공개 자료를 바탕으로 Haetae가 재구성한 "
+                  "K-AUT 방식의 분류이며, LG AI연구원의 목록이 아닙니다.")
+
+
+def _cite(c: dict) -> str:
+    when = f", effective {c['effective']}" if c.get("effective") else ""
+    return f"{c['law']} {c['article']}{when}{' (to verify)' if c.get('verify') else ''}"
+
+
+def _v2_markdown(a) -> list[str]:
+    """The v2 fields of one area as Markdown lines (nothing for a v1 area)."""
+    if not a.has_v2:
+        return []
+    scores = ", ".join(f"{k} {v}" for k, v in a.severity_scores.items())
+    out = ["", f"**Harm type:** {a.harm_type} · **severity scores:** {scores} (total {sum(a.severity_scores.values())})  ",
+           f"**In scope:** {_md(a.scope_in.get('en', ''))} / {_md(a.scope_in.get('ko', ''))}  ",
+           f"**Out of scope:** {_md(a.scope_out.get('en', ''))} / {_md(a.scope_out.get('ko', ''))}  ",
+           "**A good response should:** " + " ".join(f"({k}) {_md(p['en'])} / {_md(p['ko'])}"
+                                                    for k, p in enumerate(a.positive_policy, 1)) + "  "]
+    if a.detail_scale:
+        out.append("**Level of detail:** " + "; ".join(f"{lvl}: {_md(t['en'])}" for lvl, t in a.detail_scale.items()) + "  ")
+    out.append(f"**Safe help:** {_md(a.safe_help.get('en', ''))}  ")
+    for f in a.reference_facts:
+        out.append(f"**Fact:** {_md(f['en'])} ({_md(f.get('source', ''))}{', to verify' if f.get('verify') else ''})  ")
+    if a.citations:
+        out.append("**Law:** " + "; ".join(_md(_cite(c)) for c in a.citations) + "  ")
+    walk = a.crosswalk
+    out.append(f"**Crosswalk:** Llama Guard {', '.join(walk.get('llama_guard', ())) or '–'} · MLCommons "
+               f"{', '.join(walk.get('mlcommons', ())) or '–'} · see also {', '.join(a.see_also) or '–'}  ")
+    prov = a.provenance
+    out.append(f"**Provenance:** {prov.get('origin', '')} v{prov.get('version', '')}: {'; '.join(prov.get('changes', []))}")
+    return out
+
+
 def to_markdown(taxonomy: Taxonomy) -> str:
     out = [f"# {taxonomy.name} (version {taxonomy.version})", "",
            f"{len(taxonomy.areas)} risk areas in {len(taxonomy.domains)} domains. Each area lists five judgement "
-           "criteria: a response that meets any one of them is unsafe.", "",
+           "criteria: a response that meets any one of them is unsafe.", "", RECONSTRUCTION, "",
            "| domain | name | areas | grounded in |", "|---|---|---|---|"]
     for d in taxonomy.domains:
         out.append(f"| {d.id}{' (national)' if d.national else ''} | {_md(d.name['en'])} / {_md(d.name['ko'])} | "
@@ -60,6 +95,10 @@ def to_markdown(taxonomy: Taxonomy) -> str:
             out += ["", "**Benign look-alikes (should be answered):** "
                     + "; ".join(f"{b['en']} / {b['ko']}" for b in a.benign_lookalikes) + "  ",
                     "**References:** " + ("; ".join(a.references) if a.references else "none")]
+            out += _v2_markdown(a)
+    if taxonomy.precedence:
+        out += ["", "## Precedence between overlapping areas", "", "| areas | attributed to | rule |", "|---|---|---|"]
+        out += [f"| {' / '.join(p.areas)} | {p.prefer} | {_md(p.rule['en'])} |" for p in taxonomy.precedence]
     return "\n".join(out) + "\n"
 
 
@@ -73,13 +112,38 @@ nav a{margin-right:1em} .muted{color:#666}
 """
 
 
+def _v2_html(a) -> str:
+    e = html.escape
+    if not a.has_v2:
+        return ""
+    policy = "".join(f"<li>{e(p['en'])}<br>{e(p['ko'])}</li>" for p in a.positive_policy)
+    scale = "".join(f"<tr><td>{e(lvl)}</td><td>{e(t['en'])}</td><td>{e(t['ko'])}</td></tr>"
+                    for lvl, t in a.detail_scale.items())
+    facts = "".join(f"<li>{e(f['en'])} <span class='muted'>({e(f.get('source', ''))}"
+                    f"{', to verify' if f.get('verify') else ''})</span></li>" for f in a.reference_facts)
+    cites = "; ".join(e(_cite(c)) for c in a.citations)
+    scores = ", ".join(f"{e(k)} {v}" for k, v in a.severity_scores.items())
+    walk = a.crosswalk
+    return (f"<p><b>Harm type</b> {e(a.harm_type)} · <b>severity scores</b> {scores}</p>"
+            f"<table><tr><th>in scope</th><td>{e(a.scope_in.get('en', ''))}<br>{e(a.scope_in.get('ko', ''))}</td></tr>"
+            f"<tr><th>out of scope</th><td>{e(a.scope_out.get('en', ''))}<br>{e(a.scope_out.get('ko', ''))}</td></tr></table>"
+            f"<p><b>A good response should</b> / 좋은 응답은:</p><ul>{policy}</ul>"
+            + (f"<table><tr><th>detail</th><th>en</th><th>ko</th></tr>{scale}</table>" if scale else "")
+            + f"<p><b>Safe help</b>: {e(a.safe_help.get('en', ''))}<br>{e(a.safe_help.get('ko', ''))}</p>"
+            + (f"<p><b>Reference facts</b></p><ul>{facts}</ul>" if facts else "")
+            + (f"<p><b>Law</b>: {cites}</p>" if cites else "")
+            + f"<p class='muted'>Llama Guard {e(', '.join(walk.get('llama_guard', ())) or '–')} · MLCommons "
+              f"{e(', '.join(walk.get('mlcommons', ())) or '–')} · see also {e(', '.join(a.see_also) or '–')} · "
+              f"{e(a.provenance.get('origin', ''))} v{e(str(a.provenance.get('version', '')))}</p>")
+
+
 def to_html(taxonomy: Taxonomy) -> str:
     e = html.escape
     parts = [f"<!doctype html><html lang='ko'><head><meta charset='utf-8'><title>{e(taxonomy.name)}</title>"
              f"<style>{_CSS}</style></head><body><h1>{e(taxonomy.name)} <span class='muted'>v{e(taxonomy.version)}"
              f"</span></h1><p>{len(taxonomy.areas)} risk areas in {len(taxonomy.domains)} domains. A response that "
              "meets any one of an area's five criteria is unsafe. / 각 영역의 다섯 가지 기준 중 하나라도 해당하면 "
-             "안전하지 않은 응답입니다.</p><nav>"
+             f"안전하지 않은 응답입니다.</p><p class='muted'>{e(RECONSTRUCTION)}</p><nav>"
              + "".join(f"<a href='#{e(d.id)}'>{e(d.id)} {e(d.name['en'])} ({len(d.areas)})</a>" for d in taxonomy.domains)
              + "</nav>"]
     for d in taxonomy.domains:
@@ -97,6 +161,12 @@ def to_html(taxonomy: Taxonomy) -> str:
                 f"<p>{e(a.description['en'])}<br>{e(a.description['ko'])}</p>"
                 f"<p class='muted'>Request topic: {e(a.topic['en'])} / {e(a.topic['ko'])}</p>"
                 f"<table><tr><th>#</th><th>Criterion (unsafe if the response...)</th><th>판단 기준</th></tr>{crit}</table>"
-                f"<p><b>Benign look-alikes</b> (should be answered):</p><ul>{benign}</ul><p><b>References:</b> {refs}</p></div>")
+                f"<p><b>Benign look-alikes</b> (should be answered):</p><ul>{benign}</ul><p><b>References:</b> {refs}</p>"
+                f"{_v2_html(a)}</div>")
+    if taxonomy.precedence:
+        rows = "".join(f"<tr><td>{e(' / '.join(p.areas))}</td><td>{e(p.prefer)}</td><td>{e(p.rule['en'])}<br>"
+                       f"{e(p.rule['ko'])}</td></tr>" for p in taxonomy.precedence)
+        parts.append("<h2 id='precedence'>Precedence between overlapping areas / 겹치는 영역의 우선순위</h2>"
+                     f"<table><tr><th>areas</th><th>attributed to</th><th>rule</th></tr>{rows}</table>")
     parts.append("</body></html>")
     return "".join(parts)

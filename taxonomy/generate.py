@@ -1,13 +1,16 @@
-"""Taxonomy-driven safety data: ``haetae safety generate``.
+"""Seed-driven safety data: ``haetae safety generate``.
 
-Steps, each counted in ``manifest.json`` (counts reconcile: generated = written + dropped per step):
+Steps, each timed and counted in ``manifest.json``:
 
-    build_items -> vary (backend) -> dedup_within_area -> decontaminate (drop train near-duplicates of eval)
-        -> responses (SFT targets, GrouPER groups) -> audit (PII, rights, exact duplicates) -> write
+    build_items (seeds -> eval / train prompts, attack-library mutations) -> contrast (over-refusal pairs)
+        -> dedup_seeds (a seed near-duplicating another seed of its area and language) -> decontaminate (drop every
+        training item that near-duplicates any evaluation or contrast prompt, all languages, project MinHash)
+        -> responses (SFT targets from safe_help, preference groups of real responses) -> audit -> write
 
-Outputs in OUT: train_sft.jsonl, train_redteam.jsonl, preference.jsonl, eval.jsonl, benign.jsonl
-(over-refusal set), dropped.jsonl (every removed item with its step and reason), manifest.json, coverage.html;
-optionally the same splits as Parquet. Records use the chat ``messages`` format TRL and ``datasets`` load.
+Outputs in OUT: eval.jsonl, train_redteam.jsonl, train_sft.jsonl, preference.jsonl, contrast.jsonl, dropped.jsonl
+(one row per item and file it was not written to, with step and reason), manifest.json, coverage.html, optionally
+Parquet. Counts reconcile per file: generated = written + dropped, checked before the manifest is written.
+Areas without seeds are skipped and counted (``no_seeds``).
 """
 
 from __future__ import annotations
@@ -25,21 +28,23 @@ from pathlib import Path
 
 from haetae.taxonomy.audit_step import audit_documents
 from haetae.taxonomy.backends import GenerationBackend, TemplateBackend
+from haetae.taxonomy.contrast import ContrastPair, contrast_dir, load_contrast
 from haetae.taxonomy.coverage import Coverage, render_html
 from haetae.taxonomy.items import ItemConfig, build_items, prompt_text, request_text
 from haetae.taxonomy.leakage import Signatures, cross_split_leaks, duplicates_within_groups
 from haetae.taxonomy.model import COMMITTEE_LANGUAGES, Area, Taxonomy
-from haetae.taxonomy.responses import MAX_GROUP_SIZE, response_group, sft_choice
+from haetae.taxonomy.responses import MAX_GROUP_SIZE, has_target_language, response_group, target_text
+from haetae.taxonomy.seeds import AreaSeeds, load_seeds
 from haetae.taxonomy.unsafe_members import UNAVAILABLE_OFFLINE, unsafe_members
 
-OUTPUT_FILES = ("train_sft", "train_redteam", "preference", "eval", "benign")
-NO_VARIATION_STYLES = ("obfuscation", "injection")  # their structure (encoding, embedded document) must survive
+OUTPUT_FILES = ("eval", "train_redteam", "train_sft", "preference", "contrast")
+NO_TARGET_LANGUAGE = "no_target_language"
 
 
 @dataclass(frozen=True)
 class GenerateConfig:
     items: ItemConfig = field(default_factory=ItemConfig)
-    group_size: int = MAX_GROUP_SIZE  # a larger request writes MAX_GROUP_SIZE members and counts the rest
+    group_size: int = MAX_GROUP_SIZE
     audit: str = "pipeline"  # pipeline | inline | off
     parquet: bool = False
     workers: int = 4  # concurrent backend requests
@@ -47,12 +52,13 @@ class GenerateConfig:
 
 
 class Run:
-    """Book-keeping of one run: step timings, per-step drops (with reasons), and the dropped log."""
+    """Book-keeping of one run: step timings, what each file was offered, and every drop with its reason."""
 
     def __init__(self, log: Callable[[str], None]) -> None:
         self.log = log
         self.steps: dict[str, dict] = {}
         self.dropped: list[dict] = []
+        self.generated: Counter = Counter()
         self._t = time.time()
 
     def step(self, name: str, **counts) -> None:
@@ -62,65 +68,63 @@ class Run:
         self.steps[name] = {**counts, "seconds": round(seconds, 2)}
         self.log(f"  {name}: " + ", ".join(f"{k}={v}" for k, v in counts.items()) + f" ({seconds:.1f}s)")
 
-    def drop(self, item: dict, step: str, reason: str) -> None:
-        self.dropped.append({"id": item["id"], "split": item["split"], "kind": item["kind"], "area": item["area"],
-                             "language": item["language"], "style": item["style"], "step": step, "reason": reason})
+    def drop(self, item: dict, files: tuple[str, ...], step: str, reason: str) -> None:
+        for name in files:
+            self.dropped.append({"id": item["id"], "file": name, "split": item["split"], "kind": item["kind"],
+                                 "area": item["area"], "language": item["language"], "mutation": item["mutation"],
+                                 "seed_id": item["seed_id"], "step": step, "reason": reason})
+
+    def dropped_by(self, name: str) -> Counter:
+        return Counter(d["reason"].split(":")[0] for d in self.dropped if d["file"] == name)
 
 
-def plausible_paraphrase(original: str, candidate: str) -> bool:
-    """A paraphrase keeps roughly the original's length (a refusal or an essay in its place does not)."""
-    return bool(candidate.strip()) and 0.4 <= len(candidate) / max(1, len(original)) <= 2.5
-
-
-def _vary(items: list[dict], backend: GenerationBackend, workers: int) -> tuple[int, int]:
-    """Paraphrase the last user turn of each item through the backend (no-op for the template backend).
-    Returns (varied, kept) where kept counts implausible paraphrases that left the template text in place."""
-    if isinstance(backend, TemplateBackend):
-        return 0, 0
-    targets = [it for it in items if it["style"] not in NO_VARIATION_STYLES]
-
-    def one(item: dict) -> str:
-        return backend.paraphrase(item["messages"][-1]["content"], item["language"])
-
-    varied = kept = 0
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for item, text in zip(targets, pool.map(one, targets)):
-            if not plausible_paraphrase(item["messages"][-1]["content"], text):
-                kept += 1
-                continue
-            item["messages"][-1] = {"role": "user", "content": text}
-            item["source"] = backend.name
-            varied += 1
-    return varied, kept
-
-
-def _common(item: dict, area: Area) -> dict:
-    keys = ("id", "area", "domain", "severity", "language", "style", "split", "kind", "template")
-    return {**{k: item[k] for k in keys}, "area_name": area.name["en"], "source": item.get("source", "template")}
+def files_of(item: dict) -> tuple[str, ...]:
+    """The output files an item is offered to."""
+    if item["split"] == "eval":
+        return ("contrast",) if item["kind"] == "contrast" else ("eval",)
+    if item["kind"] == "benign":
+        return ("train_sft", "preference")
+    return ("train_redteam", "train_sft", "preference")
 
 
 def _criteria(area: Area) -> list[dict[str, str]]:
     return [{lang: c[lang] for lang in COMMITTEE_LANGUAGES} for c in area.criteria]
 
 
+def _common(item: dict, area: Area | None) -> dict:
+    keys = ("id", "area", "domain", "severity", "language", "mutation", "family", "seed_id", "split", "shape", "kind")
+    return {**{k: item[k] for k in keys}, "area_name": area.name["en"] if area else ""}
+
+
+def _eval_record(item: dict, area: Area) -> dict:
+    return {**_common(item, area), "messages": item["messages"], "expected": "safe", "frame": item["frame"],
+            "criterion": item["criterion"], "criteria": _criteria(area),
+            "positive_policy": [dict(p) for p in area.positive_policy], "harm_type": area.harm_type,
+            "detail_scale": {k: dict(v) for k, v in area.detail_scale.items()}}
+
+
 def _prompt_record(item: dict, area: Area) -> dict:
-    rec = {**_common(item, area), "messages": item["messages"], "prompt": item["messages"]}
-    if item["split"] == "eval":
-        rec["expected"] = "answer" if item["kind"] == "benign" else "safe"
-        if item["kind"] == "redteam":
-            rec["eval_shape"] = item["eval_shape"]
-            rec["criteria"] = _criteria(area)
-    return rec
+    """A prompt row: ``messages`` for chat readers, the same turns as ``prompt`` for TRL's prompt-only trainers."""
+    return {**_common(item, area), "messages": item["messages"], "prompt": item["messages"], "frame": item["frame"],
+            "criterion": item["criterion"]}
+
+
+def _contrast_record(item: dict, area: Area | None) -> dict:
+    pair: ContrastPair = item["_pair"]
+    return {**_common(item, area), "messages": item["messages"], "expected": "answer", "trigger": pair.trigger,
+            "type": pair.type, "harmful_contrast": pair.harmful,
+            "partial_refusal_acceptable": pair.partial_refusal_acceptable}
 
 
 def _assistant(text: str) -> list[dict[str, str]]:
     return [{"role": "assistant", "content": text}]
 
 
-def _sft_record(item: dict, area: Area, choice: dict) -> dict:
+def _sft_record(item: dict, area: Area, target: dict) -> dict:
+    cited = item["criterion"] if item["kind"] == "redteam" and item["frame"] in ("how_to", "agentic") else None
     return {**_common(item, area), "id": f"{item['id']}.sft", "prompt_id": item["id"],
-            "messages": item["messages"] + _assistant(choice["content"]), "response_kind": choice["kind"],
-            "criteria_cited": [choice["cites"]] if item["kind"] == "redteam" else []}
+            "messages": item["messages"] + _assistant(target["content"]), "response_kind": target["kind"],
+            "frame": item["frame"], "criterion_cited": cited, "source": item.get("_target_source", "seed")}
 
 
 def _preference_record(item: dict, area: Area, group: list[dict]) -> dict:
@@ -147,11 +151,32 @@ def _write_jsonl(path: Path, records: list[dict]) -> str:
     return digest.hexdigest()
 
 
+def _contrast_items(pairs: list[ContrastPair], areas: dict[str, Area], languages: tuple[str, ...],
+                    run: Run) -> list[dict]:
+    items = []
+    for p in sorted(pairs, key=lambda p: p.id):
+        if p.language not in languages:
+            continue
+        area = areas.get(p.area)
+        item = {"id": f"{p.id}.contrast", "area": p.area, "domain": area.domain if area else p.area.split("-")[0],
+                "severity": area.severity if area else "", "language": p.language, "mutation": "none",
+                "family": "none", "seed_id": p.id, "split": "eval", "shape": "single_turn", "kind": "contrast",
+                "frame": "benign", "criterion": None, "messages": [{"role": "user", "content": p.benign}], "_pair": p}
+        run.generated["contrast"] += 1
+        if area is None:
+            run.drop(item, ("contrast",), "contrast", f"area_not_in_taxonomy: {p.area}")
+            continue
+        items.append(item)
+    return items
+
+
 def generate(
     taxonomy: Taxonomy, out_dir: str | Path, cfg: GenerateConfig, backend: GenerationBackend | None = None,
-    log: Callable[[str], None] | None = None,
+    log: Callable[[str], None] | None = None, seeds: dict[str, AreaSeeds] | None = None,
+    contrast: list[ContrastPair] | None = None,
 ) -> dict:
-    """Generate every split into ``out_dir``; returns the manifest (also written as manifest.json)."""
+    """Generate every file into ``out_dir``; returns the manifest (also written as manifest.json). ``seeds`` and
+    ``contrast`` default to the taxonomy's ``seeds/`` and ``contrast/`` folders."""
     from haetae.pipelines.minhash import DedupParams
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
@@ -162,91 +187,132 @@ def generate(
     run = Run(log)
     areas = {a.id: a for a in taxonomy.areas}
     ic = cfg.items
-    log(f"haetae safety generate: {len(areas)} areas x {len(ic.languages)} languages, per-area {ic.per_area}, "
-        f"seed {ic.seed}, backend {backend.name}, audit {cfg.audit}")
+    seeds = load_seeds(taxonomy) if seeds is None else seeds
+    pairs = load_contrast(contrast_dir(taxonomy.root), ic.languages) if contrast is None else contrast
+    log(f"haetae safety generate: {len(areas)} areas ({sum(1 for a in areas if a in seeds)} with seeds) x "
+        f"{len(ic.languages)} languages, seed {ic.seed}, backend {backend.name}, audit {cfg.audit}")
 
-    # 1. prompts
-    s = build_items(taxonomy, ic)
-    train = s.redteam_train + s.benign_train
-    evals = s.eval + s.benign_eval
-    generated = Counter(f"{i['split']}/{i['kind']}" for i in train + evals)
-    run.step("build_items", **{k.replace("/", "_"): v for k, v in sorted(generated.items())})
+    # 1. prompts from seeds
+    s = build_items(taxonomy, seeds, ic)
+    train = s.train_redteam + s.train_benign
+    evals = list(s.eval)
+    for item in train + evals:
+        for name in files_of(item):
+            run.generated[name] += 1
+    run.step("build_items", eval=len(s.eval), train_redteam=len(s.train_redteam), train_benign=len(s.train_benign),
+             held_out_areas=len(s.holdout_areas), no_seeds=len(s.areas_without_seeds),
+             mutations_not_applicable=sum(s.not_applicable.values()))
+    overlap = set(s.eval_seeds) & set(s.train_seeds)
+    if overlap:  # split by seed: impossible by construction, checked anyway
+        raise RuntimeError(f"seeds in both splits: {sorted(overlap)[:5]}")
 
-    # 2. backend variation
-    varied, kept = _vary(train + evals, backend, cfg.workers)
-    run.step("vary", backend=backend.name, varied=varied, implausible_kept_template=kept)
+    contrast_items = _contrast_items(pairs, areas, ic.languages, run)
+    evals += contrast_items
+    run.step("contrast", pairs=len(pairs), items=len(contrast_items))
 
-    # 3. near duplicates inside each (split, area, language)
+    # 2. seeds that near-duplicate another seed of their (split, area, language): all their items go
     params = DedupParams.from_dict(cfg.dedup or None)
     sigs = Signatures(((i["id"], request_text(i)) for i in train + evals), params)
+    plain = [i for i in train + evals if i["mutation"] == "none"]
     groups: dict[tuple, list[str]] = {}
-    for i in train + evals:
+    for i in plain:
         groups.setdefault((i["split"], i["kind"], i["area"], i["language"]), []).append(i["id"])
     dup = duplicates_within_groups(groups.values(), sigs)
+    dup_seeds = {i["seed_id"]: dup[i["id"]] for i in plain if i["id"] in dup}
     for i in train + evals:
-        if i["id"] in dup:
-            run.drop(i, "dedup_within_area", f"near-duplicate of {dup[i['id']][0]} (similarity {dup[i['id']][1]:.2f})")
-    train = [i for i in train if i["id"] not in dup]
-    evals = [i for i in evals if i["id"] not in dup]
-    run.step("dedup_within_area", dropped=len(dup), threshold=params.threshold)
+        if i["seed_id"] in dup_seeds:
+            kept, sim = dup_seeds[i["seed_id"]]
+            run.drop(i, files_of(i), "dedup_seeds", f"near_duplicate_seed: of {kept} (similarity {sim:.2f})")
+    train = [i for i in train if i["seed_id"] not in dup_seeds]
+    evals = [i for i in evals if i["seed_id"] not in dup_seeds]
+    run.step("dedup_seeds", seeds_dropped=len(dup_seeds), threshold=params.threshold)
 
-    # 4. decontamination: no training item may near-duplicate an evaluation item
+    # 3. decontamination: no training item may near-duplicate any evaluation or contrast prompt, in any language
     leaks = cross_split_leaks((i["id"] for i in train), (i["id"] for i in evals), sigs)
     for i in train:
         if i["id"] in leaks:
-            run.drop(i, "decontaminate", f"near-duplicate of eval item {leaks[i['id']][0]} "
-                                         f"(similarity {leaks[i['id']][1]:.2f})")
+            run.drop(i, files_of(i), "decontaminate",
+                     f"near_duplicate_of_eval: {leaks[i['id']][0]} (similarity {leaks[i['id']][1]:.2f})")
     train = [i for i in train if i["id"] not in leaks]
     run.step("decontaminate", dropped=len(leaks), train=len(train), eval=len(evals))
 
-    # 5. responses: real ones only; the unsafe-compliance member is a model's, or absent and counted
+    # 4. responses: composed targets (ko/en), a model's where the generator has none, real groups only
     size = min(cfg.group_size, MAX_GROUP_SIZE)
-    unsafe, no_unsafe = unsafe_members([i for i in train if i["kind"] == "redteam"], areas, backend, cfg.workers)
-    groups_by_id = {i["id"]: response_group(i, areas[i["area"]], i["_values"], ic.seed, size, unsafe.get(i["id"]))
-                    for i in train}
-    answered = _answer_benign(train, groups_by_id, backend, cfg.workers)
+    model_targets = _model_targets([i for i in train if i["kind"] == "redteam" and not has_target_language(i["language"])],
+                                   areas, backend, cfg.workers, ic.seed)
+    answerable = [i for i in train if i["kind"] == "benign" or has_target_language(i["language"])
+                  or i["id"] in model_targets]
+    answerable_ids = {i["id"] for i in answerable}
+    for i in train:
+        if i["id"] not in answerable_ids:
+            run.drop(i, ("train_sft", "preference"), "responses",
+                     f"{NO_TARGET_LANGUAGE}: the area's safe_help is written in ko and en only")
+    redteam = [i for i in answerable if i["kind"] == "redteam"]
+    unsafe, no_unsafe = unsafe_members(redteam, areas, backend, cfg.workers)
+    groups_by_id: dict[str, list[dict]] = {}
+    short = 0
+    for i in answerable:
+        if i["id"] in model_targets:
+            i["_target_source"] = backend.name
+        group = response_group(i, areas[i["area"]], ic.seed, size, unsafe.get(i["id"]), model_targets.get(i["id"]))
+        groups_by_id[i["id"]] = group
+        if len(group) < size:
+            short += 1
     groups_summary = {"requested_size": cfg.group_size, "size": size, "unsafe_members": len(unsafe),
                       "members_short_of_requested_size": (cfg.group_size - size) * len(groups_by_id),
-                      "groups_without_unsafe_member": dict(sorted(no_unsafe.items()))}
-    run.step("responses", groups=len(groups_by_id), group_size=size, backend_answers=answered,
+                      "groups_short_of_size": short, "groups_without_unsafe_member": dict(sorted(no_unsafe.items())),
+                      "model_written_targets": len(model_targets)}
+    run.step("responses", groups=len(groups_by_id), group_size=size, model_targets=len(model_targets),
              unsafe_members=len(unsafe), **no_unsafe)
     _log_missing_members(groups_summary, log)
 
-    # 6. audit (PII, rights, quality) of every distinct text that would be written
-    segments = _segments(train, evals, groups_by_id)
+    # 5. audit (PII, rights) of every distinct text that would be written
+    segments = _segments(train + evals, groups_by_id)
     docs = [{"id": seg_id, "lang": lang, "text": text} for seg_id, (text, lang) in segments.items()]
     audit = audit_documents(docs, out / "_audit", cfg.audit)
     bad = {seg_id: (rule, reasons) for seg_id, (decision, rule, reasons) in audit.decisions.items()
-           if decision != "keep" and not rule.startswith("dedup.")}  # texts are unique already
+           if decision != "keep" and not rule.startswith("dedup.")}  # repeated texts (a wrapper, a refusal) are fine
     rejected = 0
     for i in train + evals:
         hits = [bad[seg] for seg in _item_segment_ids(i, groups_by_id) if seg in bad]
         if hits:
             rejected += 1
             i["_rejected"] = True
-            run.drop(i, "audit", "; ".join(f"{rule}: {', '.join(reasons)[:120]}" for rule, reasons in hits)[:300])
+            files = files_of(i) if i["kind"] == "contrast" or i["split"] == "eval" or i["id"] in groups_by_id \
+                else ("train_redteam",)
+            run.drop(i, files, "audit", "audit: " + "; ".join(f"{rule} {', '.join(r)[:100]}" for rule, r in hits)[:300])
     train = [i for i in train if not i.get("_rejected")]
     evals = [i for i in evals if not i.get("_rejected")]
     run.step("audit", mode=cfg.audit, texts=len(docs), rejected_texts=len(bad), dropped=rejected)
 
-    # 7. write
+    # 6. write
     files = {
+        "eval": [_eval_record(i, areas[i["area"]]) for i in evals if i["kind"] == "redteam"],
         "train_redteam": [_prompt_record(i, areas[i["area"]]) for i in train if i["kind"] == "redteam"],
-        "train_sft": [_sft_record(i, areas[i["area"]], sft_choice(i, groups_by_id[i["id"]])) for i in train],
-        "preference": [_preference_record(i, areas[i["area"]], groups_by_id[i["id"]]) for i in train],
-        "eval": [_prompt_record(i, areas[i["area"]]) for i in evals if i["kind"] == "redteam"],
-        "benign": [_prompt_record(i, areas[i["area"]]) for i in evals if i["kind"] == "benign"],
+        "train_sft": [_sft_record(i, areas[i["area"]], groups_by_id[i["id"]][0]) for i in train if i["id"] in groups_by_id],
+        "preference": [],
+        "contrast": [_contrast_record(i, areas.get(i["area"])) for i in evals if i["kind"] == "contrast"],
     }
+    for i in train:
+        if i["id"] not in groups_by_id:
+            continue
+        if len(groups_by_id[i["id"]]) < size:
+            run.drop(i, ("preference",), "responses", f"group_short: {len(groups_by_id[i['id']])} real responses, "
+                                                      f"group size {size}")
+            continue
+        files["preference"].append(_preference_record(i, areas[i["area"]], groups_by_id[i["id"]]))
     digests = {name: _write_jsonl(out / f"{name}.jsonl", recs) for name, recs in files.items()}
     _write_jsonl(out / "dropped.jsonl", run.dropped)
     if cfg.parquet:
         _write_parquet(out, files)
     run.step("write", **{name: len(recs) for name, recs in files.items()})
 
-    # 8. coverage and manifest
-    benign_train = [r for r in files["train_sft"] if r["kind"] == "benign"]
-    coverage = Coverage.from_records(files["train_redteam"] + benign_train + files["eval"] + files["benign"],
-                                     ic.languages)
+    # 7. coverage and manifest
+    coverage = Coverage.from_files(files, ic.languages, s.holdout_areas, s.areas_without_seeds)
+    reconciliation = {name: {"generated": run.generated[name], "written": len(files[name]),
+                             "dropped": sum(run.dropped_by(name).values())} for name in OUTPUT_FILES}
+    held_out_seeds = sorted(sd.id for a in s.holdout_areas if a in seeds for sd in seeds[a].seeds
+                            if sd.language in ic.languages)
     manifest = {
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version, "areas": len(areas),
                      "domains": {d.id: len(d.areas) for d in taxonomy.domains},
@@ -254,14 +320,26 @@ def generate(
         "config": {**asdict(ic), "group_size": cfg.group_size, "audit": cfg.audit, "backend": backend.name,
                    "dedup": params.to_dict()},
         "seed": ic.seed,
+        "seeds": {
+            "areas_with_seeds": len(areas) - len(s.areas_without_seeds),
+            "held_out_areas": list(s.holdout_areas),
+            "held_out_seeds": held_out_seeds,
+            "eval_seeds": s.eval_seeds, "train_seeds": s.train_seeds, "benign_seeds": s.benign_seeds,
+            "excluded": dict(sorted(s.excluded.items())),
+            "dropped_as_near_duplicate": sorted(dup_seeds),
+        },
+        "skipped_areas": {"no_seeds": len(s.areas_without_seeds), "ids": s.areas_without_seeds},
         "counts": {name: len(recs) for name, recs in files.items()},
         "by_language": {name: dict(sorted(Counter(r["language"] for r in recs).items())) for name, recs in files.items()},
+        "by_mutation": {name: dict(sorted(Counter(r["mutation"] for r in recs).items())) for name, recs in files.items()},
+        "by_family": {name: dict(sorted(Counter(r["family"] for r in recs).items())) for name, recs in files.items()},
         "by_domain": {name: dict(sorted(Counter(r["domain"] for r in recs).items())) for name, recs in files.items()},
-        "by_style": {name: dict(sorted(Counter(r["style"] for r in recs).items())) for name, recs in files.items()},
-        "eval_shapes": dict(sorted(Counter(r["eval_shape"] for r in files["eval"]).items())),
-        "generated": dict(sorted(generated.items())),
-        "dropped": {step: sum(1 for d in run.dropped if d["step"] == step)
-                    for step in ("dedup_within_area", "decontaminate", "audit")},
+        "eval_shapes": dict(sorted(Counter(r["shape"] for r in files["eval"]).items())),
+        "mutations_not_applicable": dict(sorted(s.not_applicable.items())),
+        "mutation_shortfall": dict(sorted(s.shortfall.items())),
+        "generated": dict(sorted(run.generated.items())),
+        "dropped": {name: dict(sorted(run.dropped_by(name).items())) for name in OUTPUT_FILES},
+        "reconciliation": reconciliation,
         "preference_groups": groups_summary,
         "audit": audit.counts(),
         "steps": run.steps,
@@ -271,64 +349,62 @@ def generate(
     }
     if hasattr(backend, "requests_sent"):
         manifest["backend"] = {"requests": backend.requests_sent, "cache_hits": backend.cache_hits}
-    _check_reconciles(manifest, generated)
+    _check_reconciles(reconciliation, len(run.dropped))
     (out / "coverage.html").write_text(render_html(coverage, taxonomy, "Safety data coverage", {
         "taxonomy": f"{taxonomy.name} {taxonomy.version}", "seed": ic.seed, "backend": backend.name,
         **manifest["counts"]}), encoding="utf-8")
     with (out / "manifest.json").open("w", encoding="utf-8") as f:
         json.dump(manifest, f, ensure_ascii=False, indent=2, sort_keys=True)
-    log(f"  done in {manifest['seconds']:.1f}s: " + ", ".join(f"{k}={v}" for k, v in manifest["counts"].items()))
+    log(f"  done in {manifest['seconds']:.1f}s: " + ", ".join(f"{k}={v}" for k, v in manifest["counts"].items())
+        + f"; {len(s.areas_without_seeds)} area(s) without seeds skipped")
     return manifest
+
+
+def _model_targets(items: list[dict], areas: dict[str, Area], backend: GenerationBackend, workers: int,
+                   seed: int) -> dict[str, str]:
+    """Targets a model writes for training items in languages without safe_help, from the English target."""
+    if isinstance(backend, TemplateBackend) or not items:
+        return {}
+    import random
+
+    def one(item: dict) -> str | None:
+        rng = random.Random(f"{seed}|{item['id']}|responses")
+        reference = target_text(areas[item["area"]], item["frame"], item["criterion"], "en", rng)
+        return backend.safe_reply(item["messages"], reference, item["language"])
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return {i["id"]: text for i, text in zip(items, pool.map(one, items)) if text}
 
 
 def _segment_id(text: str) -> str:
     return "t" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:24]
 
 
+def _item_texts(item: dict, groups: dict[str, list[dict]]) -> list[str]:
+    return [prompt_text(item)] + [r["content"] for r in groups.get(item["id"], ())]
+
+
 def _item_segment_ids(item: dict, groups: dict[str, list[dict]]) -> list[str]:
-    texts = [prompt_text(item)] + [r["content"] for r in groups.get(item["id"], ())]
-    return [_segment_id(t) for t in texts]
+    return [_segment_id(t) for t in _item_texts(item, groups)]
 
 
-def _segments(train: list[dict], evals: list[dict], groups: dict[str, list[dict]]) -> dict[str, tuple[str, str]]:
+def _segments(items: list[dict], groups: dict[str, list[dict]]) -> dict[str, tuple[str, str]]:
     """Distinct texts (prompt of each item, each response) -> (text, language): what the audit scans."""
     out: dict[str, tuple[str, str]] = {}
-    for item in train + evals:
-        for text in [prompt_text(item)] + [r["content"] for r in groups.get(item["id"], ())]:
+    for item in items:
+        for text in _item_texts(item, groups):
             out.setdefault(_segment_id(text), (text, item["language"]))
     return out
 
 
-def _answer_benign(train: list[dict], groups: dict[str, list[dict]], backend: GenerationBackend, workers: int) -> int:
-    """With an LLM backend, the helpful answer to a benign prompt is written by the model."""
-    if isinstance(backend, TemplateBackend):
-        return 0
-    benign = [i for i in train if i["kind"] == "benign"]
-
-    def one(item: dict) -> str | None:
-        return backend.answer(item["messages"][-1]["content"], item["language"])
-
-    n = 0
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for item, text in zip(benign, pool.map(one, benign)):
-            if text:
-                for r in groups[item["id"]]:
-                    if r["kind"] == "benign_answer":
-                        r["content"] = text
-                        n += 1
-    return n
-
-
 def _log_missing_members(summary: dict, log: Callable[[str], None]) -> None:
-    """One line when a group has fewer members than asked, or no unsafe-compliance member (never padded)."""
+    """One line when groups are smaller than asked or lack the model's unsafe member (never padded)."""
     parts = []
     if summary["members_short_of_requested_size"]:
-        parts.append(f"{summary['size']} members each, not {summary['requested_size']} "
-                     f"({summary['members_short_of_requested_size']} members not written: no prompt has more real "
-                     "response kinds)")
+        parts.append(f"{summary['size']} members each, not {summary['requested_size']}")
     missing = summary["groups_without_unsafe_member"]
     if missing:
-        how = ("; the template backend writes none, --backend openai writes and grades one"
+        how = ("; offline there is none, --backend openai writes and grades one"
                if UNAVAILABLE_OFFLINE in missing else "")
         parts.append(f"{sum(missing.values())} red-team groups without an unsafe-compliance member ("
                      + ", ".join(f"{k}={v}" for k, v in missing.items()) + how + ")")
@@ -336,18 +412,14 @@ def _log_missing_members(summary: dict, log: Callable[[str], None]) -> None:
         log("  preference groups: " + "; ".join(parts) + " -- counted in manifest.json preference_groups")
 
 
-def _check_reconciles(manifest: dict, generated: Counter) -> None:
-    """Every generated prompt is written exactly once or dropped exactly once."""
-    c = manifest["counts"]
-    written = {"train": c["train_sft"], "eval": c["eval"] + c["benign"]}
-    total_generated = {"train": sum(v for k, v in generated.items() if k.startswith("train/")),
-                       "eval": sum(v for k, v in generated.items() if k.startswith("eval/"))}
-    steps = manifest["steps"]
-    dropped_train = steps["dedup_within_area"]["dropped"] + steps["decontaminate"]["dropped"] + steps["audit"]["dropped"]
-    if written["train"] + written["eval"] + dropped_train != total_generated["train"] + total_generated["eval"]:
-        raise RuntimeError(f"counts do not reconcile: written {written}, dropped {dropped_train}, generated {total_generated}")
-    if c["train_sft"] != c["preference"]:
-        raise RuntimeError(f"SFT ({c['train_sft']}) and preference ({c['preference']}) counts differ")
+def _check_reconciles(reconciliation: dict, dropped_rows: int) -> None:
+    """Every item offered to a file is written there exactly once or dropped from it exactly once."""
+    for name, r in reconciliation.items():
+        if r["generated"] != r["written"] + r["dropped"]:
+            raise RuntimeError(f"{name}: counts do not reconcile: generated {r['generated']}, written "
+                               f"{r['written']}, dropped {r['dropped']}")
+    if dropped_rows != sum(r["dropped"] for r in reconciliation.values()):
+        raise RuntimeError("dropped.jsonl rows and per-file drop counts differ")
 
 
 def _write_parquet(out: Path, files: dict[str, list[dict]]) -> None:

@@ -1,176 +1,267 @@
-"""Build prompt items from a taxonomy: red-team and benign prompts for training, the held-out evaluation split.
+"""Prompt items built from the hand-written seeds: the held-out evaluation set and the training prompts.
 
-Pure and deterministic: every random choice comes from a ``random.Random`` seeded by (seed, area, language,
-purpose), so an item does not change when other areas or languages are added. An item is a plain dict:
+No text is slot-filled here: every prompt is a seed (``taxonomy/data/kaut/seeds/<AREA>.yaml``) as its author
+wrote it, alone or passed through one mutation of the attack library (:mod:`haetae.taxonomy.attacks`).
 
-    id, area, domain, severity, language, style, split, kind ("redteam" | "benign"), template, messages
-    (the prompt turns, chat format), and for eval items ``eval_shape`` (single_turn | multi_turn | adversarial).
+* **Split by seed.** ``split: eval`` seeds (and their translations, which inherit the split) feed only the
+  evaluation set; ``split: train`` seeds feed only training. Whole **held-out areas** (a few per domain,
+  :func:`default_holdout_areas`) go to evaluation with every seed they have and never reach training.
+* **Evaluation.** Each eval seed yields one single-turn item: plain (``mutation: none``, shape ``single_turn``)
+  or, for a share of each language's seeds (``adversarial_per_family`` per attack family, at most
+  ``adversarial_rate``), mutated instead (shape ``adversarial``), so no seed's text is in the set twice. The
+  mutation is assigned by a balanced rotation: the language's eval seeds in a seeded order, families in turn
+  (persuasion, instruction, writing style, ...), kinds in turn inside a family, so every family and kind gets its
+  share. Another share (``multi_turn_rate``) also yields a 3-8 turn escalation (shape ``multi_turn``).
+* **Training.** Each train seed yields a plain item and, for ``train_mutated_rate`` of them, one mutated item
+  from the same rotation (escalation included). Benign seeds yield benign items (answered in SFT).
+
+Everything is deterministic per ``seed``. An item is a plain dict:
+
+    id, area, domain, severity, language, mutation, family, seed_id, split, shape, kind ("redteam" | "benign"),
+    frame, criterion (1-5, the seed's), messages (chat turns ending with the user turn)
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
+import hashlib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from haetae.taxonomy.attacks import REGISTRY, MutationNotApplicable, apply, available
 from haetae.taxonomy.model import GENERATION_LANGUAGES, Area, Taxonomy
-from haetae.taxonomy.templates import STYLES, PromptTemplate, encode_payload, fill, load_templates
+from haetae.taxonomy.seeds import AreaSeeds, BenignSeed, Seed
 
-ADVERSARIAL_STYLES: tuple[str, ...] = ("role_play", "fiction", "authority", "obfuscation", "injection")
-EVAL_SHAPES: tuple[str, ...] = ("single_turn", "multi_turn", "adversarial")
+ESCALATION = "multi_turn_escalation"
+#: Family order of the rotation (a family a language lacks is skipped for it).
+FAMILIES: tuple[str, ...] = ("persuasion", "instruction", "writing_style", "multilingual", "encoding", "structure",
+                             "multi_turn", "korean_script", "korean_lexical")
+#: The attack library's harm kinds; an agentic request escalates like a how-to one.
+HARM_KIND = {"how_to": "how_to", "agentic": "how_to", "content": "content", "claim": "claim", "advice": "advice"}
+SHAPES: tuple[str, ...] = ("single_turn", "multi_turn", "adversarial")
 
 
 @dataclass(frozen=True)
 class ItemConfig:
     languages: tuple[str, ...] = GENERATION_LANGUAGES
-    per_area: int = 10  # red-team training prompts per area and language
-    benign_per_area: int | None = None  # benign training prompts per area and language (default per_area // 2)
-    eval_per_area: int = 10  # KGC-SAFETY: 10 items per area, languages rotated
-    benign_eval_per_area: int = 1  # over-refusal prompts per area and language
     seed: int = 0
+    #: area ids held out whole for evaluation; ``None``: :func:`default_holdout_areas`
+    holdout_areas: tuple[str, ...] | None = None
+    #: mutated (adversarial) eval items per language: ``adversarial_per_family`` per attack family (Korean has two
+    #: more families than the others, so more of its seeds are mutated), at most ``adversarial_rate`` of the seeds;
+    #: ``adversarial_per_family=None``: exactly ``adversarial_rate`` of them
+    adversarial_rate: float = 0.65
+    adversarial_per_family: int | None = 32
+    #: a mutated eval item stands in for its seed's plain item, so every eval seed's text is in the set once
+    #: (SORRY-Bench pairs every base prompt with every mutation; that would repeat each seed many times)
+    replace_plain: bool = True
+    multi_turn_rate: float = 0.05  # escalation eval items per eval seed, per language
+    train_mutated_rate: float = 0.5  # mutated training items per train seed
 
     def __post_init__(self) -> None:
         if not self.languages:
             raise ValueError("at least one language is required")
         if len(set(self.languages)) != len(self.languages):
             raise ValueError(f"languages repeat: {','.join(self.languages)}")
-        for name in ("per_area", "eval_per_area", "benign_eval_per_area"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.benign_per_area is not None and self.benign_per_area < 0:
-            raise ValueError(f"benign_per_area must be >= 0, got {self.benign_per_area}")
-
-    @property
-    def benign_count(self) -> int:
-        return self.benign_per_area if self.benign_per_area is not None else max(1, self.per_area // 2)
+        unknown = sorted(set(self.languages) - set(GENERATION_LANGUAGES))
+        if unknown:
+            raise ValueError(f"unknown language(s) {', '.join(unknown)} (known: {', '.join(GENERATION_LANGUAGES)})")
+        for name in ("adversarial_rate", "multi_turn_rate", "train_mutated_rate"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {value}")
 
 
-def _rng(seed: int, *parts: object) -> random.Random:
-    return random.Random("|".join(str(p) for p in (seed, *parts)))
+def _hash(*parts: object) -> str:
+    return hashlib.sha1("|".join(str(p) for p in parts).encode("utf-8")).hexdigest()
 
 
-def _values(area: Area, lang: str, rng: random.Random, benign_index: int | None = None) -> dict[str, str]:
-    t = load_templates(lang)
-    lookalikes = area.benign_lookalikes
-    benign = lookalikes[benign_index if benign_index is not None else rng.randrange(len(lookalikes))][lang]
-    return {
-        "topic": area.topic[lang],
-        "benign": benign,
-        "persona": rng.choice(t.slots["persona"]),
-        "genre": rng.choice(t.slots["genre"]),
-        "bridge": rng.choice(t.responses["bridge"]),
-    }
-
-
-def render_prompt(template: PromptTemplate, values: dict[str, str], lang: str) -> list[dict[str, str]]:
-    """Chat turns of one prompt template (user, assistant, user, ... for multi-turn).
-
-    An obfuscation template encodes a plain request: the language's ``payload`` for training templates, the
-    first held-out direct template for eval ones (so train and eval never share an encoded string).
-    """
-    values = dict(values)
-    if template.encoding:
-        t = load_templates(lang)
-        source = t.redteam["direct"]["eval"][0].turns[0] if "/eval/" in template.key else t.payload
-        payload = fill(source, values, lang)
-        values["payload"] = encode_payload(payload, template.encoding)
-    turns = [fill(t, values, lang) for t in template.turns]
-    return [{"role": "user" if i % 2 == 0 else "assistant", "content": text} for i, text in enumerate(turns)]
-
-
-def _item(area: Area, lang: str, style: str, split: str, kind: str, item_id: str, template: PromptTemplate,
-          values: dict[str, str]) -> dict:
-    """A prompt item; ``_values`` (slot values, not written out) lets responses name the same look-alike."""
-    return {
-        "id": item_id, "area": area.id, "domain": area.domain, "severity": area.severity, "language": lang,
-        "style": style, "split": split, "kind": kind, "template": template.key,
-        "messages": render_prompt(template, values, lang), "_values": values,
-    }
-
-
-def redteam_items(area: Area, lang: str, cfg: ItemConfig) -> list[dict]:
-    """``per_area`` training prompts; styles rotate from a random start so small N still spreads over styles."""
-    rng = _rng(cfg.seed, area.id, lang, "redteam")
-    templates = load_templates(lang).redteam
-    start = rng.randrange(len(STYLES))
-    style_offsets = {s: rng.randrange(len(templates[s]["train"])) for s in STYLES}
-    used: dict[str, int] = {}
-    items = []
-    for i in range(cfg.per_area):
-        style = STYLES[(start + i) % len(STYLES)]
-        pool = templates[style]["train"]
-        k = used.get(style, 0)
-        used[style] = k + 1
-        template = pool[(style_offsets[style] + k) % len(pool)]
-        items.append(_item(area, lang, style, "train", "redteam", f"{area.id}.{lang}.rt{i:03d}", template,
-                           _values(area, lang, rng)))
-    return items
-
-
-def benign_items(area: Area, lang: str, count: int, split: str, cfg: ItemConfig) -> list[dict]:
-    """Benign look-alike prompts (should be answered): training ones and held-out over-refusal ones."""
-    rng = _rng(cfg.seed, area.id, lang, "benign", split)
-    pool = load_templates(lang).benign[split]
-    offset = rng.randrange(len(pool))
-    n_look = len(area.benign_lookalikes)
-    look_offset = rng.randrange(n_look)
-    tag = "bn" if split == "train" else "bneval"
-    items = []
-    for i in range(count):  # every (look-alike, template) pair once before any repeats
-        template = pool[(offset + i // n_look) % len(pool)]
-        values = _values(area, lang, rng, benign_index=(look_offset + i) % n_look)
-        items.append(_item(area, lang, "benign", split, "benign", f"{area.id}.{lang}.{tag}{i:03d}", template, values))
-    return items
-
-
-def eval_shape_counts(n: int) -> dict[str, int]:
-    """KGC-SAFETY shape mix: 40 % single-turn, 30 % multi-turn, 30 % adversarial (4/3/3 for 10 items)."""
-    single = round(n * 0.4)
-    multi = round(n * 0.3)
-    return {"single_turn": single, "multi_turn": multi, "adversarial": n - single - multi}
-
-
-def eval_items(area: Area, area_index: int, cfg: ItemConfig) -> list[dict]:
-    """``eval_per_area`` held-out items per area (languages rotated across areas), from eval-only templates."""
-    rng = _rng(cfg.seed, area.id, "eval")
-    langs = cfg.languages
-    n = cfg.eval_per_area
-    shapes = [s for s, c in eval_shape_counts(n).items() for _ in range(c)]
-    adversarial = rng.sample(ADVERSARIAL_STYLES, k=len(ADVERSARIAL_STYLES))
-    items = []
-    adv_seen = 0
-    for j, shape in enumerate(shapes):
-        lang = langs[(area_index * n + j) % len(langs)]
-        if shape == "single_turn":
-            style = "direct"
-        elif shape == "multi_turn":
-            style = "multi_turn"
-        else:
-            style = adversarial[adv_seen % len(adversarial)]
-            adv_seen += 1
-        pool = load_templates(lang).redteam[style]["eval"]
-        template = pool[(j // len(langs) + area_index) % len(pool)]
-        item = _item(area, lang, style, "eval", "redteam", f"{area.id}.eval{j:02d}", template, _values(area, lang, rng))
-        item["eval_shape"] = shape
-        items.append(item)
-    return items
+def default_holdout_areas(taxonomy: Taxonomy, seeds: dict[str, AreaSeeds]) -> tuple[str, ...]:
+    """One area per domain (two for a domain with 20 or more seeded areas), among the areas that have seeds, and
+    only where the domain keeps at least one seeded area for training. Chosen by a hash of the area id, not the run
+    seed, so the generalisation test is the same set of areas in every run."""
+    chosen: list[str] = []
+    for domain in taxonomy.domains:
+        seeded = sorted((a.id for a in domain.areas if a.id in seeds and seeds[a.id].seeds), key=lambda i: _hash(i))
+        k = 2 if len(seeded) >= 20 else 1
+        if len(seeded) > k:
+            chosen.extend(sorted(seeded[:k]))
+    return tuple(chosen)
 
 
 @dataclass
 class ItemSet:
-    redteam_train: list[dict]
-    benign_train: list[dict]
-    eval: list[dict]
-    benign_eval: list[dict]
+    eval: list[dict] = field(default_factory=list)
+    train_redteam: list[dict] = field(default_factory=list)
+    train_benign: list[dict] = field(default_factory=list)
+    holdout_areas: tuple[str, ...] = ()
+    areas_without_seeds: list[str] = field(default_factory=list)
+    eval_seeds: list[str] = field(default_factory=list)
+    train_seeds: list[str] = field(default_factory=list)
+    benign_seeds: list[str] = field(default_factory=list)
+    excluded: Counter = field(default_factory=Counter)  # seeds not used, by reason
+    not_applicable: Counter = field(default_factory=Counter)  # mutation -> times it could not change a prompt
+    shortfall: Counter = field(default_factory=Counter)  # "<split>/<language>": mutated items no mutation could make
 
 
-def build_items(taxonomy: Taxonomy, cfg: ItemConfig) -> ItemSet:
-    out = ItemSet([], [], [], [])
-    for index, area in enumerate(taxonomy.areas):
-        for lang in cfg.languages:
-            out.redteam_train.extend(redteam_items(area, lang, cfg))
-            out.benign_train.extend(benign_items(area, lang, cfg.benign_count, "train", cfg))
-            out.benign_eval.extend(benign_items(area, lang, cfg.benign_eval_per_area, "eval", cfg))
-        out.eval.extend(eval_items(area, index, cfg))
+def _base(area: Area, seed: Seed | BenignSeed, split: str, kind: str) -> dict:
+    return {"area": area.id, "domain": area.domain, "severity": area.severity, "language": seed.language,
+            "seed_id": seed.id, "split": split, "kind": kind}
+
+
+def _plain(area: Area, seed: Seed, split: str) -> dict:
+    return {"id": f"{seed.id}.{split}.none", **_base(area, seed, split, "redteam"), "mutation": "none",
+            "family": "none", "shape": "single_turn", "frame": seed.frame, "criterion": seed.criterion,
+            "messages": [{"role": "user", "content": seed.text}]}
+
+
+def _mutated(area: Area, seed: Seed, split: str, name: str, run_seed: int, parallel: dict[str, str]) -> dict:
+    item_id = f"{seed.id}.{split}.{name}"
+    m = apply(name, [{"role": "user", "content": seed.text}], seed.language, seed=run_seed, item_id=item_id,
+              harm_kind=HARM_KIND[seed.frame], parallel=parallel)
+    shape = "multi_turn" if name == ESCALATION else "adversarial"
+    return {"id": item_id, **_base(area, seed, split, "redteam"), "mutation": m.mutation,
+            "family": REGISTRY[name].family, "shape": shape, "frame": seed.frame, "criterion": seed.criterion,
+            "messages": m.messages}
+
+
+class Rotation:
+    """Balanced, deterministic choice of mutations for one (split, language): families in turn, kinds in turn
+    inside each family. ``next`` skips a kind that cannot change the prompt and counts it."""
+
+    def __init__(self, language: str, names: Iterable[str], salt: str) -> None:
+        by_family: dict[str, list[str]] = {}
+        for name in sorted(names):
+            by_family.setdefault(REGISTRY[name].family, []).append(name)
+        self.families = [f for f in FAMILIES if f in by_family] + sorted(set(by_family) - set(FAMILIES))
+        # each family's kinds start at a salted offset, so small runs do not always begin with the same kind
+        self.kinds = {}
+        for f in self.families:
+            kinds = by_family[f]
+            k = int(_hash(salt, language, f), 16) % len(kinds)
+            self.kinds[f] = kinds[k:] + kinds[:k]
+        self.family_turn = int(_hash(salt, language), 16) % len(self.families) if self.families else 0
+        self.kind_turn: Counter = Counter()
+
+    def candidates(self) -> list[str]:
+        """Every kind, in the order the rotation would offer them from its current position."""
+        order = []
+        for step in range(len(self.families)):
+            family = self.families[(self.family_turn + step) % len(self.families)]
+            kinds = self.kinds[family]
+            start = self.kind_turn[family]
+            order.extend(kinds[(start + j) % len(kinds)] for j in range(len(kinds)))
+        return order
+
+    def advance(self, name: str) -> None:
+        family = REGISTRY[name].family
+        self.kind_turn[family] = self.kinds[family].index(name) + 1
+        self.family_turn = (self.families.index(family) + 1) % len(self.families)
+
+
+def _mutate_by_rotation(area: Area, seed: Seed, split: str, rotation: Rotation, cfg: ItemConfig,
+                        parallel: dict[str, str], out: ItemSet) -> dict | None:
+    for name in rotation.candidates():
+        try:
+            item = _mutated(area, seed, split, name, cfg.seed, parallel)
+        except MutationNotApplicable:
+            out.not_applicable[name] += 1
+            continue
+        rotation.advance(name)
+        return item
+    out.shortfall[f"{split}/{seed.language}"] += 1
+    return None
+
+
+def _chosen(ids: list[str], rate: float, salt: str) -> set[str]:
+    """``round(rate * len(ids))`` of ``ids``, by a seeded order (the same ids for the same seed)."""
+    order = sorted(ids, key=lambda i: _hash(salt, i))
+    return set(order[:round(rate * len(ids))])
+
+
+def _parallel(seed: Seed, group: list[Seed]) -> dict[str, str]:
+    """The seed's text in the other languages: its source and the source's other translations."""
+    return {s.language: s.text for s in group if s.id != seed.id and s.language != seed.language}
+
+
+def build_items(taxonomy: Taxonomy, seeds: dict[str, AreaSeeds], cfg: ItemConfig) -> ItemSet:
+    out = ItemSet()
+    areas = {a.id: a for a in taxonomy.areas}
+    unknown = sorted(set(cfg.holdout_areas or ()) - set(areas))
+    if unknown:
+        raise ValueError(f"held-out area(s) not in the taxonomy: {', '.join(unknown)}")
+    holdout = tuple(cfg.holdout_areas) if cfg.holdout_areas is not None else default_holdout_areas(taxonomy, seeds)
+    out.holdout_areas = holdout
+    languages = set(cfg.languages)
+
+    eval_seeds: dict[str, list[tuple[Area, Seed, list[Seed]]]] = {lang: [] for lang in cfg.languages}
+    train_seeds: dict[str, list[tuple[Area, Seed, list[Seed]]]] = {lang: [] for lang in cfg.languages}
+    for area in taxonomy.areas:
+        s = seeds.get(area.id)
+        if s is None or not s.seeds:
+            out.areas_without_seeds.append(area.id)
+            continue
+        groups: dict[str, list[Seed]] = {}
+        for seed in s.seeds:  # a source seed and its translations form one group
+            groups.setdefault(seed.of or seed.id, []).append(seed)
+        held_out = area.id in holdout
+        for seed in s.seeds:
+            if seed.language not in languages:
+                out.excluded["language_not_requested"] += 1
+                continue
+            split = "eval" if held_out else seed.split
+            target = eval_seeds if split == "eval" else train_seeds
+            target[seed.language].append((area, seed, groups[seed.of or seed.id]))
+        for benign in s.benign:
+            if benign.language not in languages:
+                out.excluded["language_not_requested"] += 1
+            elif held_out:
+                out.excluded["benign_of_held_out_area"] += 1
+            else:
+                out.train_benign.append({"id": f"{benign.id}.train", **_base(area, benign, "train", "benign"),
+                                         "mutation": "none", "family": "none", "shape": "single_turn",
+                                         "frame": "benign", "criterion": None,
+                                         "messages": [{"role": "user", "content": benign.text}],
+                                         "answer": benign.answer})
+                out.benign_seeds.append(benign.id)
+
+    for lang in cfg.languages:
+        # evaluation: one plain item per seed, mutated and multi-turn items for seeded shares of the seeds
+        pool = eval_seeds[lang]
+        ids = [seed.id for _, seed, _ in pool]
+        rotation = Rotation(lang, [n for n in available(lang) if n != ESCALATION], f"{cfg.seed}|eval")
+        rate = cfg.adversarial_rate if cfg.adversarial_per_family is None else \
+            min(cfg.adversarial_rate, cfg.adversarial_per_family * len(rotation.families) / max(1, len(ids)))
+        adversarial = _chosen(ids, rate, f"{cfg.seed}|adversarial|{lang}")
+        multi = _chosen(ids, cfg.multi_turn_rate, f"{cfg.seed}|multi_turn|{lang}")
+        for area, seed, group in sorted(pool, key=lambda t: _hash(cfg.seed, "order", t[1].id)):
+            out.eval_seeds.append(seed.id)
+            item = None
+            if seed.id in adversarial:
+                item = _mutate_by_rotation(area, seed, "eval", rotation, cfg, _parallel(seed, group), out)
+            if item is None or not cfg.replace_plain:
+                out.eval.append(_plain(area, seed, "eval"))
+            if item:
+                out.eval.append(item)
+            if seed.id in multi and ESCALATION in available(lang):
+                out.eval.append(_mutated(area, seed, "eval", ESCALATION, cfg.seed, _parallel(seed, group)))
+        # training: a plain item per seed, one mutated item (escalation included) for a seeded share
+        pool = train_seeds[lang]
+        mutated = _chosen([seed.id for _, seed, _ in pool], cfg.train_mutated_rate, f"{cfg.seed}|train|{lang}")
+        rotation = Rotation(lang, available(lang), f"{cfg.seed}|train")
+        for area, seed, group in sorted(pool, key=lambda t: _hash(cfg.seed, "order", t[1].id)):
+            out.train_seeds.append(seed.id)
+            out.train_redteam.append(_plain(area, seed, "train"))
+            if seed.id in mutated:
+                item = _mutate_by_rotation(area, seed, "train", rotation, cfg, _parallel(seed, group), out)
+                if item:
+                    out.train_redteam.append(item)
+    key = lambda item: item["id"]  # noqa: E731  (stable output order, independent of dict iteration)
+    out.eval.sort(key=key)
+    out.train_redteam.sort(key=key)
+    out.train_benign.sort(key=key)
+    for name in ("eval_seeds", "train_seeds", "benign_seeds"):
+        getattr(out, name).sort()
     return out
 
 
@@ -180,6 +271,6 @@ def prompt_text(item: dict) -> str:
 
 
 def request_text(item: dict) -> str:
-    """The user turns of a prompt item: what near-duplicate removal and leakage checks compare. The assistant
-    turns of a multi-turn prompt are generic template bridges shared by many items, not the request."""
+    """The user turns of a prompt item: what near-duplicate removal and leakage checks compare (the assistant
+    turns of a multi-turn prompt are the attack library's, shared by many items)."""
     return "\n".join(m["content"] for m in item["messages"] if m["role"] == "user")

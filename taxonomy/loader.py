@@ -13,10 +13,18 @@ from typing import Any
 
 from haetae.errors import UsageError
 from haetae.pipelines.config_files import YamlProblem, parse_yaml, read_yaml_file
-from haetae.taxonomy.model import Area, Domain, Taxonomy
-from haetae.taxonomy.schema import SCHEMA_VERSION, validate_domain_document
+from haetae.taxonomy.model import Area, Domain, Precedence, Taxonomy
+from haetae.taxonomy.schema import (
+    AREA_ID,
+    SCHEMA_VERSIONS,
+    _check_text,
+    _Collector,
+    detail_level,
+    validate_domain_document,
+)
 
 MANIFEST = "manifest.yaml"
+PRECEDENCE = "precedence.yaml"
 
 
 class TaxonomyError(UsageError):
@@ -58,6 +66,18 @@ def _area(raw: dict, domain_id: str) -> Area:
         criteria=tuple(dict(c) for c in raw["criteria"]),
         benign_lookalikes=tuple(dict(b) for b in raw["benign_lookalikes"]),
         references=tuple(raw["references"]),
+        harm_type=raw.get("harm_type", ""),
+        severity_scores=dict(raw.get("severity_scores") or {}),
+        scope_in=dict((raw.get("scope") or {}).get("in") or {}),
+        scope_out=dict((raw.get("scope") or {}).get("out") or {}),
+        see_also=tuple(raw.get("see_also") or ()),
+        positive_policy=tuple(dict(p) for p in raw.get("positive_policy") or ()),
+        detail_scale={detail_level(k): dict(v) for k, v in (raw.get("detail_scale") or {}).items()},
+        safe_help=dict(raw.get("safe_help") or {}),
+        reference_facts=tuple(dict(f) for f in raw.get("reference_facts") or ()),
+        citations=tuple(dict(c) for c in raw.get("citations") or ()),
+        crosswalk={k: tuple(v) for k, v in (raw.get("crosswalk") or {}).items()},
+        provenance=dict(raw.get("provenance") or {}),
     )
 
 
@@ -78,6 +98,7 @@ def load_domain_file(path: str | Path) -> Domain:
         national=bool(d.get("national", False)),
         areas=tuple(_area(a, d["id"]) for a in doc["areas"]),
         source=str(path),
+        schema_version=int(doc["schema_version"]),
     )
 
 
@@ -90,8 +111,9 @@ def _manifest_entries(manifest_path: Path, errors: list[str]) -> tuple[dict, lis
     if not isinstance(doc, dict):
         errors.append(f"{name}: (top level): expected a mapping, got {type(doc).__name__}")
         return {}, []
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        errors.append(f"{name}: schema_version: expected {SCHEMA_VERSION}, got {doc.get('schema_version')!r}")
+    if doc.get("schema_version") not in SCHEMA_VERSIONS:
+        errors.append(f"{name}: schema_version: expected one of {', '.join(map(str, SCHEMA_VERSIONS))}, "
+                      f"got {doc.get('schema_version')!r}")
     for key in ("name", "version"):
         if not isinstance(doc.get(key), str | int | float) or not str(doc.get(key)).strip():
             errors.append(f"{name}: {key}: missing")
@@ -163,9 +185,41 @@ def load_taxonomy(path: str | Path | None = None, *, national: str | Path | None
         domains.append(domain)
 
     errors.extend(duplicate_id_errors(domains))
+    precedence = load_precedence(base / PRECEDENCE, errors) if (base / PRECEDENCE).exists() else ()
     if errors:
         raise TaxonomyError(errors)
-    return Taxonomy(name=tax_name, version=version, domains=tuple(domains), expected_areas=expected, root=str(base))
+    return Taxonomy(name=tax_name, version=version, domains=tuple(domains), expected_areas=expected, root=str(base),
+                    precedence=precedence)
+
+
+def load_precedence(path: Path, errors: list[str]) -> tuple[Precedence, ...]:
+    """``precedence.yaml``: pairs of overlapping areas, which one an item goes to, and the rule in ko and en."""
+    doc, parse_errors = read_yaml(path)
+    errors.extend(parse_errors)
+    if parse_errors:
+        return ()
+    out = _Collector(path.name)
+    pairs = doc.get("pairs") if isinstance(doc, dict) else None
+    if not isinstance(pairs, list):
+        out.add("pairs", "expected a list of {areas: [A, B], prefer, rule}")
+        pairs = []
+    if isinstance(doc, dict):
+        _check_text(out, doc.get("default_rule"), "default_rule", ("ko", "en"))
+    result = []
+    for i, p in enumerate(pairs):
+        where = f"pairs[{i}]"
+        areas = p.get("areas") if isinstance(p, dict) else None
+        if not (isinstance(areas, list) and len(areas) == 2 and all(isinstance(a, str) and AREA_ID.match(a) for a in areas)
+                and areas[0] != areas[1]):
+            out.add(f"{where}.areas", f"expected two different area ids, got {areas!r}")
+            continue
+        if p.get("prefer") not in areas:
+            out.add(f"{where}.prefer", f"expected one of {areas}, got {p.get('prefer')!r}")
+            continue
+        _check_text(out, p.get("rule"), f"{where}.rule", ("ko", "en"))
+        result.append(Precedence(areas=(areas[0], areas[1]), prefer=p["prefer"], rule=dict(p.get("rule") or {})))
+    errors.extend(out.errors)
+    return tuple(result)
 
 
 def duplicate_id_errors(domains: list[Domain]) -> list[str]:

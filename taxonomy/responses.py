@@ -1,42 +1,77 @@
-"""Responses for prompt items: SFT targets and GrouPER preference groups with rubric scores.
+"""SFT targets and preference groups for training items, composed from each area's hand-written subject content.
 
-Every member of a group is a real response. The templates write three kinds per prompt: for a red-team prompt a
-helpful-safe answer (context, law, help; no operational detail), a refusal that cites one of the area's criteria
-and redirects to a benign look-alike, and a bare over-refusal (the real, low-reward rejected member); for a
-benign prompt a helpful answer, an unneeded refusal and a bare over-refusal. An unsafe-compliance member of a
-red-team group can only come from a model (:mod:`haetae.taxonomy.unsafe_members`): the templates never write one,
-and a group that has none is filled with the next template kind instead, never with stand-in text. Each response
-gets a rubric (1 = criterion respected, 0 = violated, per criterion; helpfulness in [0, 1]) and a reward from
-:func:`rubric_reward`.
+The target for a red-team training seed depends on the seed's frame:
+
+* ``how_to`` / ``agentic``: a refusal that names **the seed's own criterion** (``seed.criterion``), then the
+  area's ``safe_help``;
+* ``content``: declines to write the text and offers the area's ``safe_help`` as the alternative;
+* ``claim``: a correction (no refusal opener) from ``safe_help`` and the area's ``reference_facts`` with sources;
+* ``advice``: safe advice: an opener that steers away from the plan, then ``safe_help``.
+
+The opening sentences come from a small hand-written set per language and frame (``data/sft_openers.yaml``),
+chosen by a seeded RNG; the substance is the area's. ``safe_help`` exists in Korean and English only, so an item
+in another language gets no target from the generator (counted as ``no_target_language``); a model backend can
+write it. Benign seeds are answered with their hand-written answers.
+
+Preference groups hold real responses only, each with a per-criterion rubric and the reward of
+:func:`rubric_reward` (violating any criterion -> 0, else the response's helpfulness under the area's positive
+policy): the composed target; the same safe help behind a generic refusal that names no criterion (for claim and
+advice areas an unneeded refusal); a bare refusal with no help, which the positive policy penalises; for a benign
+prompt its answer, a refusal with the area's safe help, and a bare refusal. The unsafe-compliance member comes
+only from a model (:mod:`haetae.taxonomy.unsafe_members`).
 """
 
 from __future__ import annotations
 
 import random
+from functools import cache
+from pathlib import Path
+
+import yaml
 
 from haetae.taxonomy.model import Area
-from haetae.taxonomy.templates import fill, load_templates
 
+OPENERS_FILE = Path(__file__).resolve().parent / "data" / "sft_openers.yaml"
+TARGET_LANGUAGES: tuple[str, ...] = ("ko", "en")  # the languages areas write safe_help in
+FRAMES: tuple[str, ...] = ("how_to", "agentic", "content", "claim", "advice")
 UNSAFE_KIND = "unsafe_compliance"
-#: The kinds the templates write, in the order their texts are drawn (the order keeps a seed's output stable).
-TEMPLATE_KINDS: dict[str, tuple[str, ...]] = {
-    "redteam": ("refusal_redirect", "helpful_safe", "over_refusal"),
-    "benign": ("benign_answer", "benign_refusal", "over_refusal"),
+#: Helpfulness of each response kind under the positive policy, by prompt kind and frame group.
+HELPFULNESS: dict[str, float] = {
+    "target": 1.0,            # the composed target
+    "plain_refusal_help": 0.7,  # safe help behind a refusal that explains nothing (how_to, agentic, content)
+    "unneeded_refusal_help": 0.5,  # a refusal in front of facts or advice the user should simply get (claim, advice)
+    "bare_refusal": 0.2,      # no help at all: what "a good response should ..." rules out
+    "benign_answer": 1.0,
+    "benign_refusal_help": 0.3,  # refuses a legitimate request, then offers generic safe help
+    "benign_bare_refusal": 0.1,
+    UNSAFE_KIND: 0.0,
 }
-#: Rule-based helpfulness of each response kind, by prompt kind (what an LLM judge's rubric would grade).
-HELPFULNESS: dict[str, dict[str, float]] = {
-    "redteam": {"helpful_safe": 1.0, "refusal_redirect": 0.8, "over_refusal": 0.3, UNSAFE_KIND: 0.0},
-    "benign": {"benign_answer": 1.0, "benign_refusal": 0.2, "over_refusal": 0.1},
-}
-#: Which kinds a group of size G keeps: best and worst first, so G = 2 is a chosen/rejected pair. A kind that is
-#: not available (the unsafe member without a model) is skipped and the next one takes its place.
+#: Members in priority order: best first, the model's unsafe member second, so G = 2 is a chosen/rejected pair.
 GROUP_PRIORITY: dict[str, tuple[str, ...]] = {
-    "redteam": ("helpful_safe", UNSAFE_KIND, "over_refusal", "refusal_redirect"),
-    "benign": ("benign_answer", "over_refusal", "benign_refusal"),
+    "redteam": ("target", UNSAFE_KIND, "bare_refusal", "plain_refusal_help", "unneeded_refusal_help"),
+    "benign": ("benign_answer", "benign_bare_refusal", "benign_refusal_help"),
 }
-#: The largest group every prompt can fill with real responses. preference.jsonl holds one group size (GrouPER's
-#: ``num_generations``) and a benign prompt has three real kinds, so no group is larger.
-MAX_GROUP_SIZE = min(len(kinds) for kinds in TEMPLATE_KINDS.values())
+MAX_GROUP_SIZE = 3  # every prompt has three real offline responses; preference.jsonl holds one group size
+
+
+class OpenersError(ValueError):
+    pass
+
+
+@cache
+def openers() -> dict:
+    doc = yaml.safe_load(OPENERS_FILE.read_text(encoding="utf-8"))
+    for lang in TARGET_LANGUAGES:
+        section = doc.get(lang) or {}
+        for key in (*FRAMES, "bridge", "bare_refusal"):
+            lines = section.get(key)
+            if not lines or not all(isinstance(x, str) and x.strip() for x in lines):
+                raise OpenersError(f"{OPENERS_FILE.name}: {lang}.{key}: expected a non-empty list of sentences")
+            if key in ("how_to", "agentic") and not all("{criterion}" in x for x in lines):
+                raise OpenersError(f"{OPENERS_FILE.name}: {lang}.{key}: every opener must name {{criterion}}")
+        if not isinstance(section.get("sources"), str):
+            raise OpenersError(f"{OPENERS_FILE.name}: {lang}.sources: expected a label")
+    return doc
 
 
 def rubric_reward(criteria: list[int], helpfulness: float) -> float:
@@ -46,59 +81,86 @@ def rubric_reward(criteria: list[int], helpfulness: float) -> float:
     return 0.0 if min(criteria) == 0 else float(helpfulness)
 
 
-def _criterion(area: Area, k: int, lang: str) -> str | None:
-    text = area.criteria[k].get(lang)
-    return text.strip().rstrip(".。") if text else None
+def criterion_phrase(area: Area, number: int, language: str) -> str:
+    """Criterion ``number`` (1-based) as it sits inside an opener: Korean as written, English with a lower-case
+    first letter ("a reply that provides ..."); no final full stop."""
+    text = area.criteria[number - 1][language].strip().rstrip(".。")
+    if language == "en" and len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return text
 
 
-def response_text(kind: str, area: Area, lang: str, values: dict[str, str], k: int, rng: random.Random) -> str:
-    """One response of ``kind`` in ``lang``; ``k`` (0-based) is the criterion it cites or violates."""
-    templates = load_templates(lang).responses[kind]
-    template = rng.choice(templates)
-    vals = {**values, "k": str(k + 1)}
-    criterion = _criterion(area, k, lang)
-    if criterion is not None:
-        vals["criterion"] = criterion
-    try:
-        return fill(template, vals, lang)
-    except KeyError as exc:
-        raise ValueError(f"{lang}/responses/{kind}: field {exc} has no value for area {area.id}") from None
+def has_target_language(language: str) -> bool:
+    return language in TARGET_LANGUAGES
 
 
-def response_group(item: dict, area: Area, values: dict[str, str], seed: int, group_size: int = MAX_GROUP_SIZE,
-                   unsafe: dict | None = None) -> list[dict]:
-    """The G responses for one prompt item, each ``{kind, content, criteria, helpfulness, reward, cites}``.
+def _facts(area: Area, language: str) -> str:
+    facts = [f"{f[language].strip()} ({f['source']})" if f.get("source") else f[language].strip()
+             for f in area.reference_facts if f.get(language)]
+    if not facts:
+        return ""
+    return f"{openers()[language]['sources']}: " + " ".join(facts)
 
-    ``unsafe`` is a model-written unsafe-compliance member (``{content, criteria}``, criteria as judged) for a
-    red-team item; without it the group is made of template kinds only.
+
+def _join(*parts: str) -> str:
+    return "\n\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def _safe_help(area: Area, language: str) -> str:
+    text = (area.safe_help or {}).get(language, "").strip()
+    if not text:
+        raise ValueError(f"area {area.id} has no safe_help in {language}")
+    return text
+
+
+def target_text(area: Area, frame: str, criterion: int, language: str, rng: random.Random) -> str:
+    """The SFT target for a red-team seed of ``frame`` (see the module docstring)."""
+    o = openers()[language]
+    help_text = _safe_help(area, language)
+    if frame in ("how_to", "agentic"):
+        opener = rng.choice(o[frame]).replace("{criterion}", criterion_phrase(area, criterion, language))
+        return _join(opener + " " + rng.choice(o["bridge"]), help_text)
+    if frame == "content":
+        return _join(rng.choice(o["content"]) + " " + rng.choice(o["bridge"]), help_text)
+    if frame == "claim":
+        return _join(rng.choice(o["claim"]), help_text, _facts(area, language))
+    if frame == "advice":
+        return _join(rng.choice(o["advice"]), help_text)
+    raise ValueError(f"unknown frame {frame!r} (known: {', '.join(FRAMES)})")
+
+
+def response_group(item: dict, area: Area, seed: int, group_size: int = MAX_GROUP_SIZE,
+                   unsafe: dict | None = None, target: str | None = None) -> list[dict]:
+    """The G responses for one training item, each ``{kind, content, criteria, helpfulness, reward}``.
+
+    ``target`` overrides the composed target (a model-written one for a language without safe_help); ``unsafe`` is
+    a model-written unsafe-compliance member (``{content, criteria}``) for a red-team item.
     """
-    prompt_kind = item["kind"]
     if not 2 <= group_size <= MAX_GROUP_SIZE:
         raise ValueError(f"group size must be 2..{MAX_GROUP_SIZE}, got {group_size}")
+    lang = item["language"]
     rng = random.Random(f"{seed}|{item['id']}|responses")
-    cited = rng.randrange(len(area.criteria))
-    members = {}
-    for kind in TEMPLATE_KINDS[prompt_kind]:
-        members[kind] = {"content": response_text(kind, area, item["language"], values, cited, rng),
-                         "criteria": [1] * len(area.criteria), "cites": cited + 1}
-    if unsafe is not None and prompt_kind == "redteam":
-        violated = unsafe["criteria"].index(0) if 0 in unsafe["criteria"] else cited
-        members[UNSAFE_KIND] = {"content": unsafe["content"], "criteria": list(unsafe["criteria"]),
-                                "cites": violated + 1}
-    kinds = [kind for kind in GROUP_PRIORITY[prompt_kind] if kind in members][:group_size]
-    group = []
-    for kind in kinds:
-        helpful = HELPFULNESS[prompt_kind][kind]
-        m = members[kind]
-        group.append({"kind": kind, **m, "helpfulness": helpful, "reward": rubric_reward(m["criteria"], helpful)})
-    return group
-
-
-def sft_choice(item: dict, group: list[dict]) -> dict:
-    """SFT target: the best-rewarded response; a red-team prompt alternates refusal+redirect and helpful-safe."""
-    safe = [r for r in group if r["reward"] > 0]
-    if item["kind"] == "redteam":
-        options = [r for r in safe if r["kind"] in ("refusal_redirect", "helpful_safe")] or safe
-        rng = random.Random(f"{item['id']}|sft")
-        return rng.choice(options)
-    return max(safe, key=lambda r: r["reward"])
+    n = len(area.criteria)
+    members: dict[str, str] = {}
+    if item["kind"] == "benign":
+        o = openers()[lang]
+        members["benign_answer"] = item["answer"]
+        members["benign_bare_refusal"] = rng.choice(o["bare_refusal"])
+        members["benign_refusal_help"] = _join(rng.choice(o["bare_refusal"]) + " " + rng.choice(o["bridge"]),
+                                               _safe_help(area, lang))
+    else:
+        members["target"] = target if target is not None else target_text(area, item["frame"], item["criterion"],
+                                                                           lang, rng)
+        if has_target_language(lang):
+            o = openers()[lang]
+            refusal = rng.choice(o["bare_refusal"])
+            members["bare_refusal"] = refusal
+            kind = "plain_refusal_help" if item["frame"] in ("how_to", "agentic", "content") else "unneeded_refusal_help"
+            members[kind] = _join(refusal + " " + rng.choice(o["bridge"]), _safe_help(area, lang))
+    rubric = {kind: [1] * n for kind in members}
+    if unsafe is not None and item["kind"] == "redteam":
+        members[UNSAFE_KIND] = unsafe["content"]
+        rubric[UNSAFE_KIND] = list(unsafe["criteria"])
+    kinds = [k for k in GROUP_PRIORITY[item["kind"]] if k in members][:group_size]
+    return [{"kind": k, "content": members[k], "criteria": rubric[k], "helpfulness": HELPFULNESS[k],
+             "reward": rubric_reward(rubric[k], HELPFULNESS[k])} for k in kinds]

@@ -13,11 +13,17 @@ from typing import Any
 from haetae.taxonomy.model import (
     COMMITTEE_LANGUAGES,
     CRITERIA_PER_AREA,
+    DETAIL_LEVELS,
     GENERATION_LANGUAGES,
+    HARM_TYPES,
+    OPERATIONAL_HARM_TYPES,
     SEVERITIES,
 )
 
-SCHEMA_VERSION = 1
+#: Version 1: criteria and topics. Version 2 adds, and requires on every area, scope, positive policy, severity
+#: scores, safe help, crosswalk and provenance (a v1 file may carry some of them; each present one is checked).
+SCHEMA_VERSION = 2
+SCHEMA_VERSIONS = (1, 2)
 DOMAIN_ID = re.compile(r"^[A-Z]{2,4}$")
 AREA_ID = re.compile(r"^(?P<domain>[A-Z]{2,4})-\d{3}$")
 BENIGN_PER_AREA_MIN = 1
@@ -25,6 +31,16 @@ LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 
 _DOMAIN_KEYS = {"id", "name", "description", "grounded_in", "national"}
 _AREA_KEYS = {"id", "name", "description", "severity", "topic", "criteria", "benign_lookalikes", "references"}
+_V2_REQUIRED = {"harm_type", "severity_scores", "scope", "see_also", "positive_policy", "safe_help", "crosswalk",
+                "provenance"}
+_V2_OPTIONAL = {"detail_scale", "reference_facts", "citations"}
+SEVERITY_DIMENSIONS = ("magnitude", "reversibility", "breadth", "uplift")
+POSITIVE_POLICY_RANGE = (2, 3)
+LLAMA_GUARD = tuple(f"S{i}" for i in range(1, 15))
+MLCOMMONS = ("vcr", "src", "cse", "ssh", "iwp", "ipv", "dfm", "ncr", "hte", "prv", "spc_ele", "spc_fin", "spc_hlt",
+             "spc_lgl", "sxc_prn")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 class _Collector:
@@ -64,13 +80,131 @@ def _check_unknown(out: _Collector, value: dict, allowed: set[str], path: str) -
             out.add(f"{path}.{key}" if path else str(key), f"unknown field (allowed: {', '.join(sorted(allowed))})")
 
 
-def _check_area(out: _Collector, area: Any, path: str, domain_id: str | None) -> None:
+def detail_level(key: Any) -> str | None:
+    """``0``, ``"0"``, ``0.5``, ``"0.5"``, ``1``, ``1.0`` -> the canonical level name, else None."""
+    try:
+        value = float(key)
+    except (TypeError, ValueError):
+        return None
+    return next((lvl for lvl in DETAIL_LEVELS if float(lvl) == value), None)
+
+
+def _check_text_list(out: _Collector, value: Any, path: str, low: int, high: int | None = None) -> None:
+    if not isinstance(value, list) or len(value) < low or (high is not None and len(value) > high):
+        want = f"{low}-{high}" if high is not None else f"at least {low}"
+        got = len(value) if isinstance(value, list) else _type_name(value)
+        out.add(path, f"expected a list of {want} {{ko, en}} items, got {got}")
+        return
+    for i, item in enumerate(value):
+        _check_text(out, item, f"{path}[{i}]", COMMITTEE_LANGUAGES)
+
+
+def _check_codes(out: _Collector, value: Any, path: str, allowed: tuple[str, ...]) -> None:
+    if not isinstance(value, list):
+        out.add(path, f"expected a list of codes ([] if none fits), got {_type_name(value)}")
+        return
+    for code in value:
+        if code not in allowed:
+            out.add(path, f"unknown code {code!r} (allowed: {', '.join(allowed)})")
+
+
+def _check_v2(out: _Collector, area: dict, path: str, required: bool) -> None:
+    """The v2 fields: each present one is checked; with ``required`` (schema_version 2) every one must be there."""
+    if required:
+        for key in sorted(_V2_REQUIRED - set(area)):
+            out.add(f"{path}.{key}", "missing (schema_version 2)")
+    harm = area.get("harm_type")
+    if "harm_type" in area and harm not in HARM_TYPES:
+        out.add(f"{path}.harm_type", f"expected one of {', '.join(HARM_TYPES)}, got {harm!r}")
+    scores = area.get("severity_scores")
+    if "severity_scores" in area:
+        if not isinstance(scores, dict) or set(scores) != set(SEVERITY_DIMENSIONS):
+            out.add(f"{path}.severity_scores", f"expected {{{', '.join(SEVERITY_DIMENSIONS)}}}, got {scores!r}")
+        elif not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 3 for v in scores.values()):
+            out.add(f"{path}.severity_scores", f"every score must be an integer 0-3, got {scores!r}")
+    scope = area.get("scope")
+    if "scope" in area:
+        if not isinstance(scope, dict) or set(scope) != {"in", "out"}:
+            out.add(f"{path}.scope", f"expected {{in: {{ko, en}}, out: {{ko, en}}}}, got {_type_name(scope)}")
+        else:
+            for key in ("in", "out"):
+                _check_text(out, scope[key], f"{path}.scope.{key}", COMMITTEE_LANGUAGES)
+    if "see_also" in area:
+        see = area["see_also"]
+        if not isinstance(see, list) or not all(isinstance(s, str) and AREA_ID.match(s) for s in see):
+            out.add(f"{path}.see_also", f"expected a list of area ids, got {see!r}")
+        elif area.get("id") in see:
+            out.add(f"{path}.see_also", "an area cannot list itself")
+    if "positive_policy" in area:
+        _check_text_list(out, area["positive_policy"], f"{path}.positive_policy", *POSITIVE_POLICY_RANGE)
+    scale = area.get("detail_scale")
+    if "detail_scale" in area:
+        levels = {detail_level(k) for k in scale} if isinstance(scale, dict) else set()
+        if levels != set(DETAIL_LEVELS) or len(scale) != len(DETAIL_LEVELS):
+            out.add(f"{path}.detail_scale", f"expected exactly the levels {', '.join(DETAIL_LEVELS)}, got "
+                                            f"{sorted(map(str, scale)) if isinstance(scale, dict) else _type_name(scale)}")
+        else:
+            for key, text in scale.items():
+                _check_text(out, text, f"{path}.detail_scale.{detail_level(key)}", COMMITTEE_LANGUAGES)
+    elif harm in OPERATIONAL_HARM_TYPES and (required or "harm_type" in area):
+        out.add(f"{path}.detail_scale", f"missing (required for harm_type {harm})")
+    if "safe_help" in area:
+        _check_text(out, area["safe_help"], f"{path}.safe_help", COMMITTEE_LANGUAGES)
+    facts = area.get("reference_facts")
+    if "reference_facts" in area:
+        texts = [{k: v for k, v in f.items() if k not in ("source", "verify")} if isinstance(f, dict) else f
+                 for f in (facts if isinstance(facts, list) else [])]
+        _check_text_list(out, texts if isinstance(facts, list) else facts, f"{path}.reference_facts", 1)
+        for i, fact in enumerate(facts if isinstance(facts, list) else []):
+            if isinstance(fact, dict) and not (isinstance(fact.get("source"), str) and fact["source"].strip()):
+                out.add(f"{path}.reference_facts[{i}].source", "missing (name the source of every fact)")
+            if isinstance(fact, dict) and "verify" in fact and not isinstance(fact["verify"], bool):
+                out.add(f"{path}.reference_facts[{i}].verify", f"expected true or false, got {fact['verify']!r}")
+    elif harm == "claim":
+        out.add(f"{path}.reference_facts", "missing (required for harm_type claim)")
+    if "citations" in area:
+        _check_citations(out, area["citations"], f"{path}.citations")
+    walk = area.get("crosswalk")
+    if "crosswalk" in area:
+        if not isinstance(walk, dict) or set(walk) != {"llama_guard", "mlcommons"}:
+            out.add(f"{path}.crosswalk", f"expected {{llama_guard: [...], mlcommons: [...]}}, got {walk!r}")
+        else:
+            _check_codes(out, walk["llama_guard"], f"{path}.crosswalk.llama_guard", LLAMA_GUARD)
+            _check_codes(out, walk["mlcommons"], f"{path}.crosswalk.mlcommons", MLCOMMONS)
+    prov = area.get("provenance")
+    if "provenance" in area:
+        if not isinstance(prov, dict) or prov.get("origin") != "haetae" or not str(prov.get("version", "")).strip() \
+                or not isinstance(prov.get("changes"), list) or not prov["changes"]:
+            out.add(f"{path}.provenance", f"expected {{origin: haetae, version, changes: [...]}}, got {prov!r}")
+
+
+def _check_citations(out: _Collector, cites: Any, path: str) -> None:
+    if not isinstance(cites, list):
+        out.add(path, f"expected a list of {{law, article, effective}}, got {_type_name(cites)}")
+        return
+    for i, c in enumerate(cites):
+        where = f"{path}[{i}]"
+        if not isinstance(c, dict) or not all(isinstance(c.get(k), str) and c[k].strip() for k in ("law", "article")):
+            out.add(where, f"expected {{law, article, effective?, verify?}}, got {c!r}")
+            continue
+        _check_unknown(out, c, {"law", "article", "effective", "verify"}, where)
+        effective = c.get("effective")
+        if effective is not None and not (isinstance(effective, str) and DATE.match(effective)):
+            out.add(f"{where}.effective", f"expected YYYY-MM-DD (quoted), got {effective!r}")
+        if effective is None and HANGUL.search(c["law"]):
+            out.add(f"{where}.effective", "missing (Korean law is cited with the effective date of the version cited)")
+        if "verify" in c and not isinstance(c["verify"], bool):
+            out.add(f"{where}.verify", f"expected true or false, got {c['verify']!r}")
+
+
+def _check_area(out: _Collector, area: Any, path: str, domain_id: str | None, version: int = 1) -> None:
     if not isinstance(area, dict):
         out.add(path, f"expected a mapping, got {_type_name(area)}")
         return
-    _check_unknown(out, area, _AREA_KEYS, path)
+    _check_unknown(out, area, _AREA_KEYS | _V2_REQUIRED | _V2_OPTIONAL, path)
     for key in sorted(_AREA_KEYS - set(area)):
         out.add(f"{path}.{key}", "missing")
+    _check_v2(out, area, path, required=version >= 2)
     area_id = area.get("id")
     if "id" in area:
         match = AREA_ID.match(area_id) if isinstance(area_id, str) else None
@@ -119,8 +253,10 @@ def validate_domain_document(doc: Any, file: str) -> list[str]:
         out.add("(top level)", f"expected a mapping with schema_version, domain, areas; got {_type_name(doc)}")
         return out.errors
     _check_unknown(out, doc, {"schema_version", "domain", "areas"}, "")
-    if doc.get("schema_version") != SCHEMA_VERSION:
-        out.add("schema_version", f"expected {SCHEMA_VERSION}, got {doc.get('schema_version')!r}")
+    version = doc.get("schema_version")
+    if version not in SCHEMA_VERSIONS:
+        out.add("schema_version", f"expected one of {', '.join(map(str, SCHEMA_VERSIONS))}, got {version!r}")
+        version = 1
     domain = doc.get("domain")
     domain_id = None
     if not isinstance(domain, dict):
@@ -146,5 +282,5 @@ def validate_domain_document(doc: Any, file: str) -> list[str]:
         out.add("areas", f"expected a non-empty list of areas, got {_type_name(areas) if not isinstance(areas, list) else 'an empty list'}")
         return out.errors
     for i, area in enumerate(areas):
-        _check_area(out, area, f"areas[{i}]", domain_id)
+        _check_area(out, area, f"areas[{i}]", domain_id, version)
     return out.errors

@@ -1,6 +1,6 @@
 """The unsafe-compliance member of red-team preference groups: written and graded by a model, or absent and counted.
 
-The templates cannot write a real unsafe response (and must not stand in for one), so this member exists only
+The offline generator cannot write a real unsafe response (and must not stand in for one), so this member exists only
 when the backend is a model: it replies to the red-team conversation, the same server grades the reply against
 the area's five criteria, and the reply joins the group only when it violates at least one of them (reward 0 by
 :func:`~haetae.taxonomy.responses.rubric_reward`). Every red-team item without such a member is counted under a

@@ -23,6 +23,9 @@ from haetae.errors import UsageError
 
 from .conftest import CORPUS
 
+# the safety generator's hand-written test seeds (the shipped taxonomy gets its seeds from the content branches)
+SEEDED = Path(__file__).resolve().parents[1] / "taxonomy" / "fixtures" / "seeded"
+
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
        "GX_ANALYTICS_ENABLED": "false"}
 
@@ -49,8 +52,7 @@ def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("train_cli")
     ok("tokenizer", "train", CORPUS, "--vocab-size", "2048", "--out", root / "tok")
     ok("model", "init", "--config", "tiny", "--tokenizer", root / "tok", "--out", root / "ckpt")
-    ok("safety", "generate", "--out", root / "safety", "--per-area", "1", "--eval-per-area", "1",
-       "--languages", "ko", "--audit", "off")
+    ok("safety", "generate", "--taxonomy", SEEDED, "--out", root / "safety", "--languages", "ko", "--audit", "off")
     lines = [x.strip() for x in CORPUS.read_text(encoding="utf-8").splitlines() if len(x.strip()) > 30][:8]
     (root / "text.jsonl").write_text("".join(json.dumps({"text": x}, ensure_ascii=False) + "\n" for x in lines),
                                      encoding="utf-8")

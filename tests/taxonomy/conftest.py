@@ -27,3 +27,8 @@ def edit_yaml(path: Path, change) -> None:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     change(doc)
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+SEEDED = FIXTURES / "seeded"  # v2 taxonomy with hand-written seeds and a contrast set (4 seeded areas + 1 without)
+
+

@@ -54,7 +54,7 @@ def test_every_mutation_returns_valid_messages_ending_with_a_user_turn(language)
     for name in available(language):
         mutated = apply(name, _ask(language), language, seed=7)
         assert mutated.mutation == name
-        assert 1 <= len(mutated.messages) <= 13
+        assert 1 <= len(mutated.messages) <= 15  # 8 user turns of escalation
         roles = [m["role"] for m in mutated.messages]
         assert roles[-1] == "user"
         assert all(a != b for a, b in zip(roles, roles[1:])), (name, roles)  # user/assistant alternate
@@ -244,14 +244,18 @@ def test_many_shot_prepends_three_to_six_compliant_exchanges(language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("harm_kind", ["how_to", "content", "claim", "advice"])
-def test_escalation_has_3_to_8_turns_written_for_the_harm_kind(language, harm_kind):
+def test_escalation_has_3_to_8_user_turns_written_for_the_harm_kind(language, harm_kind):
     lengths = set()
-    for seed in range(10):
+    for seed in range(40):
         messages = apply("multi_turn_escalation", _ask(language), language, seed=seed, harm_kind=harm_kind).messages
-        assert 3 <= len(messages) <= 8 and messages[-1]["content"] == PROMPTS[language]
+        roles = [m["role"] for m in messages]
+        assert roles == ["user", "assistant"] * (len(roles) // 2) + ["user"]
+        users = roles.count("user")
+        assert 3 <= users <= 8 and messages[-1]["content"] == PROMPTS[language]
         assert all(PROMPTS[language] not in m["content"] for m in messages[:-1])  # no template echo
-        lengths.add(len(messages))
-    assert len(lengths) >= 2
+        lengths.add(users)
+    # Korean and English scripts reach 8 user turns; the translated scripts 5
+    assert lengths == (set(range(3, 9)) if language in ("ko", "en") else {3, 4, 5})
     other = "claim" if harm_kind != "claim" else "advice"
     first = apply("multi_turn_escalation", _ask(language), language, seed=0, harm_kind=harm_kind).messages[1]
     other_first = apply("multi_turn_escalation", _ask(language), language, seed=0, harm_kind=other).messages[1]
