@@ -113,20 +113,27 @@ def skeleton(rec: dict, seed_text: str) -> str | None:
     return text.replace(seed_text, "\u2063SEED\u2063") if seed_text in text else text
 
 
-def load_seed_texts(records: list[dict]) -> dict[str, str]:
-    return {r["seed_id"]: r["messages"][-1]["content"] for r in records if r["mutation"] == "none"}
+def load_seed_texts(taxonomy_dir: str | None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Every seed's text by id, and by area: read from the seed files, not from the output (a mutated eval item
+    stands in for its seed's plain item, so the output does not hold every seed's text verbatim)."""
+    from haetae.taxonomy.loader import load_taxonomy
+    from haetae.taxonomy.seeds import load_seeds
+
+    by_area: dict[str, dict[str, str]] = defaultdict(dict)
+    texts: dict[str, str] = {}
+    for area_id, a in load_seeds(load_taxonomy(taxonomy_dir)).items():
+        for seed in a.seeds:
+            texts[seed.id] = seed.text
+            by_area[area_id][seed.id] = seed.text
+    return texts, by_area
 
 
-def measure(out: Path) -> dict:
+def measure(out: Path, taxonomy_dir: str | None = None) -> dict:
     data = {name: read(out, name) for name in FILES}
     ev = data["eval"]
-    seeds = load_seed_texts(ev)
-    by_seed_lang: dict[str, dict[str, str]] = defaultdict(dict)  # translation groups (for the translation attack)
+    seeds, by_seed_lang = load_seed_texts(taxonomy_dir)  # by_seed_lang: translation groups (translation attack)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8")) if (out / "manifest.json").exists() \
         else {}
-    for r in ev:
-        if r["mutation"] == "none":
-            by_seed_lang[r["area"]][r["seed_id"]] = r["messages"][-1]["content"]
     languages = sorted({r["language"] for r in ev})
     result: dict = {"items": {name: len(recs) for name, recs in data.items()}}
 
@@ -268,7 +275,7 @@ def main() -> None:
         from haetae.taxonomy.loader import load_taxonomy
 
         generate(load_taxonomy(args.taxonomy), out, GenerateConfig(items=ItemConfig(seed=args.seed), audit="off"))
-    r = measure(out)
+    r = measure(out, args.taxonomy)
     r["verdicts"] = verdicts(r)
     if args.json:
         print(json.dumps(r, ensure_ascii=False, indent=2))
