@@ -92,5 +92,5 @@ def test_offline_judge_agrees_with_the_held_out_split(report):
     assert overall["accuracy"] >= 0.85, overall
     assert overall["kappa"] >= 0.6, overall
     assert overall["refusal_accuracy"] >= 0.85, overall
-    assert overall["coverage"] >= 0.7, overall
+    assert overall["coverage"] >= 0.65, overall  # abstentions are counted, never guessed
     assert set(report["by_language"]) == set(LANGUAGES)
