@@ -65,11 +65,14 @@ def _pipeline(docs: list[dict], work_dir: Path) -> AuditResult:
             f.write(json.dumps({"id": d["id"], "text": d["text"]}, ensure_ascii=False) + "\n")
     out = work_dir / "audit"
     run_audit([str(source)], str(out), policy_path=str(GENERATED_DATA_POLICY), report=True, progress=False)
+    # Rows are matched by input line, not by id: the audit replaces an id that looks like personal data (a hex
+    # digest can read as a phone or card number) with a keyed hash in its ledger.
     decisions: dict[str, tuple[str, str, list[str]]] = {}
     for part in sorted((out / "ledger").glob("*.parquet")):
-        table = pq.read_table(part, columns=["id", "decision", "rule", "reasons"])
+        table = pq.read_table(part, columns=["line", "decision", "rule", "reasons"])
         for row in table.to_pylist():
-            decisions[row["id"]] = (row["decision"], row["rule"], list(row["reasons"] or []))
+            if isinstance(row["line"], int) and 1 <= row["line"] <= len(docs):
+                decisions[docs[row["line"] - 1]["id"]] = (row["decision"], row["rule"], list(row["reasons"] or []))
     report = out / "report.html"
     return AuditResult("pipeline", decisions, report=str(report) if report.exists() else None)
 
