@@ -153,3 +153,31 @@ def test_a_stalled_endpoint_times_out_and_is_counted_not_dropped(tmp_path, monke
                                   retries=0, timeout=1, log=lambda m: None)
     assert metrics["run"]["status"] == "error"
     assert metrics["judge_coverage"]["overall"]["items"] == 6 and metrics["judge_coverage"]["overall"]["judged"] == 0
+
+
+def test_provider_loads_a_lora_adapter_onto_its_base_and_decodes_speculatively(tmp_path, tiny_checkpoint):
+    import torch
+
+    from haetae.alignment.lora import apply_lora
+    from haetae.alignment.mtp import ExaoneMoeWithMTP
+    from haetae.reports.safety_eval.provider import HaetaeModelAPI, load_checkpoint
+
+    base = ExaoneMoeWithMTP.from_pretrained(tiny_checkpoint)
+    peft = apply_lora(base)
+    with torch.no_grad():  # a non-zero adapter, so merging it changes the weights
+        for name, p in peft.named_parameters():
+            if "lora_B" in name:
+                p.add_(0.05)
+    adapter = tmp_path / "adapter"
+    peft.save_pretrained(adapter)
+    merged, tokenizer = load_checkpoint(adapter, base=str(tiny_checkpoint))
+    plain, _ = load_checkpoint(tiny_checkpoint)
+    ids = tokenizer("대한민국은 민주공화국이다.", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        assert not torch.allclose(merged(ids).logits, plain(ids).logits)  # the adapter is applied
+    messages = [{"role": "user", "content": "헌법 제1조는 무엇인가?"}]
+    from inspect_ai.model import GenerateConfig
+
+    greedy = HaetaeModelAPI(str(tiny_checkpoint))._generate(messages, GenerateConfig(max_tokens=12))
+    fast = HaetaeModelAPI(str(tiny_checkpoint), speculative=True)._generate(messages, GenerateConfig(max_tokens=12))
+    assert fast == greedy  # MTP self-speculative decoding gives the greedy output
