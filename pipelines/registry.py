@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from haetae.errors import UsageError, one_line
-from haetae.pipelines.minhash import normalize_text, shingle_text
+from haetae.pipelines.minhash import distinct, normalize_text, shingle_text
 
 MAGIC = b"HTREGSB1"
 FORMAT_VERSION = 1
@@ -365,12 +365,13 @@ class RegistryBuilder:
             return
         self._parts.append(keys)
         self._pending += len(keys)
-        if self._pending >= (1 << 22):
+        if self._pending >= max(1 << 22, len(self._distinct)):  # amortised: each compaction at least doubles
             self._compact()
 
     def _compact(self) -> None:
         if self._parts:
-            self._distinct = np.unique(np.concatenate([self._distinct, *self._parts]))
+            # sort-based (minhash.distinct): numpy 2.4's hash-based np.unique took 47 s on 10 M uint64 here
+            self._distinct = distinct(np.concatenate([self._distinct, *self._parts]))
             self._parts, self._pending = [], 0
 
     def build(self) -> Registry:
