@@ -1,4 +1,4 @@
-"""`haetae audit`, `haetae quarantine decrypt`, `haetae pii scan` and `haetae dedup`."""
+"""`haetae audit`, `haetae quarantine decrypt`, `haetae pii scan`, `haetae dedup` and `haetae registry`."""
 
 from __future__ import annotations
 
@@ -53,6 +53,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     dedup.add_argument("--policy", default=None, help="data policy YAML whose dedup.minhash section is used")
     _io_args(dedup)
     dedup.set_defaults(func=_dedup, accepts_extra=True)
+
+    _register_registry(sub)
+
+
+def _register_registry(sub: argparse._SubParsersAction) -> None:
+    reg = sub.add_parser("registry", help="protected-works registry: build it, check documents against it")
+    reg_sub = reg.add_subparsers(dest="registry_command", required=True, metavar="COMMAND")
+    build = reg_sub.add_parser(
+        "build", help="index works a user must not train on as hashed shingles in a Bloom filter (no text kept)")
+    build.add_argument("paths", nargs="+", metavar="PATH",
+                       help="text files (one work each), JSONL/Parquet (one work per row; .gz/.zst too), directories")
+    build.add_argument("--out", required=True, metavar="REG", help="registry file to write")
+    build.add_argument("--fpr", type=float, default=0.001, help="false-positive rate per shingle (default 0.001)")
+    build.add_argument("--unit", choices=["char", "word"], default="char",
+                       help="shingle unit: char (normalised letters and digits) or word (default char)")
+    build.add_argument("--ngram", type=int, default=None,
+                       help="window length in units (default 50 characters, or 13 words)")
+    build.add_argument("--capacity", type=int, default=None, metavar="N",
+                       help="size the filter for N shingles up front instead of counting them in memory")
+    build.add_argument("--text-field", default="text", help="field of JSONL/Parquet rows holding the text")
+    build.set_defaults(func=_registry("build_command"))
+
+    check = reg_sub.add_parser("check", help="per document, the fraction of its shingles found in the registry")
+    check.add_argument("registry", metavar="REG")
+    check.add_argument("input", metavar="IN.jsonl")
+    check.add_argument("--out", required=True, metavar="OUT.jsonl",
+                       help='rows {"id", "registry_fraction", "shingles", "found"}; {"id", "line", "error"}')
+    check.add_argument("--text-field", default="text", help="field holding the document text (default: text)")
+    check.add_argument("--id-field", default="id", help="field holding the document id (default: id)")
+    check.set_defaults(func=_registry("check_command"))
+
+    info = reg_sub.add_parser("info", help="print a registry's header (geometry, counts, rates) as JSON")
+    info.add_argument("registry", metavar="REG")
+    info.set_defaults(func=_registry("info_command"))
+
+
+def _registry(name: str):
+    def handler(args: argparse.Namespace, extra: list[str] | None = None) -> int:
+        from haetae.pipelines import registry
+
+        return getattr(registry, name)(args, extra)
+
+    return handler
 
 
 def run_audit_command(args: argparse.Namespace, extra: list[str]) -> int:
