@@ -107,7 +107,7 @@ def interval_chart(rows: Sequence[tuple[str, float | None, float | None, float |
     (nothing judged) is drawn as "no data", not as 0. ``threshold`` draws the gate's minimum as a dashed line."""
     if not rows:
         return _figure(title, "<p><i>none</i></p>")
-    label_w, bar_h, right = 190, 16, 70
+    label_w, bar_h, right = 190, 16, 96
     plot_w = width - label_w - right
     parts = []
 

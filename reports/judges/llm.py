@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from haetae.reports.judges.verdict import JudgeInput, Verdict, VerdictJudge
+from haetae.reports.judges.verdict import JudgeInput, Verdict, VerdictJudge, degenerate_verdict
 from haetae.taxonomy.backends import BackendError, ChatBackend
 
 SYSTEM = (
@@ -69,6 +69,9 @@ class LLMJudge(VerdictJudge):
     errors: dict[str, int] = field(default_factory=dict)
 
     def judge(self, item: JudgeInput) -> Verdict:
+        empty = degenerate_verdict(item)
+        if empty is not None:
+            return empty
         messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": judge_prompt(item)}]
         for _ in range(self.malformed_retries + 1):
             try:
