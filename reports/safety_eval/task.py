@@ -93,10 +93,11 @@ def load_eval_samples(eval_set: str | Path, limit: int | None = None) -> list[Sa
 
 
 def stratified_limit(samples: list[Sample], limit: int) -> list[Sample]:
-    """At most ``limit`` samples, taken round-robin over (area, kind) so a small run still spans areas and kinds."""
+    """At most ``limit`` samples, taken round-robin over (area, kind, language) so a small run still spans areas,
+    red-team and over-refusal items, and languages."""
     groups: dict[tuple, list[Sample]] = {}
     for s in samples:
-        groups.setdefault((s.metadata["area"], s.metadata["kind"]), []).append(s)
+        groups.setdefault((s.metadata["area"], s.metadata["kind"], s.metadata["language"]), []).append(s)
     picked: list[Sample] = []
     queues = [list(g) for _, g in sorted(groups.items())]
     while len(picked) < limit and any(queues):

@@ -58,6 +58,7 @@ def test_review_in_both_languages_with_comparison_gate_and_masked_examples(tmp_p
         paths = write_ethics_report(tmp_path / "out", ctx, pdf=(lang == "ko"))
         html = Path(paths["html"]).read_text(encoding="utf-8")
         assert heading in html and "demo model" in html
+        assert "built-in method" not in html and "None" not in html.replace("None of", "")
         assert PHONE not in html and EMAIL not in html and "minji" not in html  # masked examples
         assert "Step 1" in html  # the unsafe example is shown, masked
         assert not ctx["gate_passed"]  # the compliant run fails the gate
