@@ -70,6 +70,11 @@ before) its number, or a postal-code label before its code. 2024년 or 제1조 d
 class KoreanAddressRecognizer(EntityRecognizer):
     """Korean addresses (도로명, 지번, abbreviated) and labelled postal codes; entity KR_ADDRESS."""
 
+    NAME = "kr_address"
+    ENTITY = "KR_ADDRESS"
+    DESCRIPTION = "Korean road-name and lot-number addresses, postal codes with a label"
+    GATE = GATE
+
     FULL_SCORE = 0.85
     """A province and a city/district, then a road or lot number."""
     PARTIAL_SCORE = 0.6

@@ -181,6 +181,13 @@ def kiwi_reads_as_name(name: str) -> bool:
 class KoreanPersonNameRecognizer(EntityRecognizer):
     """Korean person names framed by a cue word (see the module docstring); entity PERSON."""
 
+    NAME = "kr_person_name"
+    ENTITY = "PERSON"
+    DESCRIPTION = "Korean person names: surname + given name framed by a title or form label, Kiwi veto"
+    GATE = GATE
+    GATE_START = "[가-힣]"
+    """Its matches start with a Hangul syllable (a surname or a label): compiled apart from the digit-led gates."""
+
     CUE_SCORE = 0.85
     """A surname-initial name with a title or label after Kiwi's check."""
     MASKED_SCORE = 0.8
