@@ -490,8 +490,10 @@ class PaymentCardRecognizer(ClassPatternRecognizer):
             ("diners", 300 <= p3 <= 305 or p3 == 309 or p2 in (36, 38, 39), (14, 16, 17, 18, 19)),
             ("discover", p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925, (16, 17, 18, 19)),
             ("jcb", 3528 <= p4 <= 3589, (16, 17, 18, 19)),
+            ("jcb15", p4 in (2131, 1800), (15,)),
             ("unionpay", p2 in (62, 81), (16, 17, 18, 19)),
-            ("maestro", p2 == 50 or 56 <= p2 <= 69, (13, 14, 15, 16, 17, 18, 19)),
+            ("maestro", p2 == 50 or 56 <= p2 <= 69, (16, 17, 18, 19)),  # 12-15 digit Maestro cards: rare, and
+            # the shape of many bank accounts and order numbers
             ("mir", 2200 <= p4 <= 2204, (16, 17, 18, 19)),
             ("uatp", digits[0] == "1", (15,)),
             ("kr_domestic", digits[0] == "9", (16,)),
