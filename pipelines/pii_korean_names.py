@@ -107,10 +107,18 @@ NAME_AFTER_LABEL = (
     rf"(?<![가-힣0-9A-Za-z])(?P<label>{_LABEL})(?:{SPACE}?[:：]{SPACE}*|{SPACE}+)(?P<listed>{_NAME})"
     rf"(?:{_WORD_END}|(?={_AGE}?{_SPACED_TITLE}{_WORD_END}))"
 )
-CUES = re.compile(f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}")
+ASCII_LABELS = ("Name", "name", "NAME", "Full name", "Applicant", "Recipient", "Patient", "Contact")
+"""English form labels of bilingual forms ("Name: 천다올"). The match starts at the name, the label is a
+lookbehind, so that the gate still starts with a Hangul syllable."""
+_ASCII_LABEL = "(?:" + "|".join(rf"(?<=\b{re.escape(label)}{sep})" for label in ASCII_LABELS
+                                for sep in (":", ": ", " : ", " ")) + ")"
+NAME_AFTER_ASCII_LABEL = (
+    rf"{_ASCII_LABEL}(?P<labelled>{_NAME})(?:{_WORD_END}|(?={_AGE}?{_SPACED_TITLE}{_WORD_END}))"
+)
+CUES = re.compile(f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}|{NAME_AFTER_ASCII_LABEL}")
 """Every reported name comes from a match of this (directly, or as a later mention of such a name)."""
 
-GATE = f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}"
+GATE = f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}|{NAME_AFTER_ASCII_LABEL}"
 """The recogniser's gate: the cue regex itself, so it is a necessary condition by construction. Its matches
 start with a Hangul syllable (a surname or a label), which is why it is registered with a Hangul start."""
 
@@ -225,7 +233,7 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
         found: dict[tuple[int, int], float] = {}
         position = 0
         while (match := CUES.search(text, position)) is not None:
-            group = "name" if match.group("name") else "listed"
+            group = next(g for g in ("name", "listed", "labelled") if match.group(g))
             start, end = match.span(group)
             name = match.group(group)
             title = match.group("title") or ""
@@ -253,8 +261,8 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
     def _add_list_neighbours(self, text: str, match: re.Match, found: dict[tuple[int, int], float]) -> None:
         """Names listed with the cued one: after a label ("참석자: 김철수, 이영희") or before a shared title
         ("김영희·박철수 기자")."""
-        if match.group("label"):
-            position = match.end("listed")
+        if match.group("label") or match.group("labelled"):
+            position = match.end("listed" if match.group("listed") else "labelled")
             while (following := _LIST_NEXT.match(text, position)) is not None:
                 if not kiwi_reads_as_name(following.group("name")):
                     break

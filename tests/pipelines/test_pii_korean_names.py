@@ -64,6 +64,9 @@ POSITIVE = [
     ("피보험자 주다온, 건강보험증 번호 확인", ["주다온"]),
     ("민원인 길태호 (연락처 별도)", ["길태호"]),
     ("수령인 순지호, 배송지 서울 중구", ["순지호"]),  # a form's next field is no listed name
+    ("Name: 천다올, Korean passport R433R0432", ["천다올"]),  # English label of a bilingual form
+    ("Name 김하람, 이서준", ["김하람", "이서준"]),
+    ("Username: 천다올", []),  # not the label Name
     ("피고인 홍○동에 대하여 징역 1년을 선고한다.", ["홍○동"]),
 ]
 
