@@ -354,7 +354,7 @@ class EntityGates:
     """Which entities a text can contain in one language, judged by the recognisers' gates alone.
 
     A gate is a cheap regex that every match of a recogniser contains (see
-    :func:`haetae.pipelines.pii_recognizers.register_recognizer`). An entity is worth asking Presidio for when
+    :func:`haetae.pipelines.pii_recognizers.register`). An entity is worth asking Presidio for when
     a gate of one of its recognisers matches; an entity with an ungated recogniser always is. One combined
     pass over the text first settles the common case, a text that matches no gate at all.
     """

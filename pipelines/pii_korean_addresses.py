@@ -37,9 +37,9 @@ _ROAD = rf"[가-힣][가-힣0-9·.]{{0,10}}(?:로|길){_NOT_PARTICLE}(?:{SP}?[0-
 _NUMBER_END = r"(?![0-9]|[-.][0-9]|가|개|명|번째|년|월|일|시|분|초|회|차|%|위|원|세|살|km|m\b|대|권|건|점|배)"
 _BUILDING = rf"(?:지하{SP}?)?[0-9]{{1,5}}(?:-[0-9]{{1,5}})?(?:번지|번)?{_NUMBER_END}"
 _LOT = rf"(?:산{SP}?)?[0-9]{{1,5}}(?:-[0-9]{{1,5}})?(?:{SP}?번지)?{_NUMBER_END}"
-_COMPLEX = r"[가-힣A-Za-z0-9]{1,15}(?:아파트|빌라|빌딩|타워|오피스텔|맨션|주택|하이츠|캐슬|자이|래미안|푸르지오|힐스테이트|센터|상가|프라자|플라자)"
+_COMPLEX = r"[가-힣A-Za-z0-9]{1,15}(?:아파트|빌라|빌딩|타워|오피스텔|맨션|주택|하이츠|캐슬|자이|래미안|푸르지오|힐스테이트|센터|상가|프라자|플라자|마을|단지)"
 _DETAIL = (
-    rf"(?:,?{SP}?(?:{_COMPLEX}{SP}?)?(?:[0-9]{{1,4}}동{SP}?)?[0-9]{{1,5}}호|,?{SP}?[0-9]{{1,3}}층(?:{SP}?[0-9]{{1,5}}호)?"
+    rf"(?:,?{SP}?(?:{_COMPLEX}{SP}?)?(?:[0-9]{{1,4}}동{SP}?)?[0-9]{{1,5}}호|,?{SP}?(?:지하{SP}?)?[0-9]{{1,3}}층(?:{SP}?[0-9]{{1,5}}호)?"
     rf"|,?{SP}?{_COMPLEX}(?:{SP}?[0-9]{{1,4}}동)?(?:{SP}?[0-9]{{1,5}}호)?)"
 )
 _PAREN = rf"(?:{SP}?\([^()\n]{{1,40}}\))"
@@ -69,6 +69,11 @@ before) its number, or a postal-code label before its code. 2024년 or 제1조 d
 
 class KoreanAddressRecognizer(EntityRecognizer):
     """Korean addresses (도로명, 지번, abbreviated) and labelled postal codes; entity KR_ADDRESS."""
+
+    NAME = "kr_address"
+    ENTITY = "KR_ADDRESS"
+    DESCRIPTION = "Korean road-name and lot-number addresses, postal codes with a label"
+    GATE = GATE
 
     FULL_SCORE = 0.85
     """A province and a city/district, then a road or lot number."""

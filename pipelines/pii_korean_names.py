@@ -59,6 +59,7 @@ LABELS_BEFORE = (
     "발신인", "발신자", "수신인", "수신자", "기자", "글", "사진", "문의", "연락처", "주문인", "구매자", "판매자",
     "배우자", "저자", "지은이", "옮긴이", "심사위원", "위원", "판사", "재판장", "주심", "대법관", "검사", "변호인",
     "재판관", "상대방", "채무자", "채권자", "청구인", "피청구인", "신고자", "제보자", "운전자", "입주자",
+    "민원인", "피보험자", "보험계약자", "수익자", "의뢰인", "지원자", "응시자", "신고인",
 )
 """Form labels and roles that precede a name ("성명: 홍길동", "보호자 김영희", "피고인 김○○")."""
 
@@ -106,17 +107,28 @@ NAME_AFTER_LABEL = (
     rf"(?<![가-힣0-9A-Za-z])(?P<label>{_LABEL})(?:{SPACE}?[:：]{SPACE}*|{SPACE}+)(?P<listed>{_NAME})"
     rf"(?:{_WORD_END}|(?={_AGE}?{_SPACED_TITLE}{_WORD_END}))"
 )
-CUES = re.compile(f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}")
+ASCII_LABELS = ("Name", "name", "NAME", "Full name", "Applicant", "Recipient", "Patient", "Contact")
+"""English form labels of bilingual forms ("Name: 천다올"). The match starts at the name, the label is a
+lookbehind, so that the gate still starts with a Hangul syllable."""
+_ASCII_LABEL = "(?:" + "|".join(rf"(?<=\b{re.escape(label)}{sep})" for label in ASCII_LABELS
+                                for sep in (":", ": ", " : ", " ")) + ")"
+NAME_AFTER_ASCII_LABEL = (
+    rf"{_ASCII_LABEL}(?P<labelled>{_NAME})(?:{_WORD_END}|(?={_AGE}?{_SPACED_TITLE}{_WORD_END}))"
+)
+CUES = re.compile(f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}|{NAME_AFTER_ASCII_LABEL}")
 """Every reported name comes from a match of this (directly, or as a later mention of such a name)."""
 
-GATE = f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}"
+GATE = f"{NAME_BEFORE_TITLE}|{NAME_AFTER_LABEL}|{NAME_AFTER_ASCII_LABEL}"
 """The recogniser's gate: the cue regex itself, so it is a necessary condition by construction. Its matches
 start with a Hangul syllable (a surname or a label), which is why it is registered with a Hangul start."""
 
 _LIST_NEXT = re.compile(
     rf"(?:{SPACE}*(?:[,，、·ㆍ/]|및){SPACE}*|(?:와|과){SPACE}+)(?P<name>{_NAME})(?![가-힣])"
 )
-_CUE_WORDS = frozenset(TITLES_AFTER) | frozenset(LABELS_BEFORE)
+FIELD_WORDS = ("배송지", "주소", "주소지", "연락처", "전화", "전화번호", "휴대폰", "이메일", "메일", "생년월일", "소속",
+               "직위", "직책", "부서", "비고", "날짜", "일시", "장소")
+"""Other fields of a form, which may follow a listed name ("수령인 순지호, 배송지 ..."): never a name."""
+_CUE_WORDS = frozenset(TITLES_AFTER) | frozenset(LABELS_BEFORE) | frozenset(FIELD_WORDS)
 _LIST_PREVIOUS = re.compile(rf"(?<![가-힣])(?P<name>{_NAME}){SPACE}*[,，、·ㆍ]{SPACE}*$")
 
 
@@ -161,13 +173,23 @@ def kiwi_vetoes(name: str, glued_title: str = "") -> bool:
         return False
     if len(tokens) == 1 and tokens[0].tag == "NNP" and tokens[0].len >= 3:
         return tokens[0].form[-1] in PLACE_OR_BODY_ENDINGS
+    if _proper_noun_and_name_suffix(tokens):
+        return False
     return score > FLUENT_SCORE
+
+
+def _proper_noun_and_name_suffix(tokens) -> bool:
+    """Kiwi's reading is a proper noun and the suffix 이 that Korean adds to given names (선재이 = 선재 + 이,
+    as in 선재이가): a name by Kiwi's own reading."""
+    return (len(tokens) == 2 and tokens[0].tag == "NNP" and tokens[0].len >= 2 and tokens[1].tag == "XSN"
+            and tokens[1].form == "이")
 
 
 @functools.lru_cache(maxsize=65536)
 def kiwi_reads_as_name(name: str) -> bool:
-    """Positive evidence for a name without a cue of its own (the next one in "참석자: 김철수, 이영희"): Kiwi
-    guesses it out of vocabulary or knows it as a person-like proper noun, and it is not a cue word."""
+    """Evidence for a name without a cue of its own (the next one in "참석자: 김철수, 이영희"): it is not a cue or
+    field word, and Kiwi guesses it out of vocabulary, knows it as a person-like proper noun, or splits it into
+    pieces without reading them fluently (the test a cued name passes, :func:`kiwi_vetoes`)."""
     if re.search(MASK, name):
         return True
     if name in _CUE_WORDS:
@@ -175,11 +197,20 @@ def kiwi_reads_as_name(name: str) -> bool:
     tokens = shared_kiwi().analyze(name, top_n=1)[0][0]
     if any(token.oov for token in tokens):
         return True
-    return len(tokens) == 1 and tokens[0].tag == "NNP" and tokens[0].len >= 3 and not kiwi_vetoes(name)
+    if len(tokens) == 1:
+        return tokens[0].tag == "NNP" and tokens[0].len >= 3 and not kiwi_vetoes(name)
+    return not kiwi_vetoes(name)  # split oddly (엄/태/경, 편하/랑) and not fluent: as a cued name would stand
 
 
 class KoreanPersonNameRecognizer(EntityRecognizer):
     """Korean person names framed by a cue word (see the module docstring); entity PERSON."""
+
+    NAME = "kr_person_name"
+    ENTITY = "PERSON"
+    DESCRIPTION = "Korean person names: surname + given name framed by a title or form label, Kiwi veto"
+    GATE = GATE
+    GATE_START = "[가-힣]"
+    """Its matches start with a Hangul syllable (a surname or a label): compiled apart from the digit-led gates."""
 
     CUE_SCORE = 0.85
     """A surname-initial name with a title or label after Kiwi's check."""
@@ -202,7 +233,7 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
         found: dict[tuple[int, int], float] = {}
         position = 0
         while (match := CUES.search(text, position)) is not None:
-            group = "name" if match.group("name") else "listed"
+            group = next(g for g in ("name", "listed", "labelled") if match.group(g))
             start, end = match.span(group)
             name = match.group(group)
             title = match.group("title") or ""
@@ -230,8 +261,8 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
     def _add_list_neighbours(self, text: str, match: re.Match, found: dict[tuple[int, int], float]) -> None:
         """Names listed with the cued one: after a label ("참석자: 김철수, 이영희") or before a shared title
         ("김영희·박철수 기자")."""
-        if match.group("label"):
-            position = match.end("listed")
+        if match.group("label") or match.group("labelled"):
+            position = match.end("listed" if match.group("listed") else "labelled")
             while (following := _LIST_NEXT.match(text, position)) is not None:
                 if not kiwi_reads_as_name(following.group("name")):
                     break

@@ -1,11 +1,21 @@
-"""PII recognisers for Korean-first text, registered by name and switched on per language by YAML.
+"""PII recognisers for Korean-first text: one class per entity, registered by name, switched on by YAML.
 
-Every recogniser is a Presidio ``EntityRecognizer``. Presidio's own classes are registered as they are; the
-Korean phone recogniser and the offline e-mail recogniser are defined here. All pattern recognisers run with
-the ASCII flag added to Presidio's flags (see :data:`REGEX_FLAGS`): Korean particles and words are glued to
-numbers and addresses ("010-1234-5678로", "hong@ex.kr에게"), and under Unicode rules Hangul counts as a word
-character, so ``\\b`` and ``\\w`` would not see a boundary there. With ASCII rules they do.
-Known limitation: full-width digits (０１０) are not matched.
+Every recogniser is a Presidio ``EntityRecognizer`` declared once, as a class that carries everything about it:
+its registry ``NAME``, ``ENTITY``, ``DESCRIPTION``, ``PATTERNS`` and ``CONTEXT`` words (Korean and English in one
+list: the scanner's context enhancer matches Korean words as substrings and English ones as whole words),
+``validate_result`` for checksums, and its ``GATE`` (a cheap necessary condition, see :func:`register`) beside
+its patterns. :func:`register` adds the class to :data:`RECOGNIZERS`, the names policies/pii_recognizers.yaml
+switches on per language. Presidio's own classes that are used as they are get a subclass here that adds those
+attributes.
+
+``LANGUAGE_NEUTRAL`` marks recognisers whose patterns do not depend on the document's language (checksummed
+identifiers, international phone numbers, e-mail, IP, cards, and the Korean identifiers, which appear in English
+text too): the bundled YAML runs them for every language, and a test holds it to that.
+
+All pattern recognisers run with the ASCII flag added to Presidio's flags (see :data:`REGEX_FLAGS`): Korean
+particles and words are glued to numbers and addresses ("010-1234-5678로", "hong@ex.kr에게"), and under Unicode
+rules Hangul counts as a word character, so ``\\b`` and ``\\w`` would not see a boundary there. With ASCII rules
+they do. Known limitation: full-width digits (０１０) are not matched.
 """
 
 from __future__ import annotations
@@ -24,16 +34,11 @@ import_presidio()  # before Presidio: skip its unused transformers/torch imports
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer
 from presidio_analyzer.predefined_recognizers import (
-    CreditCardRecognizer,
     CryptoRecognizer,
     EmailRecognizer,
     IbanRecognizer,
     IpRecognizer,
     KrBrnRecognizer,
-    KrDriverLicenseRecognizer,
-    KrFrnRecognizer,
-    KrPassportRecognizer,
-    KrRrnRecognizer,
     MacAddressRecognizer,
     PhoneRecognizer,
     UrlRecognizer,
@@ -48,25 +53,103 @@ REGEX_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE | regex.ASCII
 Presidio matches with the ``regex`` package, whose ASCII flag differs from ``re.ASCII`` (256 there means
 VERSION1), so the flags must come from ``regex``."""
 
+GATE_START = r"[0-9@:+.\-]"
+r"""The characters a gate's match may start with: an ASCII digit or one of ``@ : + . -``.
 
-@functools.lru_cache(maxsize=1)
-def offline_tld_extractor():
-    """A tldextract extractor that only uses the public-suffix snapshot bundled with tldextract.
+Gates are written to start there (a letter-first condition such as "two letters, two digits" becomes
+``\d(?<=[A-Za-z]{2}\d)\d``) so that :func:`compile_gates` can skip every other character in one fast pass."""
 
-    No suffix-list URL and no disk cache, so it never touches the network or the user's cache directory.
+HANGUL_GATE_START = r"[가-힣]"
+"""The start of gates for word-framed entities (Korean names): their matches begin with a Hangul syllable.
+
+Such gates are compiled apart from the :data:`GATE_START` ones (see :func:`compile_gates`), so that Korean
+text, where nearly every character is Hangul, does not slow the digit-led gates down."""
+
+_HEX = "[0-9A-Fa-f]"
+_LEFT = r"(?<![\d\-])"
+"""No digit or dash glued before a number."""
+_RIGHT = r"(?!\d|-\d)"
+"""No digit (or dash and digit) glued after a number."""
+
+
+def compile_gates(gates: list[str], start: str = GATE_START) -> re.Pattern:
+    """One regex that matches exactly where one of ``gates`` (each starting with ``start``) does.
+
+    A plain ``a|b|c`` union makes Python's ``re`` try every branch at every character; led by the single
+    character class ``start`` (:data:`GATE_START` or :data:`HANGUL_GATE_START`) it jumps from candidate to
+    candidate and only there steps back one character to try the branches. The match is that first
+    character. ASCII rules, case-sensitive.
     """
-    import tldextract
+    union = "|".join(f"(?:{gate})" for gate in gates)
+    return re.compile(rf"{start}(?<=(?={union}).)", re.ASCII)
 
-    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+@dataclass(frozen=True)
+class RecognizerSpec:
+    """A registered recogniser: its class (or factory) plus what the registry reads from it."""
+
+    name: str
+    factory: Callable[..., EntityRecognizer]
+    entity: str
+    description: str
+    gate: str | None = None
+    """A cheap regex that every match contains, starting with ``gate_start``; None: no cheap test."""
+    gate_start: str = GATE_START
+    """The character class every match of ``gate`` starts with (:data:`GATE_START` or
+    :data:`HANGUL_GATE_START`)."""
+    language_neutral: bool = False
+    """The patterns do not depend on the document's language: the recogniser belongs in every language's set."""
+
+    def option_names(self) -> set[str]:
+        params = inspect.signature(self.factory).parameters
+        fixed = {"self", "supported_language", "name", "context", "patterns", "supported_entity", "args", "kwargs"}
+        return {p for p in params if p not in fixed}
+
+    def build(self, language: str, context: list[str] | None = None, options: dict | None = None):
+        """Instantiate for one language; ``context`` extends the recogniser's own context words.
+
+        The recogniser carries the spec's ``gate`` as an attribute, read by the PII scanner to skip it.
+        """
+        options = dict(options or {})
+        unknown = set(options) - self.option_names()
+        if unknown:
+            raise ValueError(
+                f"recogniser {self.name!r}: unknown option(s) {sorted(unknown)}; "
+                f"allowed: {sorted(self.option_names())}"
+            )
+        recognizer = self.factory(supported_language=language, name=f"{self.name}_{language}", **options)
+        extra = list(getattr(self.factory, "EXTRA_CONTEXT", [])) + list(context or [])
+        if extra:
+            recognizer.context = list(dict.fromkeys([*(recognizer.context or []), *extra]))
+        if isinstance(recognizer, PatternRecognizer):
+            recognizer.global_regex_flags = REGEX_FLAGS
+        recognizer.gate = self.gate
+        recognizer.gate_start = self.gate_start
+        return recognizer
 
 
-class OfflineEmailRecognizer(EmailRecognizer):
-    """Presidio's e-mail recogniser, validating the domain suffix against the bundled public-suffix list."""
+RECOGNIZERS: dict[str, RecognizerSpec] = {}
 
-    def validate_result(self, pattern_text: str) -> bool:
-        domain = pattern_text.rsplit("@", 1)[-1]
-        result = offline_tld_extractor()(domain)
-        return bool(result.suffix) and bool(result.domain)
+
+def register(cls: type[EntityRecognizer]) -> type[EntityRecognizer]:
+    """Class decorator: add ``cls`` to :data:`RECOGNIZERS` under ``cls.NAME`` (the key used in
+    policies/pii_recognizers.yaml), with its ``ENTITY``, ``DESCRIPTION``, ``GATE``, ``GATE_START`` and
+    ``LANGUAGE_NEUTRAL`` attributes.
+
+    ``GATE`` is an optional necessary condition: a regex, starting with ``GATE_START``, that every
+    match contains under ASCII, case-sensitive rules. The scanner asks Presidio for an entity only when a
+    gate of one of its recognisers matches the text, and skips texts that match no gate at all.
+    """
+    name = cls.NAME
+    if name in RECOGNIZERS:
+        raise ValueError(f"recogniser {name!r} is already registered")
+    gate = getattr(cls, "GATE", None)
+    gate_start = getattr(cls, "GATE_START", GATE_START)
+    if gate is not None:
+        compile_gates([gate], gate_start)  # fail here on a bad regex
+    RECOGNIZERS[name] = RecognizerSpec(name, cls, cls.ENTITY, cls.DESCRIPTION, gate, gate_start,
+                                       bool(getattr(cls, "LANGUAGE_NEUTRAL", False)))
+    return cls
 
 
 class ClassPatternRecognizer(PatternRecognizer):
@@ -94,6 +177,14 @@ class ClassPatternRecognizer(PatternRecognizer):
         )
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+# ---------------------------------------------------------------------------------------------- phones
+
+
+@register
 class KoreanPhoneRecognizer(ClassPatternRecognizer):
     """Korean phone numbers: mobile (010-XXXX-XXXX), landlines (02-, 031- ... 064-), 070/050x, +82 forms.
 
@@ -101,113 +192,51 @@ class KoreanPhoneRecognizer(ClassPatternRecognizer):
     other digits. Unseparated landlines score low and need context (e.g. "전화", "Tel") to pass a threshold.
     """
 
+    NAME = "kr_phone"
+    ENTITY = "PHONE_NUMBER"
+    DESCRIPTION = "Korean mobile/landline/+82 numbers"
+    LANGUAGE_NEUTRAL = True
     _AREA = r"(?:2|3[1-3]|4[1-4]|5[1-5]|6[1-4])"
     _SEP = r"[-. ]?"
     _LEFT = r"(?<![\d\-+])"
-    _RIGHT = r"(?!\d|-\d)"
     PATTERNS = [
         Pattern("KR mobile (separated)", _LEFT + r"01[016789][-. ]\d{3,4}[-. ]\d{4}" + _RIGHT, 0.75),
         Pattern("KR mobile (plain)", _LEFT + r"01[016789]\d{7,8}" + _RIGHT, 0.5),
-        Pattern(
-            "KR landline (separated)",
-            _LEFT + r"(?:\(0" + _AREA + r"\)\s?|0" + _AREA + r"[-. ])\d{3,4}[-. ]\d{4}" + _RIGHT,
-            0.6,
-        ),
-        Pattern(
-            "KR internet/personal (070, 050x)",
-            _LEFT + r"0(?:70|50\d)[-. ]\d{3,4}[-. ]\d{4}" + _RIGHT,
-            0.6,
-        ),
+        Pattern("KR landline (separated)",
+                _LEFT + r"(?:\(0" + _AREA + r"\)\s?|0" + _AREA + r"[-. ])\d{3,4}[-. ]\d{4}" + _RIGHT, 0.6),
+        Pattern("KR internet/personal (070, 050x)", _LEFT + r"0(?:70|50\d)[-. ]\d{3,4}[-. ]\d{4}" + _RIGHT, 0.6),
         Pattern("KR landline (plain)", _LEFT + r"0" + _AREA + r"\d{7,8}" + _RIGHT, 0.3),
-        Pattern(
-            "KR +82",
-            r"\+82[-. ]?(?:\(0\))?(?:1[016789]|"
-            + _AREA
-            + r"|70)"
-            + _SEP
-            + r"\d{3,4}"
-            + _SEP
-            + r"\d{4}"
-            + _RIGHT,
-            0.8,
-        ),
+        Pattern("KR +82", r"\+82[-. ]?(?:\(0\))?(?:1[016789]|" + _AREA + r"|70)" + _SEP + r"\d{3,4}" + _SEP
+                + r"\d{4}" + _RIGHT, 0.8),
     ]
-    CONTEXT = [
-        "전화",
-        "연락처",
-        "휴대폰",
-        "핸드폰",
-        "휴대전화",
-        "팩스",
-        "tel",
-        "phone",
-        "mobile",
-        "fax",
-        "call",
-    ]
-
-    ENTITY = "PHONE_NUMBER"
+    GATE = r"\d{3}[-. ]?\d{4}"  # every form ends in 3-4 digits, an optional separator, 4 digits
+    CONTEXT = ["전화", "연락처", "휴대폰", "핸드폰", "휴대전화", "팩스", "tel", "phone", "mobile", "fax", "call"]
 
 
-class KoreanBankAccountRecognizer(ClassPatternRecognizer):
-    """Korean bank account numbers (10-14 digits in 3-4 dash-separated groups, e.g. 110-123-456789,
-    1002-123-456789, 3333-01-1234567). The shape alone is weak evidence, so the base score is below any
-    sensible threshold and a context word (계좌, 통장, 입금, 예금주 ...) is needed to report it."""
-
-    PATTERNS = [
-        Pattern("KR bank account", r"(?<![\d\-])\d{3,6}-\d{2,6}-\d{2,7}(?:-\d{1,3})?(?!\d|-\d)", 0.05),
-    ]
-    CONTEXT = ["계좌", "통장", "입금", "예금주", "은행", "송금", "이체", "account", "bank"]
-
-    ENTITY = "KR_BANK_ACCOUNT"
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        digits = sum(ch.isdigit() for ch in pattern_text)
-        return None if 10 <= digits <= 14 else False
-
-
-class ContextualKrDriverLicenseRecognizer(KrDriverLicenseRecognizer):
-    """Presidio's driver's-licence recogniser, but a valid region code no longer proves the match.
-
-    Any 12-digit number starting 11-28 passes Presidio's validation (about one in five random numbers),
-    so a pass keeps the weak pattern score and a context word (운전면허, 면허번호 ...) must lift it.
-    """
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        return None if super().validate_result(pattern_text) else False
-
-
-class ContextualKrBrnRecognizer(KrBrnRecognizer):
-    """Presidio's business-registration-number recogniser; an undashed 10-digit number needs context.
-
-    The checksum passes for one in ten random numbers, so only the dashed AAA-BB-CCCCC form is proven by
-    it; a plain 10-digit run keeps its weak score unless 사업자등록번호 or similar is nearby.
-    """
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        valid = super().validate_result(pattern_text)
-        if valid and "-" not in pattern_text:
-            return None
-        return valid
-
-
+@register
 class IntlPhoneRecognizer(ClassPatternRecognizer):
     """International (+CC ...) and North-American phone numbers: a regex finds candidates, libphonenumber
     validates them. About 10x cheaper than Presidio's PhoneRecognizer, which runs libphonenumber's matcher
-    over the whole text (registered as ``phone_libphonenumber`` for those who want its recall)."""
+    over the whole text (registered as ``phone_libphonenumber`` for those who want its recall).
 
+    After the country code the groups may have any length from one digit ("+33 1 42 68 53 00",
+    "+30 21 0 1234567"); each group after the first needs a separator, which keeps the regex linear."""
+
+    NAME = "phone_intl"
+    ENTITY = "PHONE_NUMBER"
+    DESCRIPTION = "+CC and North-American numbers, validated by libphonenumber"
+    LANGUAGE = "en"
+    LANGUAGE_NEUTRAL = True
     PATTERNS = [
         Pattern(
             "International (+CC)",
-            r"(?<![\w+])\+[1-9]\d{0,2}[-. ]?(?:\(\d{1,4}\)[-. ]?)?\d{1,4}(?:[-. ]?\d{2,5}){1,4}(?!\d|-\d)",
+            r"(?<![\w+])\+[1-9]\d{0,2}(?:[-. ]?\(\d{1,4}\))?[-. ]?\d{1,12}(?:[-. ]\d{1,8}){0,6}(?!\d|[-.]\d)",
             0.6,
         ),
         Pattern("North American", r"(?<![\d\-+])(?:\(\d{3}\)\s?|\d{3}[-. ])\d{3}[-. ]\d{4}(?!\d|-\d)", 0.5),
     ]
-    CONTEXT = ["phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "전화", "연락처"]
-
-    ENTITY = "PHONE_NUMBER"
-    LANGUAGE = "en"
+    GATE = r"\+[1-9]|\d{3}[-. ]\d{4}"
+    CONTEXT = ["phone", "telephone", "tel", "mobile", "cell", "call", "fax", "contact", "전화", "연락처", "휴대폰"]
 
     def __init__(self, *args, default_region: str = "US", **kwargs):
         self.default_region = default_region
@@ -223,226 +252,362 @@ class IntlPhoneRecognizer(ClassPatternRecognizer):
         return phonenumbers.is_valid_number(number)
 
 
-KOREAN_CONTEXT: dict[str, list[str]] = {
-    "kr_rrn": ["주민등록번호", "주민번호", "생년월일"],
-    "email": ["이메일", "메일", "전자우편", "e-mail"],
-    "credit_card": ["카드", "신용카드", "카드번호", "체크카드"],
-    "ip_address": ["아이피", "IP 주소", "접속"],
-    "iban": ["계좌", "국제은행계좌번호"],
-}
-"""Korean context words added to Presidio's English ones (Presidio's Korean recognisers already have them)."""
+@register
+class LibPhoneNumberRecognizer(PhoneRecognizer):
+    """Presidio's libphonenumber matcher (national formats of the configured regions; slow). libphonenumber
+    also reads non-ASCII digits (０１０, ٠١٠), which no ASCII gate sees: no gate."""
+
+    NAME = "phone_libphonenumber"
+    ENTITY = "PHONE_NUMBER"
+    DESCRIPTION = "Presidio's libphonenumber matcher (slow)"
+    GATE = None
 
 
-GATE_START = r"[0-9@:+.\-]"
-r"""The characters a gate's match may start with: an ASCII digit or one of ``@ : + . -``.
-
-Gates are written to start there (a letter-first condition such as "two letters, two digits" becomes
-``\d(?<=[A-Za-z]{2}\d)\d``) so that :func:`compile_gates` can skip every other character in one fast pass."""
+# ---------------------------------------------------------------------------------------------- Korean ids
 
 
-HANGUL_GATE_START = r"[가-힣]"
-"""The start of gates for word-framed entities (Korean names): their matches begin with a Hangul syllable.
+class _BirthDateNumberRecognizer(ClassPatternRecognizer):
+    """RRN and FRN: birth date YYMMDD, an optional dash, a sex/century digit, six digits.
 
-Such gates are compiled apart from the :data:`GATE_START` ones (see :func:`compile_gates`), so that Korean
-text, where nearly every character is Hangul, does not slow the digit-led gates down."""
-
-
-def compile_gates(gates: list[str], start: str = GATE_START) -> re.Pattern:
-    """One regex that matches exactly where one of ``gates`` (each starting with ``start``) does.
-
-    A plain ``a|b|c`` union makes Python's ``re`` try every branch at every character; led by the single
-    character class ``start`` (:data:`GATE_START` or :data:`HANGUL_GATE_START`) it jumps from candidate to
-    candidate and only there steps back one character to try the branches. The match is that first
-    character. ASCII rules, case-sensitive.
+    The thirteenth digit was a checksum for numbers issued before October 2020; since then the last six digits
+    are random. A checksum pass proves the number (score 1.0); a fail keeps the pattern score, so a post-2020
+    number is still reported, and a context word (주민등록번호, RRN ...) raises it.
     """
-    union = "|".join(f"(?:{gate})" for gate in gates)
-    return re.compile(rf"{start}(?<=(?={union}).)", re.ASCII)
+
+    SEX_DIGITS = ""
+    CHECK_OFFSET = 11
+    _DATE = r"\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+
+    @classmethod
+    def patterns_for(cls, label: str, sex_digits: str) -> list[Pattern]:
+        return [
+            Pattern(f"{label} (dash or none)", rf"{_LEFT}{cls._DATE}-?[{sex_digits}]\d{{6}}{_RIGHT}", 0.5),
+            Pattern(f"{label} (space, needs context)", rf"{_LEFT}{cls._DATE} [{sex_digits}]\d{{6}}{_RIGHT}", 0.1),
+        ]
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        digits = _digits(pattern_text)
+        if len(digits) != 13:
+            return False
+        if " " in pattern_text:  # the spaced form needs its context word, checksum or not
+            return None
+        weights = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
+        total = sum(int(d) * w for d, w in zip(digits, weights, strict=False))
+        return True if (self.CHECK_OFFSET - total % 11) % 10 == int(digits[12]) else None
 
 
-@dataclass(frozen=True)
-class RecognizerSpec:
-    """A registered recogniser: a Presidio class (or factory) plus the entity it reports."""
+@register
+class KrRrnRecognizer(_BirthDateNumberRecognizer):
+    """Korean resident registration number (주민등록번호), sex digit 1-4; post-2020 numbers accepted."""
 
-    name: str
-    factory: Callable[..., EntityRecognizer]
-    entity: str
-    description: str
-    gate: str | None = None
-    """A cheap regex that every match contains, starting with ``gate_start``; None: no cheap test."""
-    gate_start: str = GATE_START
-    """The character class every match of ``gate`` starts with (:data:`GATE_START` or
-    :data:`HANGUL_GATE_START`)."""
-
-    def option_names(self) -> set[str]:
-        params = inspect.signature(self.factory).parameters
-        fixed = {"self", "supported_language", "name", "context", "patterns", "supported_entity"}
-        return {p for p in params if p not in fixed}
-
-    def build(self, language: str, context: list[str] | None = None, options: dict | None = None):
-        """Instantiate for one language; ``context`` extends the recogniser's own context words.
-
-        The recogniser carries the spec's ``gate`` as an attribute, read by the PII scanner to skip it.
-        """
-        options = dict(options or {})
-        unknown = set(options) - self.option_names()
-        if unknown:
-            raise ValueError(
-                f"recogniser {self.name!r}: unknown option(s) {sorted(unknown)}; "
-                f"allowed: {sorted(self.option_names())}"
-            )
-        recognizer = self.factory(supported_language=language, name=f"{self.name}_{language}", **options)
-        extra = list(KOREAN_CONTEXT.get(self.name, [])) + list(context or [])
-        if extra:
-            recognizer.context = list(dict.fromkeys([*(recognizer.context or []), *extra]))
-        if isinstance(recognizer, PatternRecognizer):
-            recognizer.global_regex_flags = REGEX_FLAGS
-        recognizer.gate = self.gate
-        recognizer.gate_start = self.gate_start
-        return recognizer
+    NAME = "kr_rrn"
+    ENTITY = "KR_RRN"
+    DESCRIPTION = "Korean resident registration number (checksum before 2020, none after)"
+    LANGUAGE_NEUTRAL = True
+    PATTERNS = _BirthDateNumberRecognizer.patterns_for("RRN", "1-4")
+    GATE = r"\d{6}[- ]?[1-4]\d{6}"
+    CONTEXT = ["주민등록번호", "주민번호", "주민등록", "생년월일", "RRN", "resident registration number",
+               "resident registration", "Korean RRN"]
+    CHECK_OFFSET = 11
 
 
-RECOGNIZERS: dict[str, RecognizerSpec] = {}
+@register
+class KrFrnRecognizer(_BirthDateNumberRecognizer):
+    """Korean alien (foreigner) registration number (외국인등록번호), sex digit 5-8, same shape as the RRN."""
+
+    NAME = "kr_frn"
+    ENTITY = "KR_FRN"
+    DESCRIPTION = "Korean alien/foreigner registration number (checksum before 2020, none after)"
+    LANGUAGE_NEUTRAL = True
+    PATTERNS = _BirthDateNumberRecognizer.patterns_for("FRN", "5-8")
+    GATE = r"\d{6}[- ]?[5-8]\d{6}"
+    CONTEXT = ["외국인등록번호", "외국인등록", "외국인번호", "외국인등록증", "거소신고번호", "alien registration number",
+               "alien registration", "ARC", "FRN", "foreigner registration number", "Korean FRN"]
+    CHECK_OFFSET = 13
 
 
-def register_recognizer(
-    name: str,
-    factory: Callable[..., EntityRecognizer],
-    entity: str,
-    description: str,
-    gate: str | None = None,
-    gate_start: str = GATE_START,
-):
-    """Add a recogniser to the registry under ``name`` (the key used in policies/pii_recognizers.yaml).
+@register
+class KrPassportRecognizer(ClassPatternRecognizer):
+    """Korean passports: the current format, a type letter (M multiple, S single, R travel certificate, G
+    official, D diplomatic, O other official), three digits, a letter, four digits (M123A4567); and the
+    previous one, the type letter and eight digits (M12345678).
 
-    ``gate`` is an optional necessary condition: a regex, starting with ``gate_start``, that every
-    match contains under ASCII, case-sensitive rules. The scanner asks Presidio for an entity only when a
-    gate of one of its recognisers matches the text, and skips texts that match no gate at all.
+    The current format is distinctive and is reported alone; the previous one (a letter and 8 digits, as many
+    serial and order numbers are) needs a context word (여권, passport).
     """
-    if name in RECOGNIZERS:
-        raise ValueError(f"recogniser {name!r} is already registered")
-    if gate is not None:
-        compile_gates([gate], gate_start)  # fail here on a bad regex
-    RECOGNIZERS[name] = RecognizerSpec(name, factory, entity, description, gate, gate_start)
-    return factory
+
+    NAME = "kr_passport"
+    ENTITY = "KR_PASSPORT"
+    DESCRIPTION = "Korean passport, current (M123A4567) and previous (M12345678, needs context) formats"
+    LANGUAGE_NEUTRAL = True
+    PATTERNS = [
+        Pattern("KR passport (current)", r"(?<![A-Za-z0-9])[MSRGDO]\d{3}[A-Z]\d{4}(?![A-Za-z0-9])", 0.45),
+        Pattern("KR passport (previous)", r"(?<![A-Za-z0-9])[MSRGDO]\d{8}(?![A-Za-z0-9])", 0.1),
+    ]
+    GATE = r"\d(?<=[MmSsRrGgDdOo]\d)\d{2}[A-Za-z0-9]\d{4}"  # M123A4567 or M12345678
+    CONTEXT = ["여권", "여권번호", "대한민국 여권", "passport", "passport number", "Korean passport"]
 
 
-_HEX = "[0-9A-Fa-f]"
-# name, class, entity, description, gate. Each gate is a necessary condition derived from the recogniser's
-# patterns (Presidio matches them case-insensitively under ASCII rules, so letters are spelled in both cases)
-# and is as selective as a short regex allows: a text is analysed for an entity only if one of its gates
-# matches, and most texts match none.
-_SPECS = [
-    (
-        "kr_phone",
-        KoreanPhoneRecognizer,
-        "PHONE_NUMBER",
-        "Korean mobile/landline/+82 numbers",
-        r"\d{3}[-. ]?\d{4}",  # every form ends in 3-4 digits, an optional separator, 4 digits
-    ),
-    (
-        "kr_rrn",
-        KrRrnRecognizer,
-        "KR_RRN",
-        "Korean resident registration number (checksum)",
-        r"\d{6}-?[1-4]\d{6}",
-    ),
-    ("kr_frn", KrFrnRecognizer, "KR_FRN", "Korean foreigner registration number", r"\d{6}-?[5-8]\d{6}"),
-    (
-        "kr_passport",
-        KrPassportRecognizer,
-        "KR_PASSPORT",
-        "Korean passport (needs context)",
-        r"\d(?<=[MmSsRrOoDd]\d)\d{2}[A-Za-z0-9]\d{4}",  # M123A4567 or M12345678
-    ),
-    (
-        "kr_driver_license",
-        ContextualKrDriverLicenseRecognizer,
-        "KR_DRIVER_LICENSE",
-        "Korean driver's licence",
-        r"\d{2}[- ]?\d{2}[- ]?\d{6}[- ]?\d{2}",
-    ),
-    (
-        "kr_brn",
-        ContextualKrBrnRecognizer,
-        "KR_BRN",
-        "Korean business registration number (checksum)",
-        r"\d{3}-\d{2}-\d{5}|\d{10}",
-    ),
-    (
-        "kr_bank_account",
-        KoreanBankAccountRecognizer,
-        "KR_BANK_ACCOUNT",
-        "Korean bank account (needs context)",
-        r"\d{3}-\d{2,6}-\d{2}",
-    ),
-    ("email", OfflineEmailRecognizer, "EMAIL_ADDRESS", "e-mail address, suffix checked offline", "@"),
-    (
-        "credit_card",
-        CreditCardRecognizer,
-        "CREDIT_CARD",
-        "payment card number (Luhn)",
-        r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3}",
-    ),
-    (
-        "ip_address",
-        IpRecognizer,
-        "IP_ADDRESS",
-        "IPv4 and IPv6 addresses",
-        rf"\d\.\d|:{_HEX}{{0,4}}:",  # IPv4; IPv6 has two colons with at most 4 hex digits between
-    ),
-    (
-        "iban",
-        IbanRecognizer,
-        "IBAN_CODE",
-        "IBAN (checksum)",
-        r"\d(?<=[A-Za-z]{2}\d)\d[ -]?[A-Za-z0-9]{4}[ -]?[A-Za-z0-9]{4}",  # DE89 3704 0044 ...
-    ),
-    (
-        "phone_intl",
-        IntlPhoneRecognizer,
-        "PHONE_NUMBER",
-        "+CC and North-American numbers",
-        r"\+[1-9]|\d{3}[-. ]\d{4}",
-    ),
-    # libphonenumber also reads non-ASCII digits (０１０, ٠١٠), which no ASCII gate sees: no gate.
-    ("phone_libphonenumber", PhoneRecognizer, "PHONE_NUMBER", "Presidio's libphonenumber matcher (slow)"),
-    (
-        "us_ssn",
-        UsSsnRecognizer,
-        "US_SSN",
-        "US social security number",
-        r"\d{5}-\d{4}|\d{3}-\d{6}|\d{3}[- .]?\d{2}[- .]?\d{4}",
-    ),
-    ("url", UrlRecognizer, "URL", "web addresses", r"\."),
-    (
-        "mac_address",
-        MacAddressRecognizer,
-        "MAC_ADDRESS",
-        "network MAC addresses",
-        rf"[:-]{_HEX}{{2}}[:-]{_HEX}{{2}}[:-]|\.{_HEX}{{4}}\.",  # 00:1A:2B:.. or 0011.2233.4455
-    ),
-    (
-        "crypto_wallet",
-        CryptoRecognizer,
-        "CRYPTO",
-        "bitcoin wallet addresses (1..., 3..., bc1...)",
-        r"[13][A-Za-z0-9]{25}",
-    ),
-]
-for _spec in _SPECS:
-    register_recognizer(*_spec)
-register_recognizer(
-    "kr_person_name",
-    pii_korean_names.KoreanPersonNameRecognizer,
-    "PERSON",
-    "Korean person names: surname + given name framed by a title or form label, Kiwi veto",
-    pii_korean_names.GATE,
-    HANGUL_GATE_START,
-)
-register_recognizer(
-    "kr_address",
-    pii_korean_addresses.KoreanAddressRecognizer,
-    "KR_ADDRESS",
-    "Korean road-name and lot-number addresses, postal codes with a label",
-    pii_korean_addresses.GATE,
-)
+@register
+class KrDriverLicenseRecognizer(ClassPatternRecognizer):
+    """Korean driver's licences: region code (11-28) or region name, year, serial and check digits.
+
+    ``11-22-123456-12`` (dashes, valid region code) is reported alone; the same digits with spaces or none
+    (``112212345612``: one in five random 12-digit numbers has a valid region code) need a context word. The
+    older printed form puts the region name in place of the code (``서울 12-345678-90``) and is reported alone.
+    "license" or "면허" alone is context enough.
+    """
+
+    NAME = "kr_driver_license"
+    ENTITY = "KR_DRIVER_LICENSE"
+    DESCRIPTION = "Korean driver's licence: region code or name, numbers; undashed needs context"
+    LANGUAGE_NEUTRAL = True
+    REGION_CODES = frozenset({"11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "22", "23", "24",
+                              "25", "26", "28"})
+    REGION_NAMES = ("서울", "부산", "경기남부", "경기북부", "경기", "강원", "충북", "충남", "전북", "전남", "경북",
+                    "경남", "제주", "대구", "인천", "광주", "대전", "울산")
+    PATTERNS = [
+        Pattern("KR licence (dashed)", rf"{_LEFT}\d{{2}}-\d{{2}}-\d{{6}}-\d{{2}}{_RIGHT}", 0.45),
+        Pattern("KR licence (spaces or none)", r"(?<![\d\-])\d{2}[- ]?\d{2}[- ]?\d{6}[- ]?\d{2}(?![\d]|[- ]\d)",
+                0.05),
+        Pattern("KR licence (region name)",
+                rf"(?<![가-힣])(?:{'|'.join(REGION_NAMES)})[ ]?\d{{2}}-?\d{{6}}-?\d{{2}}{_RIGHT}", 0.5),
+    ]
+    GATE = r"\d{2}[- ]?\d{6}[- ]?\d{2}"  # every form ends in year, serial and check digits
+    CONTEXT = ["운전면허", "운전면허번호", "면허번호", "면허증", "면허", "운전", "driver's license", "driver license",
+               "driving licence", "license", "licence", "DL"]
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        if pattern_text[:1] >= "가":  # region name: the name is the proof
+            return None
+        digits = _digits(pattern_text)
+        return None if len(digits) == 12 and digits[:2] in self.REGION_CODES else False
+
+
+@register
+class ContextualKrBrnRecognizer(KrBrnRecognizer):
+    """Presidio's business-registration-number recogniser; an undashed 10-digit number needs context.
+
+    The checksum passes for one in ten random numbers, so only the dashed AAA-BB-CCCCC form is proven by
+    it; a plain 10-digit run keeps its weak score unless 사업자등록번호 or similar is nearby.
+    """
+
+    NAME = "kr_brn"
+    ENTITY = "KR_BRN"
+    DESCRIPTION = "Korean business registration number (checksum)"
+    LANGUAGE_NEUTRAL = True
+    GATE = r"\d{3}-\d{2}-\d{5}|\d{10}"
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        valid = super().validate_result(pattern_text)
+        if valid and "-" not in pattern_text:
+            return None
+        return valid
+
+
+@register
+class KrHealthInsuranceRecognizer(ClassPatternRecognizer):
+    """Korean national health-insurance card numbers (건강보험증번호, 11 digits, often written 1-2345678901 or
+    12345678901) and long-term-care numbers (장기요양인정번호, L and 10 digits). The shapes are common, so the
+    base score is below the threshold and a context word (건강보험, 보험증, health insurance ...) is needed."""
+
+    NAME = "kr_health_insurance"
+    ENTITY = "KR_HEALTH_INSURANCE"
+    DESCRIPTION = "Korean health-insurance and long-term-care numbers (needs context)"
+    LANGUAGE_NEUTRAL = True
+    PATTERNS = [
+        Pattern("KR health insurance", rf"{_LEFT}(?:\d-?\d{{10}}|\d{{2}}-\d{{9}}|\d{{10}}-\d){_RIGHT}", 0.05),
+        Pattern("KR long-term care", r"(?<![A-Za-z0-9])L\d{10}(?!\d)", 0.05),
+    ]
+    GATE = r"\d-?\d{9}"
+    CONTEXT = ["건강보험", "보험증", "건강보험증", "건강보험증번호", "의료보험", "건보", "피보험자", "장기요양", "요양인정",
+               "health insurance", "NHIS", "insurance number", "insurance card", "long-term care"]
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        return None if len(_digits(pattern_text)) in (10, 11) else False
+
+
+@register
+class KoreanBankAccountRecognizer(ClassPatternRecognizer):
+    """Korean bank account numbers: 10-14 digits, in 3-4 dash-separated groups (110-123-456789,
+    1002-123-456789, 3333-01-1234567) or plain. The shape alone is weak evidence, so the base score (0.2) is
+    below any sensible threshold and a bank name or account word (계좌, 예금주, 신한은행, 카카오뱅크, account ...)
+    must be near it; with one (0.55) it outranks the bare shapes of other numbers it overlaps (an undashed
+    13-digit run that reads as an RRN, 0.5), not those that have their own context word."""
+
+    NAME = "kr_bank_account"
+    ENTITY = "KR_BANK_ACCOUNT"
+    DESCRIPTION = "Korean bank account (needs a bank or account word)"
+    LANGUAGE_NEUTRAL = True
+    PATTERNS = [
+        Pattern("KR bank account (dashed)", r"(?<![\d\-])\d{2,6}-\d{2,6}-\d{2,7}(?:-\d{1,3})?(?!\d|-\d)", 0.2),
+        Pattern("KR bank account (plain)", r"(?<![\d\-])\d{10,14}(?!\d|-\d)", 0.2),
+    ]
+    GATE = r"\d{2}-\d{2,6}-\d{2}|\d{10}"
+    CONTEXT = ["계좌", "통장", "입금", "예금주", "은행", "송금", "이체", "환불", "뱅크", "농협", "신협", "수협",
+               "새마을금고", "우체국", "신한", "KB국민", "IBK", "NH", "SC제일", "씨티", "account", "bank", "acct"]
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        return None if 10 <= len(_digits(pattern_text)) <= 14 else False
+
+
+# ---------------------------------------------------------------------------------------------- generic
+
+
+@register
+class PaymentCardRecognizer(ClassPatternRecognizer):
+    """Payment cards of every common brand and grouping, proven by the Luhn checksum and the brand's prefix.
+
+    Groupings: 4-4-4-4 (most brands), 4-4-4-4-3 (19 digits), 4-6-5 (American Express), 4-6-4 (Diners), with
+    one separator kind ('-' or ' ') throughout, or 13-19 digits run together. The number must start like a
+    real brand for its length (:meth:`brand`): Visa, Mastercard (51-55 and 2221-2720), Amex, Diners, Discover,
+    JCB, UnionPay, Maestro, Mir, UATP and the Korean domestic 9-series (BC and others); a Luhn pass with any
+    other start, or a single repeated digit, is no card.
+    """
+
+    NAME = "credit_card"
+    ENTITY = "CREDIT_CARD"
+    DESCRIPTION = "payment card number (Luhn and brand prefix)"
+    LANGUAGE = "en"
+    LANGUAGE_NEUTRAL = True
+    PATTERNS = [
+        Pattern("card 4-4-4-4(-3)", r"(?<!\d)\d{4}([- ])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?(?!\d|\1\d)", 0.3),
+        Pattern("card 4-6-5 / 4-6-4", r"(?<!\d)\d{4}([- ])\d{6}\1\d{4,5}(?!\d|\1\d)", 0.3),
+        Pattern("card, digits only", r"(?<!\d)\d{13,19}(?!\d)", 0.3),
+    ]
+    GATE = r"\d{4}[- ]?\d{4}"
+    CONTEXT = ["credit", "card", "visa", "mastercard", "amex", "discover", "jcb", "diners", "maestro", "unionpay",
+               "카드", "신용카드", "카드번호", "체크카드", "결제"]
+
+    @staticmethod
+    def brand(digits: str) -> str | None:
+        """The card brand that issues numbers of this length with this prefix, or None."""
+        n, p2, p3, p4, p6 = len(digits), int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])
+        rules = (
+            ("visa", digits[0] == "4", (13, 16, 19)),
+            ("mastercard", 51 <= p2 <= 55 or 2221 <= p4 <= 2720, (16,)),
+            ("amex", p2 in (34, 37), (15,)),
+            ("diners", 300 <= p3 <= 305 or p3 == 309 or p2 in (36, 38, 39), (14, 16, 17, 18, 19)),
+            ("discover", p4 == 6011 or 644 <= p3 <= 649 or p2 == 65 or 622126 <= p6 <= 622925, (16, 17, 18, 19)),
+            ("jcb", 3528 <= p4 <= 3589, (16, 17, 18, 19)),
+            ("jcb15", p4 in (2131, 1800), (15,)),
+            ("unionpay", p2 in (62, 81), (16, 17, 18, 19)),
+            ("maestro", p2 == 50 or 56 <= p2 <= 69, (16, 17, 18, 19)),  # 12-15 digit Maestro cards: rare, and
+            # the shape of many bank accounts and order numbers
+            ("mir", 2200 <= p4 <= 2204, (16, 17, 18, 19)),
+            ("uatp", digits[0] == "1", (15,)),
+            ("kr_domestic", digits[0] == "9", (16,)),
+        )
+        return next((name for name, prefix, lengths in rules if prefix and n in lengths), None)
+
+    @staticmethod
+    def luhn(digits: str) -> bool:
+        total = 0
+        for i, ch in enumerate(reversed(digits)):
+            d = int(ch) * (2 if i % 2 else 1)
+            total += d - 9 if d > 9 else d
+        return total % 10 == 0
+
+    def validate_result(self, pattern_text: str) -> bool:
+        digits = _digits(pattern_text)
+        return (13 <= len(digits) <= 19 and len(set(digits)) > 1 and self.luhn(digits)
+                and self.brand(digits) is not None)
+
+
+@functools.lru_cache(maxsize=1)
+def offline_tld_extractor():
+    """A tldextract extractor that only uses the public-suffix snapshot bundled with tldextract.
+
+    No suffix-list URL and no disk cache, so it never touches the network or the user's cache directory.
+    """
+    import tldextract
+
+    return tldextract.TLDExtract(cache_dir=None, suffix_list_urls=(), fallback_to_snapshot=True)
+
+
+@register
+class OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's e-mail recogniser, validating the domain suffix against the bundled public-suffix list."""
+
+    NAME = "email"
+    ENTITY = "EMAIL_ADDRESS"
+    DESCRIPTION = "e-mail address, suffix checked offline"
+    LANGUAGE_NEUTRAL = True
+    GATE = "@"
+    EXTRA_CONTEXT = ["이메일", "메일", "전자우편", "e-mail"]
+
+    def validate_result(self, pattern_text: str) -> bool:
+        domain = pattern_text.rsplit("@", 1)[-1]
+        result = offline_tld_extractor()(domain)
+        return bool(result.suffix) and bool(result.domain)
+
+
+@register
+class IpAddressRecognizer(IpRecognizer):
+    """Presidio's IPv4/IPv6 recogniser."""
+
+    NAME = "ip_address"
+    ENTITY = "IP_ADDRESS"
+    DESCRIPTION = "IPv4 and IPv6 addresses"
+    LANGUAGE_NEUTRAL = True
+    GATE = rf"\d\.\d|:{_HEX}{{0,4}}:"  # IPv4; IPv6 has two colons with at most 4 hex digits between
+    EXTRA_CONTEXT = ["아이피", "IP 주소", "접속"]
+
+
+@register
+class IbanCodeRecognizer(IbanRecognizer):
+    """Presidio's IBAN recogniser (checksum)."""
+
+    NAME = "iban"
+    ENTITY = "IBAN_CODE"
+    DESCRIPTION = "IBAN (checksum)"
+    LANGUAGE_NEUTRAL = True
+    GATE = r"\d(?<=[A-Za-z]{2}\d)\d[ -]?[A-Za-z0-9]{4}[ -]?[A-Za-z0-9]{4}"  # DE89 3704 0044 ...
+    EXTRA_CONTEXT = ["계좌", "국제은행계좌번호"]
+
+
+@register
+class SsnRecognizer(UsSsnRecognizer):
+    """Presidio's US social security number recogniser."""
+
+    NAME = "us_ssn"
+    ENTITY = "US_SSN"
+    DESCRIPTION = "US social security number"
+    GATE = r"\d{5}-\d{4}|\d{3}-\d{6}|\d{3}[- .]?\d{2}[- .]?\d{4}"
+
+
+@register
+class WebUrlRecognizer(UrlRecognizer):
+    """Presidio's URL recogniser."""
+
+    NAME = "url"
+    ENTITY = "URL"
+    DESCRIPTION = "web addresses"
+    LANGUAGE_NEUTRAL = True
+    GATE = r"\."
+
+
+@register
+class MacRecognizer(MacAddressRecognizer):
+    """Presidio's MAC address recogniser."""
+
+    NAME = "mac_address"
+    ENTITY = "MAC_ADDRESS"
+    DESCRIPTION = "network MAC addresses"
+    LANGUAGE_NEUTRAL = True
+    GATE = rf"[:-]{_HEX}{{2}}[:-]{_HEX}{{2}}[:-]|\.{_HEX}{{4}}\."  # 00:1A:2B:.. or 0011.2233.4455
+
+
+@register
+class CryptoWalletRecognizer(CryptoRecognizer):
+    """Presidio's bitcoin wallet recogniser."""
+
+    NAME = "crypto_wallet"
+    ENTITY = "CRYPTO"
+    DESCRIPTION = "bitcoin wallet addresses (1..., 3..., bc1...)"
+    LANGUAGE_NEUTRAL = True
+    GATE = r"[13][A-Za-z0-9]{25}"
+
+
+register(pii_korean_names.KoreanPersonNameRecognizer)
+register(pii_korean_addresses.KoreanAddressRecognizer)

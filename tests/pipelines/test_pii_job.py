@@ -116,7 +116,7 @@ def test_pii_scan_command(tmp_path, capsys):
 
 def test_pii_scan_fixed_language_and_custom_fields(tmp_path):
     src = tmp_path / "in.jsonl"
-    _write(src, [{"doc": 1, "body": "여권번호 M123A4567"}])
+    _write(src, [{"doc": 1, "body": "수령인 홍길동"}])
     out = tmp_path / "out.jsonl"
     args = [
         "pii",
@@ -131,8 +131,8 @@ def test_pii_scan_fixed_language_and_custom_fields(tmp_path):
         *IN_MEMORY,
     ]
     assert main([*args, "--language", "ko"]) == 0
-    assert json.loads(out.read_text())["spans"][0]["type"] == "KR_PASSPORT"
-    assert main([*args, "--language", "en"]) == 0  # passport recogniser is Korean-only in the default config
+    assert json.loads(out.read_text())["spans"][0]["type"] == "PERSON"
+    assert main([*args, "--language", "en"]) == 0  # the name recogniser is Korean-only in the default config
     assert json.loads(out.read_text()) == {"id": 1, "spans": []}  # the id keeps its JSON type
 
 
