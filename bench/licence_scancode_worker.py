@@ -1,0 +1,34 @@
+"""Run ScanCode's licence detection on files; used by bench/licence_detection.py in ScanCode's own venv.
+
+Reads a JSON list of file paths on stdin; writes one JSON object: the index load time, the detection time,
+and per file ScanCode's ``detected_license_expression_spdx`` (what `scancode --license` reports for a file).
+It imports nothing from haetae, so it runs under the Python that has scancode-toolkit-mini installed.
+"""
+
+import json
+import sys
+import time
+import warnings
+
+warnings.filterwarnings("ignore")
+
+
+def main() -> int:
+    paths = json.load(sys.stdin)
+    t0 = time.perf_counter()
+    from licensedcode.cache import get_index
+    from scancode.api import get_licenses
+
+    get_index()
+    t1 = time.perf_counter()
+    out = []
+    for path in paths:
+        res = get_licenses(path, include_text=False, license_text_diagnostics=False)
+        out.append(res.get("detected_license_expression_spdx") or None)
+    t2 = time.perf_counter()
+    json.dump({"load_s": t1 - t0, "detect_s": t2 - t1, "spdx": out}, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
