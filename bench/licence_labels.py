@@ -50,6 +50,26 @@ _SPDX_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+\-]*(?:\s+(?:AND|OR|WITH)\s+[A-Z
 _NAMES = re.compile(r"^(?:LICEN[CS]E|COPYING|UNLICENSE|LICEN[CS]E[-_.].*|COPYING[-_.].*)$", re.IGNORECASE)
 
 
+def source_header(path: Path) -> str | None:
+    """The leading ``#`` comment block of a Python file (up to 60 lines), if it mentions a licence."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            head = [line for _, line in zip(range(60), fh)]
+    except (OSError, UnicodeDecodeError):
+        return None
+    block: list[str] = []
+    for line in head:
+        s = line.strip()
+        if s.startswith("#") or (block and s == ""):
+            block.append(line)
+        elif not block and (s == "" or s.startswith("#!")):
+            continue
+        else:
+            break
+    text = "".join(block).strip()
+    return text if len(text) >= 40 and re.search(r"licen[cs]", text, re.IGNORECASE) else None
+
+
 def text_key(text: str) -> str:
     return hashlib.sha256(" ".join(re.findall(r"\w+", text.lower())).encode()).hexdigest()
 
@@ -96,6 +116,39 @@ def npm_files(source: str, root: Path):
         for p in sorted(pkg.parent.iterdir()):
             if p.is_file() and _NAMES.match(p.name):
                 yield source, f"{meta['name']}@{meta.get('version', '?')}", p, label, "package.json license"
+
+
+_OPERAND_FILES = {"apache": "Apache-2.0", "apache2": "Apache-2.0", "mit": "MIT", "bsd": "BSD-3-Clause"}
+_NOT_LICENCES = re.compile(r"^(?:AUTHORS|NOTICE|CONTRIBUTORS|THIRD[-_]PARTY|PATENTS)", re.IGNORECASE)
+
+
+def file_label(row: dict) -> tuple[str | None, str]:
+    """The label a file gets from its package metadata, where that is unambiguous for this file.
+
+    Unambiguous: a package-level licence file (not a vendored one in a sub-folder, not AUTHORS/NOTICE) of a
+    package with one licence id; or, for ``A OR B`` packages, a file named after one operand (LICENSE.APACHE,
+    LICENSE-MIT) or the short statement of the choice itself. Anything else is left for labelling by hand.
+    """
+    md, path = row["metadata"], Path(row["path"])
+    name = path.name
+    if not md or md in ("UNKNOWN", "BSD", "Apache") or _NOT_LICENCES.match(name):
+        return None, "no unambiguous metadata"
+    depth = len(path.parts) - (2 if row["source"] != "npm" else 1)
+    inside = path.parts[1:-1] if row["source"] != "npm" else ()
+    if row["source"] == "npm":
+        depth = 0
+    elif inside and inside != ("licenses",):
+        return None, "vendored file"
+    del depth
+    if not re.search(r"\b(?:AND|OR|WITH)\b", md):
+        return md, "metadata"
+    ops = re.fullmatch(r"(\S+) OR (\S+)", md)
+    if ops:
+        suffix = re.split(r"[-_.]", name, maxsplit=1)[1].lower() if re.search(r"[-_.]", name) else ""
+        suffix = suffix.rsplit(".", 1)[0] if suffix.endswith((".txt", ".md", ".rst")) else suffix
+        if _OPERAND_FILES.get(suffix) in ops.groups():
+            return _OPERAND_FILES[suffix], "metadata (file named after one operand)"
+    return None, "compound metadata"
 
 
 def main(argv: list[str] | None = None) -> int:

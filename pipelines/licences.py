@@ -50,6 +50,10 @@ _TOKEN = re.compile(r"[^_\W]+\+?[^_\W]*")
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection of 64-bit codes
 _H40 = np.uint64((1 << 40) - 1)
 _MAX_CANDIDATES = 48
+_RETRIEVED = 24  # references verified per text, best retrieval estimate first
+_PER_EXPRESSION = 4  # candidates kept per SPDX expression
+_SAMPLE = 4  # retrieval looks at one shingle in _SAMPLE (by hash) of references with more than _SMALL
+_SMALL = 24
 _GAP = 24  # shingle positions: a longer unmatched stretch splits a reference match in two
 _SKIP_KEYS = re.compile(r"LicenseRef-scancode-(?:unknown|free-unknown|generic|proprietary-license|other-)", re.I)
 
@@ -112,6 +116,8 @@ class LicenceIndex:
         self.kind = [KINDS[m[1]] for m in meta]
         self.relevance = np.array([m[2] for m in meta], dtype=np.float64) / 100.0
         self.name = [m[4] for m in meta]
+        expr_ids: dict[str, int] = {}
+        self.expr_id = np.array([expr_ids.setdefault(e, len(expr_ids)) for e in self.spdx], dtype=np.int64)
         self.required = {i: [tokens[starts[i] + a : starts[i] + b].astype(np.uint16).tobytes() for a, b in m[5]]
                          for i, m in enumerate(meta) if m[5]}
         lengths = np.diff(starts)
@@ -135,14 +141,37 @@ class LicenceIndex:
         rule_of = (key >> np.uint64(40)).astype(np.int64)
         self.n_shingles = np.bincount(rule_of, minlength=n_rules)
         self.rule_start = np.concatenate([[0], np.cumsum(self.n_shingles)])
-        key = np.sort((self.rule_hashes << np.uint64(16)) | rule_of.astype(np.uint64))
-        self.sorted_hashes = key >> np.uint64(16)
-        self.sorted_rules = (key & np.uint64(0xFFFF)).astype(np.int32)
-        # references shorter than K tokens: exact token runs
-        self.short: dict[tuple[int, ...], list[int]] = {}
-        for r in np.flatnonzero(lengths < K):
-            self.short.setdefault(tuple(tokens[starts[r] : starts[r + 1]].tolist()), []).append(int(r))
-        self.short_lengths = sorted({len(k) for k in self.short})
+        # retrieval index: the long references by a sample of their shingles (hash mod _SAMPLE == 0, the same
+        # sample on the query side, so the share found estimates containment), the short ones by all of them
+        small = self.n_shingles <= _SMALL
+        sampled = (self.rule_hashes & np.uint64(_SAMPLE - 1)) == 0
+        self.retrieval = []
+        for keep in (sampled & ~small[rule_of], small[rule_of]):
+            key = np.sort((self.rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
+            self.retrieval.append((key >> np.uint64(16), (key & np.uint64(0xFFFF)).astype(np.int64)))
+        self.n_index = np.bincount(rule_of[(sampled & ~small[rule_of]) | small[rule_of]], minlength=n_rules)
+        margin = np.where(small, 0.0, 0.12)
+        self.retrieve_at = np.maximum(0.5, self.threshold - margin)
+        # references shorter than K tokens: exact token runs, one table per length (the best rule per run)
+        self.versionish = np.zeros(len(words) + 1, dtype=bool)
+        self.versionish[[i for i, w in enumerate(words) if w[:1].isdigit() or w in ("v", "version")]] = True
+        by_run: dict[tuple[int, ...], int] = {}
+        for r in np.flatnonzero(lengths < K).tolist():
+            run = tuple(tokens[starts[r] : starts[r + 1]].tolist())
+            if run not in by_run or self.relevance[r] > self.relevance[by_run[run]]:
+                by_run[run] = r
+        self.short_lengths = sorted({len(run) for run in by_run})
+        self.short_codes, self.short_rule = {}, {}
+        for length in self.short_lengths:
+            runs = sorted((int(_pack(np.array(run), length)[0]), r) for run, r in by_run.items() if len(run) == length)
+            self.short_codes[length] = np.array([c for c, _ in runs], dtype=np.uint64)
+            self.short_rule[length] = [r for _, r in runs]
+        # bare ids (relevance 50 in ScanCode: "mpl-2.0") count when they carry a version; "mit" alone does not
+        has_digit = np.array([any(words[t][:1].isdigit() or "+" in words[t] for t in tokens[starts[r] : starts[r + 1]])
+                              if lengths[r] < K else False for r in range(n_rules)])
+        self.short_versioned = has_digit
+        kinds_ok = np.array([k not in ("intro", "clue") for k in self.kind])
+        self.short_ok = kinds_ok & ((self.relevance >= 0.8) | ((self.relevance >= 0.5) & (lengths >= 2) & has_digit))
 
     def ids(self, tokens: list[str]) -> np.ndarray:
         get, unknown = self.vocab.get, self.unknown
@@ -179,60 +208,77 @@ class LicenceIndex:
 
     def _match_shingles(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         uq = _sorted_unique(q)
-        left = np.searchsorted(self.sorted_hashes, uq, "left")
-        right = np.searchsorted(self.sorted_hashes, uq, "right")
-        counts = right - left
-        total = int(counts.sum())
-        if not total:
+        parts = []
+        for (hashes, owners), look in zip(self.retrieval, (uq[(uq & np.uint64(_SAMPLE - 1)) == 0], uq)):
+            left = np.searchsorted(hashes, look, "left")
+            counts = np.searchsorted(hashes, look, "right") - left
+            total = int(counts.sum())
+            if total:
+                offsets = np.repeat(left - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+                parts.append(owners[offsets + np.arange(total)])
+        if not parts:
             return []
-        offsets = np.repeat(left - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-        rules = self.sorted_rules[offsets + np.arange(total)]
-        hits = np.bincount(rules, minlength=len(self.n_shingles))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            containment = np.where(self.n_shingles > 0, hits / np.maximum(self.n_shingles, 1), 0.0)
-        cand = np.flatnonzero(containment >= 0.5)
+        rules, hits = np.unique(np.concatenate(parts), return_counts=True) if len(parts) > 1 else \
+            np.unique(parts[0], return_counts=True)
+        estimate = hits / np.maximum(self.n_index[rules], 1)
+        ok = estimate >= self.retrieve_at[rules]
+        cand, estimate, hits = rules[ok], estimate[ok], hits[ok]
         if not len(cand):
             return []
-        if len(cand) > _MAX_CANDIDATES:
-            value = hits[cand] * containment[cand]
-            cand = cand[np.argsort(-value, kind="stable")[:_MAX_CANDIDATES]]
-        # per candidate: which query shingle positions are its shingles
-        masks = {}
-        for r in cand.tolist():
-            ref = self.rule_hashes[self.rule_start[r] : self.rule_start[r + 1]]
-            pos = np.searchsorted(ref, q)
-            pos[pos >= len(ref)] = 0
-            masks[r] = ref[pos] == q
+        if len(cand) > _PER_EXPRESSION:
+            # the best few per expression by estimated matched size x containment (variants of one licence
+            # text compete for the same tokens), then the best _RETRIEVED overall
+            value = hits * estimate * np.where(self.n_index[cand] < self.n_shingles[cand], _SAMPLE, 1)
+            order = np.argsort(-value, kind="stable")
+            cand, group = cand[order], self.expr_id[cand[order]]
+            by_group = np.argsort(group, kind="stable")
+            g = group[by_group]
+            rank = np.empty(len(g), dtype=np.int64)
+            rank[by_group] = np.arange(len(g)) - np.searchsorted(g, g, "left")
+            cand = cand[rank < _PER_EXPRESSION][:_RETRIEVED]
+        # verify: which query shingle positions are each candidate's shingles (all of them, not only the rare)
+        # (one search for all candidates: their sorted shingles concatenated, keyed by candidate slot)
+        starts, ends = self.rule_start[cand], self.rule_start[cand + 1]
+        sizes = ends - starts
+        slot_of = np.repeat(np.arange(len(cand), dtype=np.uint64), sizes)
+        flat = self.rule_hashes[np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+                                + np.arange(int(sizes.sum()))]
+        keys = (slot_of << np.uint64(40)) | flat
+        probe = (np.arange(len(cand), dtype=np.uint64)[:, None] << np.uint64(40)) | q[None, :]
+        at = np.searchsorted(keys, probe)
+        at[at >= len(keys)] = 0
+        matrix = keys[at] == probe
+        n_hit = matrix.sum(axis=1)
+        masks = {int(r): matrix[i] for i, r in enumerate(cand)
+                 if n_hit[i] >= self.threshold[r] * self.n_shingles[r]}
         found = []
         nq = len(q)
+        free = np.ones(nq, dtype=bool)
+        scored: dict[int, tuple[float, float, int, int]] = {}
+        stale = list(masks)
         while masks:
-            free = ~covered[:nq] & ~covered[K - 1 : K - 1 + nq]
-            best, best_value, best_cov, best_span = -1, 0.0, 0.0, None
-            for r, mask in list(masks.items()):
-                span = self._cluster(mask & free)
-                if span is None:
-                    del masks[r]
-                    continue
-                lo, hi = span
-                m = mask[lo:hi] & free[lo:hi]
-                cov = len(_sorted_unique(q[lo:hi][m])) / self.n_shingles[r]
-                if cov < self.threshold[r]:
-                    if cov < 0.5:
-                        del masks[r]
-                    continue
-                if not self._has_required(r, ids, lo, hi):
-                    del masks[r]
-                    continue
-                value = (hi - lo + K - 1) * cov
-                if value > best_value or (value == best_value and self.lengths[r] < self.lengths[best]):
-                    best, best_value, best_cov, best_span = r, value, cov, span
-            if best < 0:
+            for r in stale:  # (re)score the candidates whose tokens changed
+                scored.pop(r, None)
+                span = self._cluster(masks[r] & free)
+                if span is not None:
+                    lo, hi = span
+                    cov = len(_sorted_unique(q[lo:hi][masks[r][lo:hi] & free[lo:hi]])) / self.n_shingles[r]
+                    # covered tokens only grow, so a reference below its threshold stays below it
+                    if cov >= self.threshold[r] and self._has_required(r, ids, lo, hi):
+                        scored[r] = ((hi - lo + K - 1) * cov, cov, lo, hi)
+                        continue
+                del masks[r]
+            if not scored:
                 break
+            best = max(scored, key=lambda r: (scored[r][0], -self.lengths[r]))
+            _, cov, lo, hi = scored.pop(best)
             del masks[best]
-            lo, hi = best_span
             covered[lo : hi + K - 1] = True
-            found.append(Match(self.spdx[best], self.kind[best], round(float(min(best_cov, 1.0) * self.relevance[best]), 3),
+            free[max(0, lo - K + 1) : hi + K - 1] = False
+            found.append(Match(self.spdx[best], self.kind[best], round(float(min(cov, 1.0) * self.relevance[best]), 3),
                                lo, hi + K - 1, self.name[best]))
+            a, b = max(0, lo - K + 1), hi + K - 1
+            stale = [r for r in masks if masks[r][a:b].any()]
         return found
 
     @staticmethod
@@ -250,24 +296,38 @@ class LicenceIndex:
         return int(pos[bounds[i]]), int(pos[bounds[i + 1] - 1]) + 1
 
     def _match_short(self, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
+        """References shorter than K tokens: exact runs, longest first, on tokens no other match explains."""
         found = []
-        seq = ids.tolist()
-        n = len(seq)
-        unknown = self.unknown
+        n = len(ids)
         for length in reversed(self.short_lengths):
-            for i in range(n - length + 1):
-                if seq[i] == unknown:
+            if n < length:
+                continue
+            codes = _pack(ids, length)
+            table = self.short_codes[length]
+            at = np.searchsorted(table, codes)
+            at[at >= len(table)] = 0
+            for i in np.flatnonzero(table[at] == codes).tolist():
+                if covered[i : i + length].any():
                     continue
-                rules = self.short.get(tuple(seq[i : i + length]))
-                if not rules or covered[i : i + length].any():
+                r = self.short_rule[length][int(at[i])]
+                if not self.short_ok[r]:
                     continue
-                r = max(rules, key=lambda x: self.relevance[x])
-                if self.kind[r] in ("intro", "clue") or self.relevance[r] < 0.8:
-                    continue
+                if not self.short_versioned[r] and self.versionish[ids[i + length : i + length + 3]].any():
+                    continue  # "Mozilla Public License v. 2.0": the unversioned name is not the licence meant
                 covered[i : i + length] = True
                 found.append(Match(self.spdx[r], self.kind[r], round(float(self.relevance[r]), 3), i, i + length,
                                    self.name[r]))
         return found
+
+
+def _pack(ids: np.ndarray, length: int) -> np.ndarray:
+    """Every run of ``length`` (< K) token ids packed into one integer."""
+    ids = ids.astype(np.uint64)
+    n = len(ids) - length + 1
+    code = ids[0:n].copy()
+    for j in range(1, length):
+        code = (code << np.uint64(16)) | ids[j : j + n]
+    return code
 
 
 @lru_cache(maxsize=1)
