@@ -50,10 +50,11 @@ _TOKEN = re.compile(r"[^_\W]+\+?[^_\W]*")
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # odd: multiplying by it is a bijection of 64-bit codes
 _H40 = np.uint64((1 << 40) - 1)
 _MAX_CANDIDATES = 48
-_RETRIEVED = 24  # references verified per text, best retrieval estimate first
-_PER_EXPRESSION = 4  # candidates kept per SPDX expression
+_RETRIEVED = 8  # references verified per text, best retrieval estimate first
+_PER_EXPRESSION = 2  # candidates kept per SPDX expression
 _SAMPLE = 4  # retrieval looks at one shingle in _SAMPLE (by hash) of references with more than _SMALL
 _SMALL = 24
+_DF_CAP = 64
 _GAP = 24  # shingle positions: a longer unmatched stretch splits a reference match in two
 _SKIP_KEYS = re.compile(r"LicenseRef-scancode-(?:unknown|free-unknown|generic|proprietary-license|other-)", re.I)
 
@@ -145,13 +146,27 @@ class LicenceIndex:
         # sample on the query side, so the share found estimates containment), the short ones by all of them
         small = self.n_shingles <= _SMALL
         sampled = (self.rule_hashes & np.uint64(_SAMPLE - 1)) == 0
-        self.retrieval = []
-        for keep in (sampled & ~small[rule_of], small[rule_of]):
-            key = np.sort((self.rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
-            self.retrieval.append((key >> np.uint64(16), (key & np.uint64(0xFFFF)).astype(np.int64)))
-        self.n_index = np.bincount(rule_of[(sampled & ~small[rule_of]) | small[rule_of]], minlength=n_rules)
+        # a shingle that many full-text variants share ("in no event shall") is kept in the sampled index only
+        # for the licences' own texts and for notices: the variants are found by their rarer shingles
+        by_hash = np.sort(self.rule_hashes[sampled & ~small[rule_of]])
+        first = np.concatenate([[True], by_hash[1:] != by_hash[:-1]]) if len(by_hash) else np.zeros(0, bool)
+        distinct = by_hash[first]
+        df = np.diff(np.concatenate([np.flatnonzero(first), [len(by_hash)]]))
+        at = np.minimum(np.searchsorted(distinct, self.rule_hashes), max(len(distinct) - 1, 0))
+        common = (distinct[at] == self.rule_hashes) & (df[at] > _DF_CAP)
+        exempt = np.array([k != "text" or not re.search(r"_\d+$", n) for n, k in zip(self.name, self.kind)])
+        sampled &= ~common | exempt[rule_of]
+        keep = (sampled & ~small[rule_of]) | small[rule_of]
+        key = np.sort((self.rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
+        self.post_rules = (key & np.uint64(0xFFFF)).astype(np.int64)
+        hashes = key >> np.uint64(16)
+        first = np.concatenate([[True], hashes[1:] != hashes[:-1]]) if len(hashes) else np.zeros(0, bool)
+        self.post_hashes = hashes[first]  # distinct hashes; postings of the i-th: post_start[i]:post_start[i+1]
+        self.post_start = np.concatenate([np.flatnonzero(first), [len(hashes)]])
+        self.n_index = np.bincount(rule_of[keep], minlength=n_rules)
         margin = np.where(small, 0.0, 0.12)
         self.retrieve_at = np.maximum(0.5, self.threshold - margin)
+        self.min_hits = np.maximum(1, np.ceil(self.retrieve_at * self.n_index - 1e-9)).astype(np.int64)
         # references shorter than K tokens: exact token runs, one table per length (the best rule per run)
         self.versionish = np.zeros(len(words) + 1, dtype=bool)
         self.versionish[[i for i, w in enumerate(words) if w[:1].isdigit() or w in ("v", "version")]] = True
@@ -208,23 +223,23 @@ class LicenceIndex:
 
     def _match_shingles(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         uq = _sorted_unique(q)
-        parts = []
-        for (hashes, owners), look in zip(self.retrieval, (uq[(uq & np.uint64(_SAMPLE - 1)) == 0], uq)):
-            left = np.searchsorted(hashes, look, "left")
-            counts = np.searchsorted(hashes, look, "right") - left
-            total = int(counts.sum())
-            if total:
-                offsets = np.repeat(left - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
-                parts.append(owners[offsets + np.arange(total)])
-        if not parts:
+        # long references are indexed by a sample of their shingles only, so a query shingle outside the sample
+        # finds only short ones; both are in one table of distinct hashes
+        at = np.searchsorted(self.post_hashes, uq)
+        at[at >= len(self.post_hashes)] = 0
+        at = at[self.post_hashes[at] == uq]
+        if not len(at):
             return []
-        rules, hits = np.unique(np.concatenate(parts), return_counts=True) if len(parts) > 1 else \
-            np.unique(parts[0], return_counts=True)
-        estimate = hits / np.maximum(self.n_index[rules], 1)
-        ok = estimate >= self.retrieve_at[rules]
-        cand, estimate, hits = rules[ok], estimate[ok], hits[ok]
+        left = self.post_start[at]
+        counts = self.post_start[at + 1] - left
+        total = int(counts.sum())
+        offsets = np.repeat(left - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        per_rule = np.bincount(self.post_rules[offsets + np.arange(total)], minlength=len(self.n_index))
+        cand = np.flatnonzero(per_rule >= self.min_hits)
         if not len(cand):
             return []
+        hits = per_rule[cand]
+        estimate = hits / self.n_index[cand]
         if len(cand) > _PER_EXPRESSION:
             # the best few per expression by estimated matched size x containment (variants of one licence
             # text compete for the same tokens), then the best _RETRIEVED overall
