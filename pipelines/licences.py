@@ -493,9 +493,15 @@ def _simplify(matches: list[tuple[str, float, str]]) -> list[tuple[str, float]]:
     return [(e, round(best[e], 3)) for e in exprs if e not in drop]
 
 
-def find_matches(text: str, index: LicenceIndex | None = None) -> list[Match]:
-    """Every piece of licence evidence in ``text``: SPDX lines, Korean notices and reference matches."""
-    index = index or default_index()
+_CHOICE = re.compile(
+    r"\bdual[- ]?licen[cs]ed\b|\bat\s+(?:your|the\s+licensee'?s?|user'?s?)\s+(?:option|choice)\b"
+    r"|\b(?:under|of)\s+(?:the\s+terms\s+of\s+)?\W?either\W?\s+(?:of\s+)?(?:the\s+)?(?:following\s+)?licen[cs]es?\b"
+    r"|\bunder\s+either\s+of\b|\byou\s+(?:may|can)\s+choose\b|\bchoice\s+of\s+(?:either|one\s+of)\b",
+    re.IGNORECASE,
+)
+
+
+def _evidence(text: str, index: LicenceIndex) -> tuple[list[Match], str]:
     found: list[Match] = []
     rest = text
     for expr, start, end in parse_spdx_lines(text):
@@ -505,18 +511,128 @@ def find_matches(text: str, index: LicenceIndex | None = None) -> list[Match]:
     for spdx, start, end in korean_notices(text):
         found.append(Match(spdx, "korean", 1.0, start, end, "korean-notice"))
     found.extend(index.match(tokenize(rest)))
-    return found
+    return found, rest
+
+
+def find_matches(text: str, index: LicenceIndex | None = None) -> list[Match]:
+    """Every piece of licence evidence in ``text``: SPDX lines and Korean notices (character offsets) and
+    reference matches (token offsets into ``tokenize(text)``, SPDX lines left out)."""
+    return _evidence(text, index or default_index())[0]
+
+
+def _absorb_titles(matches: list[Match]) -> list[Match]:
+    """Drop a short reference that is the title of a full text of the same family ("The BSD License" over
+    a BSD-2-Clause text is not BSD-3-Clause)."""
+    texts = [m for m in matches if m.kind == "text" or (m.kind == "notice" and m.end - m.start >= 40)]
+    if not texts:
+        return matches
+    family = lambda e: re.split(r"[-. ]", e, maxsplit=1)[0].lower()  # noqa: E731
+    out = []
+    for m in matches:
+        if m.kind in ("reference", "tag") and m.end - m.start <= 6 and any(
+                t.start - 15 <= m.start <= t.start + 5 and family(t.spdx) == family(m.spdx) for t in texts):
+            continue
+        out.append(m)
+    return out
+
+
+def _choices(matches: list[Match], rest: str) -> list[Match]:
+    """Licences offered as alternatives ("dual-licensed under the ISC and MIT licenses", "either of ... at
+    your option"): the single ids named near a choice phrase become one ``OR`` expression."""
+    phrases = [m.start() for m in _CHOICE.finditer(rest)]
+    if not phrases:
+        return []
+    starts = [m.start() for m in _TOKEN.finditer(rest.lower())]
+    near: list[Match] = []
+    for m in matches:
+        if m.kind in ("spdx", "korean") or " " in m.spdx or m.start >= len(starts) or _SKIP_KEYS.search(m.spdx):
+            continue
+        at = starts[m.start]
+        if any(c - 300 <= at <= c + 400 for c in phrases):
+            near.append(m)
+    names = list(dict.fromkeys(m.spdx for m in sorted(near, key=lambda m: m.start)))
+    if len(names) < 2:
+        return []
+    score = min(m.score for m in near)
+    return [Match(" OR ".join(names), "notice", score, near[0].start, near[-1].end, "choice")]
 
 
 def detect_licences(text: str, index: LicenceIndex | None = None) -> list[tuple[str, float]]:
     """SPDX expressions of the licences ``text`` states, strongest first: ``[(spdx, score), ...]``.
 
-    An explicit ``SPDX-License-Identifier`` wins over everything else in the same text.
+    An explicit ``SPDX-License-Identifier`` wins over everything else in the same text, unless it names only
+    ``LicenseRef-`` ids and the text names a listed licence.
     """
-    matches = find_matches(text, index)
+    matches, rest = _evidence(text, index or default_index())
     spdx = [m for m in matches if m.kind == "spdx"]
-    if spdx:
+    listed = [m for m in spdx if any(not t.startswith("LicenseRef-") for t in _operands(m.spdx))]
+    if listed or (spdx and not any(m.kind not in ("spdx", "korean") for m in matches)):
         matches = spdx + [m for m in matches if m.kind == "korean"]
+    elif spdx:
+        matches = [m for m in matches if m.kind != "spdx"]
+    matches = _absorb_titles(matches)
+    matches = _choices(matches, rest) + matches
     order = {"spdx": 0, "korean": 1, "text": 2, "notice": 3, "reference": 4, "tag": 5, "intro": 6, "clue": 7}
     ranked = sorted(matches, key=lambda m: (order[m.kind], -(m.end - m.start) * m.score))
     return _simplify([(m.spdx, m.score, m.kind) for m in ranked])
+
+
+# ---------------------------------------------------------------------------------------------- command
+
+
+def detect_row(row: object, text_field: str = "text", id_field: str = "id",
+               index: LicenceIndex | None = None) -> dict:
+    """One output row ``{"id", "spdx", "score"}`` for one input row; an unusable row gets ``"error"``."""
+    if not isinstance(row, dict):
+        return {"id": None, "spdx": None, "score": None, "error": "row is not a JSON object"}
+    rid = row.get(id_field)
+    text = row.get(text_field)
+    if not isinstance(text, str):
+        what = "missing" if text is None else f"not a string ({type(text).__name__})"
+        return {"id": rid, "spdx": None, "score": None, "error": f"field {text_field!r} is {what}"}
+    found = detect_licences(text, index)
+    return {"id": rid, "spdx": licence_expression(found),
+            "score": round(min(s for _, s in found), 3) if found else None}
+
+
+def run_detect(input_path: str, out_path: str, text_field: str = "text", id_field: str = "id",
+               err=None) -> int:
+    """`haetae license detect IN.jsonl --out OUT.jsonl`: one output line per input line, in input order.
+
+    A line that is not JSON, not an object or has no string text gets an error row (``"error"`` says why,
+    ``"line"`` its line number); nothing is skipped. Exit status 0, or 2 when the input cannot be read.
+    """
+    import gzip
+    import sys
+
+    err = err or sys.stderr
+    opener = gzip.open if str(input_path).endswith(".gz") else open
+    counts = {"rows": 0, "licensed": 0, "errors": 0}
+    try:
+        src = opener(input_path, "rt", encoding="utf-8", errors="replace")
+    except OSError as exc:
+        print(f"haetae license detect: error: cannot read {input_path}: {exc.strerror or exc}", file=err)
+        return 2
+    index = default_index()
+    out_dir = Path(out_path).parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with src, open(out_path, "w", encoding="utf-8") as out:
+        for number, line in enumerate(src, 1):
+            if not line.strip():
+                continue
+            counts["rows"] += 1
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                res = {"id": None, "spdx": None, "score": None, "error": f"invalid JSON: {exc.msg}"}
+            else:
+                res = detect_row(row, text_field, id_field, index)
+            if "error" in res:
+                res["line"] = number
+                counts["errors"] += 1
+            elif res["spdx"]:
+                counts["licensed"] += 1
+            out.write(json.dumps(res, ensure_ascii=False) + "\n")
+    print(f"haetae license detect: {counts['rows']} rows, {counts['licensed']} with a licence, "
+          f"{counts['errors']} error rows -> {out_path}", file=err)
+    return 0
