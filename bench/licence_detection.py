@@ -184,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = ["| tool | top-1 | top-1, unknown-reference parts ignored | files | headers | metadata labels | "
              "hand labels | texts/s | index load s |", "|---|---|---|---|---|---|---|---|---|"]
     for name, (sc, load, secs, len_sc) in results.items():
-        b = sc["by"]
-        cell = lambda k: f"{b[k][0]}/{b[k][1]}" if k in b else "-"  # noqa: E731
+        def cell(k: str, b: dict = sc["by"]) -> str:
+            return f"{b[k][0]}/{b[k][1]}" if k in b else "-"
+
         lines.append(f"| {name} | {sc['top1']:.3f} | {len_sc['top1']:.3f} | {cell('file')} | {cell('header')} | "
                      f"{cell('metadata')} | {cell('hand')} | {len(rows) / secs:.1f} | {load:.1f} |")
     table = "\n".join(lines)

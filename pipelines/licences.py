@@ -52,6 +52,8 @@ _H40 = np.uint64((1 << 40) - 1)
 _MAX_CANDIDATES = 48
 _RETRIEVED = 8  # references verified per text, best retrieval estimate first
 _PER_EXPRESSION = 2  # candidates kept per SPDX expression
+_ROUNDS = 3  # at most this many rounds of retrieval on the unexplained shingles ...
+_REST_MIN = 24  # ... each while at least this many tokens are unexplained
 _SAMPLE = 4  # retrieval looks at one shingle in _SAMPLE (by hash) of references with more than _SMALL
 _SMALL = 24
 _DF_CAP = 64
@@ -182,9 +184,13 @@ class LicenceIndex:
             self.short_codes[length] = np.array([c for c, _ in runs], dtype=np.uint64)
             self.short_rule[length] = [r for _, r in runs]
         # bare ids (relevance 50 in ScanCode: "mpl-2.0") count when they carry a version; "mit" alone does not
-        has_digit = np.array([any(words[t][:1].isdigit() or "+" in words[t] for t in tokens[starts[r] : starts[r + 1]])
-                              if lengths[r] < K else False for r in range(n_rules)])
+        digit_word = np.array([w[:1].isdigit() or "+" in w for w in words] + [False])
+        has_digit = np.add.reduceat(digit_word[tokens].astype(np.int64), starts[:-1]) > 0 if len(tokens) else \
+            np.zeros(n_rules, bool)
+        has_digit &= lengths > 0
         self.short_versioned = has_digit
+        # an unversioned name right before a version ("GNU General Public License version 3") is not the match
+        self.unversioned_name = ~has_digit & np.isin(np.array(self.kind), ["reference", "tag"])
         kinds_ok = np.array([k not in ("intro", "clue") for k in self.kind])
         self.short_ok = kinds_ok & ((self.relevance >= 0.8) | ((self.relevance >= 0.5) & (lengths >= 2) & has_digit))
 
@@ -222,6 +228,27 @@ class LicenceIndex:
         return True
 
     def _match_shingles(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
+        found: list[Match] = []
+        free = np.ones(len(q), dtype=bool)
+        # a round: retrieve on the still-free shingles, verify the best candidates, cover greedily; another
+        # round only while many tokens are unexplained (a second licence further on) and the last one found some
+        for _ in range(_ROUNDS):
+            cand = self._retrieve(q[free] if found else q)
+            if found and len(cand):
+                seen = {m.spdx for m in found}
+                cand = np.array([r for r in cand.tolist() if self.spdx[r] not in seen], dtype=np.int64)
+            if not len(cand):
+                break
+            before = len(found)
+            self._greedy(q, ids, covered, free, self._verify(q, cand[:_RETRIEVED]), found)
+            if len(found) == before or int(np.count_nonzero(~covered)) < _REST_MIN:
+                break
+        return found
+
+    def _retrieve(self, q: np.ndarray) -> np.ndarray:
+        """Candidate references for shingles ``q``, best first, at most _PER_EXPRESSION per expression."""
+        if not len(q):
+            return np.zeros(0, dtype=np.int64)
         uq = _sorted_unique(q)
         # long references are indexed by a sample of their shingles only, so a query shingle outside the sample
         # finds only short ones; both are in one table of distinct hashes
@@ -229,7 +256,7 @@ class LicenceIndex:
         at[at >= len(self.post_hashes)] = 0
         at = at[self.post_hashes[at] == uq]
         if not len(at):
-            return []
+            return np.zeros(0, dtype=np.int64)
         left = self.post_start[at]
         counts = self.post_start[at + 1] - left
         total = int(counts.sum())
@@ -237,22 +264,24 @@ class LicenceIndex:
         per_rule = np.bincount(self.post_rules[offsets + np.arange(total)], minlength=len(self.n_index))
         cand = np.flatnonzero(per_rule >= self.min_hits)
         if not len(cand):
-            return []
+            return cand
         hits = per_rule[cand]
         estimate = hits / self.n_index[cand]
+        # by estimated matched size x containment; variants of one licence text compete for the same tokens
+        value = hits * estimate * np.where(self.n_index[cand] < self.n_shingles[cand], _SAMPLE, 1)
+        order = np.argsort(-value, kind="stable")
+        cand, group = cand[order], self.expr_id[cand[order]]
         if len(cand) > _PER_EXPRESSION:
-            # the best few per expression by estimated matched size x containment (variants of one licence
-            # text compete for the same tokens), then the best _RETRIEVED overall
-            value = hits * estimate * np.where(self.n_index[cand] < self.n_shingles[cand], _SAMPLE, 1)
-            order = np.argsort(-value, kind="stable")
-            cand, group = cand[order], self.expr_id[cand[order]]
             by_group = np.argsort(group, kind="stable")
             g = group[by_group]
             rank = np.empty(len(g), dtype=np.int64)
             rank[by_group] = np.arange(len(g)) - np.searchsorted(g, g, "left")
-            cand = cand[rank < _PER_EXPRESSION][:_RETRIEVED]
-        # verify: which query shingle positions are each candidate's shingles (all of them, not only the rare)
-        # (one search for all candidates: their sorted shingles concatenated, keyed by candidate slot)
+            cand = cand[rank < _PER_EXPRESSION]
+        return cand
+
+    def _verify(self, q: np.ndarray, cand: np.ndarray) -> dict[int, np.ndarray]:
+        """Which query shingle positions are each candidate's shingles (all of them, not only the sampled):
+        one search for all candidates, their sorted shingles concatenated and keyed by candidate slot."""
         starts, ends = self.rule_start[cand], self.rule_start[cand + 1]
         sizes = ends - starts
         slot_of = np.repeat(np.arange(len(cand), dtype=np.uint64), sizes)
@@ -264,11 +293,12 @@ class LicenceIndex:
         at[at >= len(keys)] = 0
         matrix = keys[at] == probe
         n_hit = matrix.sum(axis=1)
-        masks = {int(r): matrix[i] for i, r in enumerate(cand)
-                 if n_hit[i] >= self.threshold[r] * self.n_shingles[r]}
-        found = []
-        nq = len(q)
-        free = np.ones(nq, dtype=bool)
+        return {int(r): matrix[i] for i, r in enumerate(cand.tolist())
+                if n_hit[i] >= self.threshold[r] * self.n_shingles[r]}
+
+    def _greedy(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray, free: np.ndarray,
+                masks: dict[int, np.ndarray], found: list[Match]) -> None:
+        """Greedy cover: repeatedly accept the candidate explaining most still-free tokens x containment."""
         scored: dict[int, tuple[float, float, int, int]] = {}
         stale = list(masks)
         while masks:
@@ -279,7 +309,8 @@ class LicenceIndex:
                     lo, hi = span
                     cov = len(_sorted_unique(q[lo:hi][masks[r][lo:hi] & free[lo:hi]])) / self.n_shingles[r]
                     # covered tokens only grow, so a reference below its threshold stays below it
-                    if cov >= self.threshold[r] and self._has_required(r, ids, lo, hi):
+                    if cov >= self.threshold[r] and self._has_required(r, ids, lo, hi) and not (
+                            self.unversioned_name[r] and self.versionish[ids[hi + K - 1 : hi + K + 2]].any()):
                         scored[r] = ((hi - lo + K - 1) * cov, cov, lo, hi)
                         continue
                 del masks[r]
@@ -294,7 +325,6 @@ class LicenceIndex:
                                lo, hi + K - 1, self.name[best]))
             a, b = max(0, lo - K + 1), hi + K - 1
             stale = [r for r in masks if masks[r][a:b].any()]
-        return found
 
     @staticmethod
     def _cluster(mask: np.ndarray) -> tuple[int, int] | None:
