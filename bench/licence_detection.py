@@ -13,7 +13,7 @@ no licence ("See LICENSE") is labelled null, and a detector must then find none.
 Scoring: an answer is right when its SPDX expression equals the label after canonicalisation (operands of
 AND/OR flattened, deduplicated and sorted; deprecated ids such as ``GPL-2.0`` mapped to ``GPL-2.0-only``).
 Speed: texts per second of detection alone, one process, each tool's index loaded beforehand (load times
-are reported apart). ScanCode runs in its own environment (``scancode-toolkit-mini``, not a haetae
+are reported apart), the faster of two passes over the set for each tool (the machine is shared). ScanCode runs in its own environment (``scancode-toolkit-mini``, not a haetae
 dependency): ``python3 -m venv /tmp/scancode && /tmp/scancode/bin/pip install scancode-toolkit-mini
 'pluggy<1.6'``; its per-file result is ``detected_license_expression_spdx`` of ``scancode.api.get_licenses``,
 what ``scancode --license`` reports.
@@ -41,6 +41,7 @@ from licence_labels import SOURCES, source_header  # noqa: E402
 LABELS = HERE / "data" / "licence_detection" / "labels.jsonl"
 WORKER = HERE / "licence_scancode_worker.py"
 SECTION = "## Licence identification (issue 14)"
+PASSES = 2  # each tool runs the set this many times; the fastest pass counts (the machine is shared)
 
 
 def canonical(expr: str | None) -> str | None:
@@ -124,9 +125,13 @@ def run_haetae(texts: list[str]) -> tuple[list[str | None], float, float]:
 
     t0 = time.perf_counter()
     index = LicenceIndex()
-    t1 = time.perf_counter()
-    out = [licence_expression(detect_licences(t, index)) for t in texts]
-    return out, t1 - t0, time.perf_counter() - t1
+    load = time.perf_counter() - t0
+    best = float("inf")
+    for _ in range(PASSES):
+        t1 = time.perf_counter()
+        out = [licence_expression(detect_licences(t, index)) for t in texts]
+        best = min(best, time.perf_counter() - t1)
+    return out, load, best
 
 
 def run_scancode(python: str, texts: list[str]) -> tuple[list[str | None], float, float]:
@@ -136,8 +141,8 @@ def run_scancode(python: str, texts: list[str]) -> tuple[list[str | None], float
             p = Path(tmp) / f"{i:05d}.txt"
             p.write_text(text, encoding="utf-8")
             paths.append(str(p))
-        proc = subprocess.run([python, str(WORKER)], input=json.dumps(paths), capture_output=True, text=True,
-                              check=True)
+        proc = subprocess.run([python, str(WORKER), str(PASSES)], input=json.dumps(paths), capture_output=True,
+                              text=True, check=True)
     res = json.loads(proc.stdout)
     return res["spdx"], res["load_s"], res["detect_s"]
 
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"machine ({kinds['file']} licence files of installed Python and npm packages, {kinds['header']} "
                 f"licence headers of installed Python sources; labels in bench/data/licence_detection/labels.jsonl). "
                 f"Top-1: the SPDX expression equals the label (canonicalised). Texts/s: detection alone, one "
-                f"process, index loaded.\n\n{table}\n\n{ratio_line}\n")
+                f"process, index loaded, faster of {PASSES} passes.\n\n{table}\n\n{ratio_line}\n")
         path = Path(args.results)
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         if SECTION in old:

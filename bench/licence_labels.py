@@ -125,13 +125,14 @@ _NOT_LICENCES = re.compile(r"^(?:AUTHORS|NOTICE|CONTRIBUTORS|THIRD[-_]PARTY|PATE
 def file_label(row: dict) -> tuple[str | None, str]:
     """The label a file gets from its package metadata, where that is unambiguous for this file.
 
-    Unambiguous: a package-level licence file (not a vendored one in a sub-folder, not AUTHORS/NOTICE) of a
+    Unambiguous: a package-level licence file (LICENSE*/COPYING*, not a vendored one in a sub-folder, not a
+    README or CHANGELOG that a package put among its licence files) of a
     package with one licence id; or, for ``A OR B`` packages, a file named after one operand (LICENSE.APACHE,
     LICENSE-MIT) or the short statement of the choice itself. Anything else is left for labelling by hand.
     """
     md, path = row["metadata"], Path(row["path"])
     name = path.name
-    if not md or md in ("UNKNOWN", "BSD", "Apache") or _NOT_LICENCES.match(name):
+    if not md or md in ("UNKNOWN", "BSD", "Apache") or _NOT_LICENCES.match(name) or not _NAMES.match(name):
         return None, "no unambiguous metadata"
     depth = len(path.parts) - (2 if row["source"] != "npm" else 1)
     inside = path.parts[1:-1] if row["source"] != "npm" else ()

@@ -1,7 +1,7 @@
 """Run ScanCode's licence detection on files; used by bench/licence_detection.py in ScanCode's own venv.
 
-Reads a JSON list of file paths on stdin; writes one JSON object: the index load time, the detection time,
-and per file ScanCode's ``detected_license_expression_spdx`` (what `scancode --license` reports for a file).
+Reads a JSON list of file paths on stdin (argument: the number of passes over them); writes one JSON
+object: the index load time, the fastest pass's detection time, and per file ScanCode's ``detected_license_expression_spdx`` (what `scancode --license` reports for a file).
 It imports nothing from haetae, so it runs under the Python that has scancode-toolkit-mini installed.
 """
 
@@ -21,12 +21,16 @@ def main() -> int:
 
     get_index()
     t1 = time.perf_counter()
-    out = []
-    for path in paths:
-        res = get_licenses(path, include_text=False, license_text_diagnostics=False)
-        out.append(res.get("detected_license_expression_spdx") or None)
-    t2 = time.perf_counter()
-    json.dump({"load_s": t1 - t0, "detect_s": t2 - t1, "spdx": out}, sys.stdout)
+    passes = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    best = float("inf")
+    for _ in range(passes):
+        start = time.perf_counter()
+        out = []
+        for path in paths:
+            res = get_licenses(path, include_text=False, license_text_diagnostics=False)
+            out.append(res.get("detected_license_expression_spdx") or None)
+        best = min(best, time.perf_counter() - start)
+    json.dump({"load_s": t1 - t0, "detect_s": best, "spdx": out}, sys.stdout)
     return 0
 
 

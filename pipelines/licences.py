@@ -156,7 +156,8 @@ class LicenceIndex:
         df = np.diff(np.concatenate([np.flatnonzero(first), [len(by_hash)]]))
         at = np.minimum(np.searchsorted(distinct, self.rule_hashes), max(len(distinct) - 1, 0))
         common = (distinct[at] == self.rule_hashes) & (df[at] > _DF_CAP)
-        exempt = np.array([k != "text" or not re.search(r"_\d+$", n) for n, k in zip(self.name, self.kind)])
+        self.canonical = np.array([k == "text" and not re.search(r"_\d+$", n) for n, k in zip(self.name, self.kind)])
+        exempt = self.canonical | (np.array(self.kind) != "text")
         sampled &= ~common | exempt[rule_of]
         keep = (sampled & ~small[rule_of]) | small[rule_of]
         key = np.sort((self.rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
@@ -316,7 +317,8 @@ class LicenceIndex:
                 del masks[r]
             if not scored:
                 break
-            best = max(scored, key=lambda r: (scored[r][0], -self.lengths[r]))
+            # a licence's own text wins a near tie (1%) against a rule that copies it
+            best = max(scored, key=lambda r: (scored[r][0] * (1.01 if self.canonical[r] else 1.0), -self.lengths[r]))
             _, cov, lo, hi = scored.pop(best)
             del masks[best]
             covered[lo : hi + K - 1] = True
