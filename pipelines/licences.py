@@ -5,30 +5,39 @@ evidence first; ``licence_expression(found)`` joins them into one SPDX expressio
 
 How it matches
 --------------
-Reference texts are ScanCode's licence and rule texts (the registry package ``licensedcode-data``, CC-BY-4.0),
-compiled once by :mod:`haetae.pipelines.licences_build` into ``data/licences/licensedcode.npz``: about 30,000
-full texts, notices ("either version 3 of the License, or (at your option) any later version"), references
-("Licensed under the MIT license") and tags, each with its SPDX expression.
+Reference texts are ScanCode's licence and rule texts (the registry package ``licensedcode-data`` 32.1.0,
+CC-BY-4.0), compiled by :mod:`haetae.pipelines.licences_build` into ``data/licences/licensedcode.npz`` (3 MB):
+35,566 full texts, notices ("either version 3 of the License, or (at your option) any later version"),
+references ("Licensed under the MIT license") and tags, each with its SPDX expression, relevance, minimum
+coverage and required phrases. The index is built from it in about a second per process.
 
-1. *Explicit identifiers* first: ``SPDX-License-Identifier:`` lines are parsed as SPDX expressions (score 1).
+1. *Explicit identifiers*: ``SPDX-License-Identifier:`` lines are parsed as SPDX expressions (score 1); they
+   win over everything else in the text, unless they name only ``LicenseRef-`` ids and the text names a
+   listed licence.
 2. *Korean notices*: 공공누리 (KOGL) types 1-4 by number or by their conditions (출처표시, 상업적 이용금지,
    변경금지), and Creative Commons by Korean name (저작자표시-비영리-변경금지 ...). SPDX has no KOGL id; they are
    reported as ``LicenseRef-KOGL-Type1`` .. ``LicenseRef-KOGL-Type4``.
-3. *Candidate retrieval*: the text is tokenised like the references (lower-case words, a trailing ``+`` kept:
-   ``GPL-2.0+`` -> gpl 2 0+), hashed into overlapping 4-token shingles, and looked up in an inverted index
-   (a sorted array of (shingle, reference) pairs, searched with numpy); the share of each reference's shingles
-   found in the text is its *containment*. References shorter than 4 tokens are looked up as exact token runs.
-4. *Alignment*: for the few references with containment >= 0.5, the positions of their shingles in the text
-   are found; a greedy cover then takes, repeatedly, the reference that explains the most still-unexplained
-   tokens (tokens matched x containment), if its containment among those tokens reaches its threshold (the
-   rule's own ``minimum_coverage``, else 100% below 12 tokens, 90% below 40, 80% below 200, 70% above). A full
+3. *Retrieval*: the text is tokenised like the references (lower-case words, a trailing ``+`` kept:
+   ``GPL-2.0+`` -> gpl 2 0+) and hashed into overlapping 4-token shingles. One table of distinct shingle hashes
+   lists the references holding each: every shingle of the short references (up to 24), one in four (by hash)
+   of the long ones, and a shingle found in more than 64 long references (boilerplate such as "in no event
+   shall") only for the licences' own texts and for notices: full-text variants are found by their own wording. The share of a reference's indexed shingles found in the text estimates its containment;
+   references above their threshold, best two per expression, are the candidates. References shorter than 4
+   tokens are looked up as exact token runs.
+4. *Alignment*: the best eight candidates are verified on all their shingles (one vectorised search), and a
+   greedy cover then takes, repeatedly, the reference explaining the most still-unexplained tokens (the densest
+   run of its matched shingles x containment), if its containment there reaches its threshold (the rule's own
+   ``minimum_coverage``, else 100% below 12 tokens, 90% below 40, 80% below 200, 70% above), its required
+   phrases are present, and, for an unversioned name ("GNU General Public License"), no version follows. A full
    text therefore wins over the notices it contains (the GPL's "How to apply" appendix is not a pointer), a
    BSD-3-Clause text over the BSD-2-Clause text it contains, and an ``or any later version`` notice over the
-   ``version 2`` notice it contains.
-5. *Expression*: distinct expressions in order of strength; an ``-only`` full text next to an ``-or-later``
-   notice of the same licence is dropped (the notice says which), and so is a single id that is an operand of
-   an ``OR`` expression found too (a dual-licence statement next to one of its texts). The rest are joined with
-   ``AND``, as ScanCode does.
+   ``version 2`` notice it contains; a licence's own text wins a near tie against a rule copying it. While many
+   tokens stay unexplained (a second licence further on), retrieval runs again on them (up to three rounds).
+5. *Expression*: a short title that heads a text of the same family ("The BSD License" over a two-clause text)
+   is dropped; licences named near a choice phrase ("dual-licensed", "either of", "at your option") become one
+   ``OR`` expression. Then distinct expressions in order of strength; an ``-only`` full text next to an
+   ``-or-later`` notice of the same licence is dropped (the notice says which), and so is a single id that is
+   an operand of an ``OR`` expression found too. The rest are joined with ``AND``, as ScanCode does.
 
 Scores are containment x the reference's relevance (0-1).
 """
@@ -571,10 +580,13 @@ def _absorb_titles(matches: list[Match]) -> list[Match]:
 def _choices(matches: list[Match], rest: str) -> list[Match]:
     """Licences offered as alternatives ("dual-licensed under the ISC and MIT licenses", "either of ... at
     your option"): the single ids named near a choice phrase become one ``OR`` expression."""
+    low = rest.lower()
+    if not any(w in low for w in ("dual", "option", "either", "choose", "choice")):
+        return []
     phrases = [m.start() for m in _CHOICE.finditer(rest)]
     if not phrases:
         return []
-    starts = [m.start() for m in _TOKEN.finditer(rest.lower())]
+    starts = [m.start() for m in _TOKEN.finditer(low)]
     near: list[Match] = []
     for m in matches:
         if m.kind in ("spdx", "korean") or " " in m.spdx or m.start >= len(starts) or _SKIP_KEYS.search(m.spdx):
