@@ -580,6 +580,8 @@ def _absorb_titles(matches: list[Match]) -> list[Match]:
 def _choices(matches: list[Match], rest: str) -> list[Match]:
     """Licences offered as alternatives ("dual-licensed under the ISC and MIT licenses", "either of ... at
     your option"): the single ids named near a choice phrase become one ``OR`` expression."""
+    if len({m.spdx for m in matches if m.kind not in ("spdx", "korean")}) < 2:
+        return []  # one licence named: nothing to choose between
     low = rest.lower()
     if not any(w in low for w in ("dual", "option", "either", "choose", "choice")):
         return []
