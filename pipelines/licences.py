@@ -48,6 +48,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -188,11 +189,9 @@ class LicenceIndex:
             if run not in by_run or self.relevance[r] > self.relevance[by_run[run]]:
                 by_run[run] = r
         self.short_lengths = sorted({len(run) for run in by_run})
-        self.short_codes, self.short_rule = {}, {}
-        for length in self.short_lengths:
-            runs = sorted((int(_pack(np.array(run), length)[0]), r) for run, r in by_run.items() if len(run) == length)
-            self.short_codes[length] = np.array([c for c, _ in runs], dtype=np.uint64)
-            self.short_rule[length] = [r for _, r in runs]
+        runs = sorted((_short_code(run), r) for run, r in by_run.items())
+        self.short_codes = np.array([c for c, _ in runs], dtype=np.uint64)
+        self.short_rule = np.array([r for _, r in runs], dtype=np.int64)
         # bare ids (relevance 50 in ScanCode: "mpl-2.0") count when they carry a version; "mit" alone does not
         digit_word = np.array([w[:1].isdigit() or "+" in w for w in words] + [False])
         has_digit = np.add.reduceat(digit_word[tokens].astype(np.int64), starts[:-1]) > 0 if len(tokens) else \
@@ -205,8 +204,8 @@ class LicenceIndex:
         self.short_ok = kinds_ok & ((self.relevance >= 0.8) | ((self.relevance >= 0.5) & (lengths >= 2) & has_digit))
 
     def ids(self, tokens: list[str]) -> np.ndarray:
-        get, unknown = self.vocab.get, self.unknown
-        return np.fromiter((get(t, unknown) for t in tokens), dtype=np.int64, count=len(tokens))
+        return np.fromiter(map(self.vocab.get, tokens, repeat(self.unknown, len(tokens))), dtype=np.int64,
+                           count=len(tokens))
 
     def match(self, tokens: list[str]) -> list[Match]:
         """References found in a token list, by greedy cover (see the module notes)."""
@@ -243,7 +242,7 @@ class LicenceIndex:
         # a round: retrieve on the still-free shingles, verify the best candidates, cover greedily; another
         # round only while many tokens are unexplained (a second licence further on) and the last one found some
         for _ in range(_ROUNDS):
-            cand = self._retrieve(q[free] if found else q)
+            cand = self._retrieve(q[free & self._long_runs(covered, len(q))] if found else q)
             if found and len(cand):
                 seen = {m.spdx for m in found}
                 cand = np.array([r for r in cand.tolist() if self.spdx[r] not in seen], dtype=np.int64)
@@ -251,9 +250,20 @@ class LicenceIndex:
                 break
             before = len(found)
             self._greedy(q, ids, covered, free, self._verify(q, cand[:_RETRIEVED]), found)
-            if len(found) == before or int(np.count_nonzero(~covered)) < _REST_MIN:
+            if len(found) == before or not self._long_runs(covered, len(q)).any():
                 break
         return found
+
+    @staticmethod
+    def _long_runs(covered: np.ndarray, nq: int) -> np.ndarray:
+        """Shingle positions inside runs of at least _REST_MIN unexplained tokens (room for another licence)."""
+        free = ~covered
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], free.view(np.int8), [0]])))
+        out = np.zeros(nq, dtype=bool)
+        for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
+            if end - start >= _REST_MIN:
+                out[start : max(start, end - K + 1)] = True
+        return out
 
     def _retrieve(self, q: np.ndarray) -> np.ndarray:
         """Candidate references for shingles ``q``, best first, at most _PER_EXPRESSION per expression."""
@@ -340,12 +350,12 @@ class LicenceIndex:
     @staticmethod
     def _cluster(mask: np.ndarray) -> tuple[int, int] | None:
         """The densest run of matched shingle positions (gaps of at most _GAP): [lo, hi) or None."""
-        pos = np.flatnonzero(mask)
+        pos = mask.nonzero()[0]
         if not len(pos):
             return None
-        if len(pos) == 1 or pos[-1] - pos[0] <= _GAP:
+        if pos[-1] - pos[0] <= _GAP:
             return int(pos[0]), int(pos[-1]) + 1
-        breaks = np.flatnonzero(np.diff(pos) > _GAP)
+        breaks = ((pos[1:] - pos[:-1]) > _GAP).nonzero()[0]
         bounds = np.concatenate([[0], breaks + 1, [len(pos)]])
         sizes = np.diff(bounds)
         i = int(np.argmax(sizes))
@@ -353,27 +363,45 @@ class LicenceIndex:
 
     def _match_short(self, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         """References shorter than K tokens: exact runs, longest first, on tokens no other match explains."""
-        found = []
         n = len(ids)
-        for length in reversed(self.short_lengths):
-            if n < length:
+        lengths = [length for length in self.short_lengths if n >= length]
+        if not lengths:
+            return []
+        codes = np.concatenate([_pack(ids, length) | np.uint64(length << 62) for length in lengths])
+        at = np.searchsorted(self.short_codes, codes)
+        at[at >= len(self.short_codes)] = 0
+        hit = np.flatnonzero(self.short_codes[at] == codes)
+        if len(hit):
+            hit = hit[self.short_ok[self.short_rule[at[hit]]]]
+        if not len(hit):
+            return []
+        found = []
+        offsets = np.cumsum([0] + [n - length + 1 for length in lengths])
+        hits = []
+        for h in hit.tolist():
+            band = int(np.searchsorted(offsets, h, "right")) - 1
+            hits.append((-lengths[band], h - int(offsets[band]), int(at[h])))
+        for neg_len, i, slot in sorted(hits):
+            length = -neg_len
+            if covered[i : i + length].any():
                 continue
-            codes = _pack(ids, length)
-            table = self.short_codes[length]
-            at = np.searchsorted(table, codes)
-            at[at >= len(table)] = 0
-            for i in np.flatnonzero(table[at] == codes).tolist():
-                if covered[i : i + length].any():
-                    continue
-                r = self.short_rule[length][int(at[i])]
-                if not self.short_ok[r]:
-                    continue
-                if not self.short_versioned[r] and self.versionish[ids[i + length : i + length + 3]].any():
-                    continue  # "Mozilla Public License v. 2.0": the unversioned name is not the licence meant
-                covered[i : i + length] = True
-                found.append(Match(self.spdx[r], self.kind[r], round(float(self.relevance[r]), 3), i, i + length,
-                                   self.name[r]))
+            r = int(self.short_rule[slot])
+            if not self.short_ok[r]:
+                continue
+            if not self.short_versioned[r] and self.versionish[ids[i + length : i + length + 3]].any():
+                continue  # "Mozilla Public License v. 2.0": the unversioned name is not the licence meant
+            covered[i : i + length] = True
+            found.append(Match(self.spdx[r], self.kind[r], round(float(self.relevance[r]), 3), i, i + length,
+                               self.name[r]))
         return found
+
+
+def _short_code(run: tuple[int, ...]) -> int:
+    """A run of fewer than K token ids (< 2**16 each) packed with its length in the top two bits."""
+    code = 0
+    for t in run:
+        code = (code << 16) | t
+    return code | (len(run) << 62)
 
 
 def _pack(ids: np.ndarray, length: int) -> np.ndarray:
@@ -545,10 +573,11 @@ _CHOICE = re.compile(
 def _evidence(text: str, index: LicenceIndex) -> tuple[list[Match], str]:
     found: list[Match] = []
     rest = text
-    for expr, start, end in parse_spdx_lines(text):
-        found.append(Match(expr, "spdx", 1.0, start, end, "SPDX-License-Identifier"))
-    if found:
-        rest = _SPDX_LINE.sub(" ", text)
+    if "spdx" in text or "SPDX" in text or "Spdx" in text:
+        for expr, start, end in parse_spdx_lines(text):
+            found.append(Match(expr, "spdx", 1.0, start, end, "SPDX-License-Identifier"))
+        if found:
+            rest = _SPDX_LINE.sub(" ", text)
     for spdx, start, end in korean_notices(text):
         found.append(Match(spdx, "korean", 1.0, start, end, "korean-notice"))
     found.extend(index.match(tokenize(rest)))
