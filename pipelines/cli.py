@@ -1,4 +1,5 @@
-"""`haetae audit`, `haetae quarantine decrypt`, `haetae pii scan`, `haetae dedup` and `haetae registry`."""
+"""`haetae audit`, `haetae quarantine decrypt`, `haetae pii scan`, `haetae dedup`, `haetae license detect` and
+`haetae registry`."""
 
 from __future__ import annotations
 
@@ -54,6 +55,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     _io_args(dedup)
     dedup.set_defaults(func=_dedup, accepts_extra=True)
 
+    license_ = sub.add_parser("license", help="licence identification commands")
+    license_sub = license_.add_subparsers(dest="license_command", required=True, metavar="COMMAND")
+    detect = license_sub.add_parser(
+        "detect", help="SPDX licence of every JSONL {id, text} row -> {id, spdx, score}",
+        description="Identify the licences each row's text states (full texts, headers, pointers, short grants, "
+                    "SPDX-License-Identifier lines, 공공누리 and Korean CC notices). spdx is an SPDX expression, "
+                    "null when none is found; a row that cannot be read gets an error row.")
+    detect.add_argument("input", metavar="IN.jsonl")
+    detect.add_argument("--out", required=True, metavar="OUT.jsonl")
+    detect.add_argument("--text-field", default="text", help="field holding the text (default: text)")
+    detect.add_argument("--id-field", default="id", help="field holding the row id (default: id)")
+    detect.set_defaults(func=_license_detect)
     _register_registry(sub)
 
 
@@ -132,3 +145,9 @@ def _dedup(args: argparse.Namespace, extra: list[str]) -> int:
     from haetae.pipelines.dedup_job import run_dedup
 
     return run_dedup(args, extra)
+
+
+def _license_detect(args: argparse.Namespace, extra: list[str] | None = None) -> int:
+    from haetae.pipelines.licences import run_detect
+
+    return run_detect(args.input, args.out, text_field=args.text_field, id_field=args.id_field)
