@@ -641,7 +641,7 @@ def run_audit(
             json.dump(aggregates, fh, ensure_ascii=False, indent=1, sort_keys=True)
         from haetae.pipelines.validation import validate_audit
 
-        say(f"haetae audit: Beam job done in {beam_seconds:.1f} s; validating with Great Expectations")
+        say(f"haetae audit: job done in {beam_seconds:.1f} s; validating with Great Expectations")
         validation_started = time.time()
         summary.validation = validate_audit(job.dir, aggregates, policy)
         summary.seconds = round(time.time() - started, 2)

@@ -24,9 +24,31 @@ from haetae.pipelines.policy import Policy
 LEDGER_COLUMNS = ["key", "id", "id_key", "decision", "residual_pii"]
 
 
+def _lazy_module(name: str) -> None:
+    """Import ``name`` on first attribute access instead of now (``importlib.util.LazyLoader``)."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+
+
 def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # Great Expectations imports scipy.stats (~0.6-1.2 s) at import time for distribution expectations the
+    # audit never runs; it is loaded on first use instead.
+    _lazy_module("scipy.stats")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
