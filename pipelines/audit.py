@@ -583,10 +583,35 @@ def run_audit(
     like ``"6GiB"``; default 75 % of the free memory). Any other runner runs the Beam job of
     :func:`build_pipeline` (``DirectRunner``: Beam's FnApiRunner, which holds every shuffle in memory)."""
     from haetae.offline import ensure_offline
-    from haetae.pipelines.execution import job_output, read_shard_rows, run_pipeline
 
     ensure_offline()
     started = time.time()
+    validator = _start_validation()
+    try:
+        return _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress,
+                          workers, memory_budget, started, validator)
+    finally:
+        if validator is not None:
+            validator.close()
+
+
+def _start_validation():
+    """A :class:`~haetae.pipelines.validation.ValidationProcess` importing Great Expectations while the job runs,
+    or None where this process has imported it already (then it validates in process)."""
+    if "great_expectations" in sys.modules or os.environ.get("HAETAE_VALIDATE_IN_PROCESS") == "1":
+        return None
+    from haetae.pipelines.validation import ValidationProcess
+
+    try:
+        return ValidationProcess()
+    except OSError:
+        return None
+
+
+def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress, workers,
+               memory_budget, started, validator) -> AuditSummary:
+    from haetae.pipelines.execution import job_output, read_shard_rows, run_pipeline
+
     policy = load_policy(policy_path)
     files = expand_inputs(inputs)
     secrets = audit_secrets(policy)  # a missing or bad key file is an error before anything is touched
@@ -606,7 +631,8 @@ def run_audit(
     with job_output("audit", out_dir, entries=AUDIT_OUTPUTS, private=("quarantine",), inputs=files,
                     config=config) as job:  # its notices (work of an interrupted run removed) show even --quiet
         # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.
-        warm_up = threading.Thread(target=_import_validation_libraries, name="haetae-gx-import", daemon=True)
+        warm_up = threading.Thread(target=_import_validation_libraries if validator is None else (lambda: None),
+                                   name="haetae-gx-import", daemon=True)
         if local:
             from haetae.pipelines.local_audit import run_local
 
@@ -643,7 +669,8 @@ def run_audit(
 
         say(f"haetae audit: job done in {beam_seconds:.1f} s; validating with Great Expectations")
         validation_started = time.time()
-        summary.validation = validate_audit(job.dir, aggregates, policy)
+        summary.validation = (validator.validate(job.dir, aggregates, policy) if validator is not None
+                              else validate_audit(job.dir, aggregates, policy))
         summary.seconds = round(time.time() - started, 2)
         summary.phases = {"setup": round(beam_started - started, 2), "beam": round(beam_seconds, 2),
                           "validation": round(time.time() - validation_started, 2)}

@@ -51,6 +51,7 @@ WORK_DIR = "_work"
 PROGRESS_EVERY = 256  # records between updates of the shared progress counters
 SHARD_ROWS = 20_000  # rows per output shard (the Beam path's bundle sinks: 100,000)
 WORKER_BASE_BYTES = 450 << 20  # what one worker process needs before its first range (measured: ~0.35-0.45 GiB)
+WORKING_SET_BYTES = 192 << 20  # the driver's arrays per LSH partition or verification chunk (less if the budget is tight)
 ID_INDEX_BYTES = 160  # driver bytes per record for the id index (string, object slot, ranks, offsets)
 _GiB = 1 << 30
 
@@ -487,7 +488,7 @@ def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
     # LSH: band keys of the representatives, pooled and split into hash partitions that fit the budget
     band_nodes = np.flatnonzero(rep_banded)
     entry_bytes = 40  # key + owner + sort order + mask, per (document, band)
-    share = max(64 << 20, budget_left // 3)
+    share = max(32 << 20, min(WORKING_SET_BYTES, budget_left // 3))
     parts = max(1, math.ceil(len(band_nodes) * p.bands * entry_bytes / share))
     say(f"dedup: {m} documents, {len(group_start)} exact groups, LSH in {parts} partition(s)")
     pair_codes: list[np.ndarray] = []
