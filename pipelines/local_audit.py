@@ -298,6 +298,21 @@ def _path(spec: _Spec, kind: str, index: int, ext: str) -> str:
 # --------------------------------------------------------------------------------------- phase 1: score
 
 
+@contextlib.contextmanager
+def _quiet_reader() -> Iterator[None]:
+    """The reader's per-file warnings below ERROR are not shown, as on Beam's runners (whose workers log at
+    ERROR): a file fault is reported by the job itself (``raise_for_file_faults``, the quarantine row)."""
+    import logging
+
+    logger = logging.getLogger("haetae.pipelines.io")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def score_range(index: int) -> dict[str, Any]:
     """Read, score and sketch one range; spill the scored records, save the claims; return small facts."""
     from apache_beam.pvalue import TaggedOutput
@@ -320,7 +335,7 @@ def score_range(index: int) -> dict[str, Any]:
     pending = 0
     last_offset = max(fr.start, 0)
     empty_sig = np.full(p.num_perm, EMPTY_SIGNATURE_VALUE, dtype=np.uint32).tobytes()
-    with _counting() as tracker, open(_path(spec, "scored", index, "pkl"), "wb") as spill:
+    with _counting() as tracker, _quiet_reader(), open(_path(spec, "scored", index, "pkl"), "wb") as spill:
         spec.reader.start_bundle()
         for out in spec.reader.process(fr):
             if isinstance(out, TaggedOutput):
