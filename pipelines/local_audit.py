@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from haetae.errors import UsageError
+from haetae.errors import HaetaeError, UsageError
 
 WORK_DIR = "_work"
 PROGRESS_EVERY = 256  # records between updates of the shared progress counters
@@ -914,6 +914,10 @@ def run_local(
         if isinstance(exc, BrokenProcessPool):
             raise UsageError("a worker of the audit died (killed by the system, perhaps out of memory); "
                              "give a --memory-budget below the machine's free memory, or fewer --workers") from None
+        if isinstance(exc, Exception) and not isinstance(exc, HaetaeError) and os.environ.get("HAETAE_DEBUG") != "1":
+            from haetae.errors import JobFailed, one_line
+
+            raise JobFailed(f"the audit failed: {type(exc).__name__}: {one_line(exc)[:400]}") from exc
         raise
     finally:
         watchdog.halt()
