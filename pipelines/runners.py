@@ -88,6 +88,12 @@ def pipeline_options(runner: str, beam_args: list[str] | tuple[str, ...] = ()):
     if resolved == RUNNER_ALIASES["DirectRunner"] and not any(
             a.startswith("--direct_running_mode") for a in beam_args):
         args += ["--direct_running_mode=multi_processing", f"--direct_num_workers={os.cpu_count() or 2}"]
+    if resolved == RUNNER_ALIASES["DaskRunner"] and not any(
+            a.startswith(("--dask_partition_size", "--dask_npartitions")) for a in beam_args):
+        # Beam's Dask translation puts up to 128 created elements in one bag partition: all the input's byte
+        # ranges, so one worker would read, score and hold the whole corpus. One range per partition spreads
+        # them over the workers and keeps each partition to one range's records.
+        args.append("--dask_partition_size=1")
     return PipelineOptions(args), local
 
 
