@@ -39,10 +39,11 @@ import sys
 from dask.distributed import LocalCluster
 from haetae.pipelines.audit import run_audit
 corpus, out, workers, memory = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+extra = sys.argv[5:]
 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                   memory_limit=memory) as cluster:
     summary = run_audit([corpus], out, runner="DaskRunner", progress=False,
-                        beam_args=[f"--dask_client_address={cluster.scheduler_address}"])
+                        beam_args=[f"--dask_client_address={cluster.scheduler_address}", *extra])
 print("counts", summary.counts, "ok", summary.ok, flush=True)
 sys.exit(0 if summary.ok else 1)
 """
@@ -106,6 +107,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--memory-budget", default=None, help="--memory-budget of the local runs (default: auto)")
     parser.add_argument("--dask-memory", default="4GiB", help="memory limit per Dask worker")
+    parser.add_argument("--dask-partition-size", type=int, default=None,
+                        help="--dask_partition_size of the Dask run (byte ranges per bag partition)")
     parser.add_argument("--kill-at", default="20GiB", help="kill a run whose summed RSS passes this")
     parser.add_argument("--corpus-dir", default=os.path.join(tempfile.gettempdir(), "haetae-scale"))
     parser.add_argument("--json", default=None, help="also write the results here")
@@ -130,6 +133,8 @@ def main() -> int:
                     cmd += ["--memory-budget", args.memory_budget]
             else:
                 cmd = [sys.executable, "-c", DASK_DRIVER, str(corpus), out, str(args.workers), args.dask_memory]
+                if args.dask_partition_size:
+                    cmd.append(f"--dask_partition_size={args.dask_partition_size}")
             print(f"{runner} {n} documents ({mb:.0f} MB) ...", file=sys.stderr, flush=True)
             r = measure(cmd, kill_at, env)
         row = {"runner": runner, "docs": n, "mb": round(mb, 1), "workers": args.workers, "cores": cores, **r,
