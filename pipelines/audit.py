@@ -16,6 +16,10 @@ are shuffled for duplicate ids and dedup; the full record is shuffled once, into
 
 After the Beam job the driver merges the partial aggregates into ``aggregates.json``, runs the Great
 Expectations suite (``validation.json``) and writes ``report.html``.
+
+``haetae audit``'s default runner, ``local`` (:mod:`haetae.pipelines.local_audit`), runs these same DoFns
+outside Beam in three phases with bounded memory (score and spill per range, dedup on compact claims in the
+driver, decide per range), with identical results; :func:`build_pipeline` is the job on every Beam runner.
 """
 
 from __future__ import annotations
