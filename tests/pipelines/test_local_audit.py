@@ -120,3 +120,19 @@ def test_beam_options_are_refused_by_the_local_runner(tmp_path):
     with pytest.raises(UsageError, match="option of a Beam runner"):
         run_audit([str(tmp_path / "in.jsonl")], str(tmp_path / "o"), beam_args=["--flink_master=x:1"],
                   progress=False)
+
+
+def test_the_progress_line_shows_phase_records_and_eta():
+    from haetae.pipelines.local_audit import _LocalCounters, _Progress
+
+    shared = _LocalCounters()
+    shared[0], shared[1] = 12_345, 50_000_000
+    display = _Progress(shared, total_bytes=200_000_000, enabled=False)
+    display.phase_started -= 10  # 10 s into the phase: 5 MB/s, 150 MB left
+    line = display.line()
+    assert line.startswith("haetae audit: [score] 12,345 records read, 50.0 of 200.0 MB (25 %)")
+    assert "ETA 0m30s" in line
+    display.set_phase("decide", total_records=1000)
+    shared[2] = 250
+    display.phase_started -= 5
+    assert "[decide] 250 of 1,000 records" in display.line() and "ETA 0m15s" in display.line()
