@@ -914,7 +914,8 @@ def run_local(
         if isinstance(exc, BrokenProcessPool):
             raise UsageError("a worker of the audit died (killed by the system, perhaps out of memory); "
                              "give a --memory-budget below the machine's free memory, or fewer --workers") from None
-        if isinstance(exc, Exception) and not isinstance(exc, HaetaeError) and os.environ.get("HAETAE_DEBUG") != "1":
+        if isinstance(exc, Exception) and not isinstance(exc, HaetaeError | OSError) \
+                and os.environ.get("HAETAE_DEBUG") != "1":  # OSError: job_output names an unusable output
             from haetae.errors import JobFailed, one_line
 
             raise JobFailed(f"the audit failed: {type(exc).__name__}: {one_line(exc)[:400]}") from exc
