@@ -16,6 +16,10 @@ are shuffled for duplicate ids and dedup; the full record is shuffled once, into
 
 After the Beam job the driver merges the partial aggregates into ``aggregates.json``, runs the Great
 Expectations suite (``validation.json``) and writes ``report.html``.
+
+``haetae audit``'s default runner, ``local`` (:mod:`haetae.pipelines.local_audit`), runs these same DoFns
+outside Beam in three phases with bounded memory (score and spill per range, dedup on compact claims in the
+driver, decide per range), with identical results; :func:`build_pipeline` is the job on every Beam runner.
 """
 
 from __future__ import annotations
@@ -409,6 +413,7 @@ class AuditSummary:
     validation: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
+    memory: dict[str, int] = field(default_factory=dict)  # local runner: workers, peak RSS and PSS of the tree
 
     @property
     def ok(self) -> bool:
@@ -512,42 +517,148 @@ def build_pipeline(
 
 
 AUDIT_OUTPUTS = ("kept", "ledger", "quarantine", "aggregates.json", "validation.json", "report.html")
+LOCAL_RUNNERS = ("local", "Local", "LocalRunner")
+SMALL_INPUT_BYTES = 2 << 20  # below this the local runner works in the driver process (no worker start-up)
+
+
+def local_workers(beam_args, workers: int | None, input_bytes: int) -> int:
+    """Worker processes of the local runner: ``workers``, else ``--direct_num_workers=N`` (accepted for the
+    Beam DirectRunner's callers; ``--direct_running_mode=in_memory`` means none), else one per core, none for
+    an input under ``SMALL_INPUT_BYTES``. Other Beam options belong to a Beam runner: a UsageError."""
+    from haetae.errors import UsageError
+
+    for arg in beam_args:
+        name, _, value = arg.partition("=")
+        if name == "--direct_num_workers" and workers is None:
+            workers = int(value)
+        elif name == "--direct_running_mode":
+            if value in ("in_memory", "multi_threading"):
+                workers = 0
+        elif name not in ("--direct_num_workers",):
+            raise UsageError(f"{arg} is an option of a Beam runner; the local runner takes --workers and "
+                             "--memory-budget (give --runner DirectRunner to run the Beam job)")
+    if workers is None:
+        workers = 0 if input_bytes < SMALL_INPUT_BYTES else (os.cpu_count() or 2)
+    if workers < 0:
+        raise UsageError(f"--workers must be 0 or more, got {workers}")
+    return workers
+
+
+def local_spec(inputs: list[str], out_dir: str, policy: Policy, *, text_field: str = "text", id_field: str = "id",
+               secrets: AuditSecrets | None = None) -> dict[str, Any]:
+    """The steps of :func:`build_pipeline` as DoFns for :func:`haetae.pipelines.local_audit.run_local`."""
+    from haetae.pipelines.io import ReadRanges, auto_split_bytes, split_ranges
+    from haetae.pipelines.pii import ScorePii, SharedScanner
+    from haetae.pipelines.rights import ScoreRights
+
+    secrets = secrets or audit_secrets(policy)
+    pii_config = policy.resolve(policy.section("pii").get("recognizers", "pii_recognizers.yaml"))
+    rights_config = policy.resolve(policy.section("rights").get("detectors", "rights_detectors.yaml"))
+    scanner = SharedScanner(pii_config)
+    files = expand_inputs(inputs)
+    split = auto_split_bytes([size for _, size in files])
+    ranges = [r for path, size in files for r in split_ranges(path, size, split)]
+    make_private_dir(os.path.join(out_dir, "quarantine"))
+    return {
+        "ranges": ranges, "out_dir": out_dir, "policy": policy, "text_field": text_field, "id_field": id_field,
+        "secrets": secrets,
+        "reader": ReadRanges(text_field, id_field, policy.section("limits").get("max_bytes")),
+        "scorers": [DetectLanguage(), score_quality,
+                    ScorePii(scanner=scanner, fields=FieldSelection.from_policy(policy)),
+                    ScoreRights(rights_config), PreDecide(policy)],
+        "final": FinalDecide(policy, scanner, secrets.id_hasher),
+        "scan_quarantine": ScanQuarantine(policy, scanner, secrets.id_hasher),
+        "store_quarantine": StoreQuarantine(policy, scanner, secrets.quarantine_cipher),
+        "params": policy.dedup_params,
+    }
 
 
 def run_audit(
     inputs: list[str], out_dir: str, *, policy_path: str | None = None, text_field: str = "text",
-    id_field: str = "id", runner: str = "DirectRunner", beam_args: list[str] | tuple[str, ...] = (),
-    report: bool = True, progress: bool = True,
+    id_field: str = "id", runner: str = "local", beam_args: list[str] | tuple[str, ...] = (),
+    report: bool = True, progress: bool = True, workers: int | None = None, memory_budget: str | int | None = None,
 ) -> AuditSummary:
     """Run the whole audit and publish every output into ``out_dir`` (see :mod:`haetae.pipelines.execution`:
     inputs and policy are checked before anything is touched, the job runs locked and staged, and the
-    previous output stays intact unless the job completes)."""
+    previous output stays intact unless the job completes).
+
+    ``runner="local"`` (the default) runs :mod:`haetae.pipelines.local_audit` on this machine in ``workers``
+    processes (default: one per core; none for inputs under 2 MiB) within ``memory_budget`` (bytes or a size
+    like ``"6GiB"``; default 75 % of the free memory). Any other runner runs the Beam job of
+    :func:`build_pipeline` (``DirectRunner``: Beam's FnApiRunner, which holds every shuffle in memory)."""
     from haetae.offline import ensure_offline
-    from haetae.pipelines.execution import job_output, read_shard_rows, run_pipeline
 
     ensure_offline()
     started = time.time()
+    validator = _start_validation()
+    try:
+        return _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress,
+                          workers, memory_budget, started, validator)
+    finally:
+        if validator is not None:
+            validator.close()
+
+
+def _start_validation():
+    """A :class:`~haetae.pipelines.validation.ValidationProcess` importing Great Expectations while the job runs,
+    or None where this process has imported it already (then it validates in process)."""
+    if "great_expectations" in sys.modules or os.environ.get("HAETAE_VALIDATE_IN_PROCESS") == "1":
+        return None
+    from haetae.pipelines.validation import ValidationProcess
+
+    try:
+        return ValidationProcess()
+    except OSError:
+        return None
+
+
+def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress, workers,
+               memory_budget, started, validator) -> AuditSummary:
+    from haetae.pipelines.execution import job_output, read_shard_rows, run_pipeline
+
     policy = load_policy(policy_path)
     files = expand_inputs(inputs)
     secrets = audit_secrets(policy)  # a missing or bad key file is an error before anything is touched
-    options, bundle_sinks = pipeline_options(runner, beam_args)
+    local = runner in LOCAL_RUNNERS
+    if local:
+        from haetae.pipelines.local_audit import parse_size
+
+        workers = local_workers(beam_args, workers, sum(size for _, size in files))
+        budget = parse_size(memory_budget)
+        runner_name = "local"
+    else:
+        options, bundle_sinks = pipeline_options(runner, beam_args)
+        runner_name = resolve_runner(runner)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256},
-              "runner": resolve_runner(runner), "text_field": text_field, "id_field": id_field}
+              "runner": runner_name, "text_field": text_field, "id_field": id_field}
     with job_output("audit", out_dir, entries=AUDIT_OUTPUTS, private=("quarantine",), inputs=files,
                     config=config) as job:  # its notices (work of an interrupted run removed) show even --quiet
-        pipeline = beam.Pipeline(options=options)
-        build_pipeline(pipeline, [path for path, _ in files], job.dir, policy, text_field=text_field,
-                       id_field=id_field, bundle_sinks=bundle_sinks, secrets=secrets)
-        say(f"haetae audit: policy {policy.label}, runner {resolve_runner(runner)}, output {job.out}")
-        beam_started = time.time()
         # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.
-        warm_up = threading.Thread(target=_import_validation_libraries, name="haetae-gx-import", daemon=True)
-        warm_up.start()
-        result = run_pipeline(pipeline, out=job.out)
+        warm_up = threading.Thread(target=_import_validation_libraries if validator is None else (lambda: None),
+                                   name="haetae-gx-import", daemon=True)
+        if local:
+            from haetae.pipelines.local_audit import run_local
+
+            spec = local_spec([path for path, _ in files], job.dir, policy, text_field=text_field,
+                              id_field=id_field, secrets=secrets)
+            say(f"haetae audit: policy {policy.label}, runner local ({workers} worker process"
+                f"{'es' if workers != 1 else ''}), output {job.out}")
+            beam_started = time.time()
+            result = run_local(spec, workers=workers, memory_budget=budget, progress=progress, say=say,
+                               on_started=warm_up.start)
+        else:
+            pipeline = beam.Pipeline(options=options)
+            build_pipeline(pipeline, [path for path, _ in files], job.dir, policy, text_field=text_field,
+                           id_field=id_field, bundle_sinks=bundle_sinks, secrets=secrets)
+            say(f"haetae audit: policy {policy.label}, runner {runner_name}, output {job.out}")
+            beam_started = time.time()
+            warm_up.start()
+            result = run_pipeline(pipeline, out=job.out)
         faults = raise_for_file_faults(job.dir, policy)  # inputs.on_corrupt_file: fail stops here (exit 2)
         beam_seconds = time.time() - beam_started
-        warm_up.join()
+        if warm_up.ident is not None:
+            warm_up.join()
         _print_counters(result, say)
         aggregates = merge_aggregates(read_shard_rows(job.path("_aggregates")))
         aggregates["input"] = sum(c["input"] for c in read_shard_rows(job.path("_counts")))
@@ -560,12 +671,16 @@ def run_audit(
             json.dump(aggregates, fh, ensure_ascii=False, indent=1, sort_keys=True)
         from haetae.pipelines.validation import validate_audit
 
-        say(f"haetae audit: Beam job done in {beam_seconds:.1f} s; validating with Great Expectations")
+        say(f"haetae audit: job done in {beam_seconds:.1f} s; validating with Great Expectations")
         validation_started = time.time()
-        summary.validation = validate_audit(job.dir, aggregates, policy)
+        summary.validation = (validator.validate(job.dir, aggregates, policy) if validator is not None
+                              else validate_audit(job.dir, aggregates, policy))
         summary.seconds = round(time.time() - started, 2)
         summary.phases = {"setup": round(beam_started - started, 2), "beam": round(beam_seconds, 2),
                           "validation": round(time.time() - validation_started, 2)}
+        if local:
+            summary.phases.update(result.phases)
+            summary.memory = {"workers": result.workers, "peak_rss": result.peak_rss, "peak_pss": result.peak_pss}
         if report:
             from haetae.reports.audit_report import write_audit_report
 
@@ -599,14 +714,17 @@ def _import_validation_libraries() -> None:
 
 
 def _print_counters(result, say) -> None:
-    """Final per-step counts from Beam metrics, where the runner reports them."""
-    try:
-        counters = result.metrics().query()["counters"]
-    except Exception:  # DaskRunner has no metrics
-        return
+    """Final per-step counts from Beam metrics (or the local runner's), where the runner reports them."""
     totals: Counter[str] = Counter()
-    for c in counters:
-        totals[f"{c.key.metric.namespace}.{c.key.metric.name}"] += c.committed or c.attempted or 0
+    if hasattr(result, "counters"):
+        totals.update(result.counters)
+    else:
+        try:
+            counters = result.metrics().query()["counters"]
+        except Exception:  # DaskRunner has no metrics
+            return
+        for c in counters:
+            totals[f"{c.key.metric.namespace}.{c.key.metric.name}"] += c.committed or c.attempted or 0
     if totals:
         say("haetae audit: counts per step")
     for name in sorted(totals):

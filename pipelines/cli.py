@@ -7,17 +7,19 @@ import argparse
 import sys
 
 AUDIT_EPILOG = """\
-Runners: DirectRunner (default, multi-processing on this machine's cores), DaskRunner
+Runners: local (default: this machine, --workers processes, memory bounded by --memory-budget; the scored
+records are spilled to the output's staging folder, so it needs free disk of about 2.5x the input),
+DirectRunner (Beam's FnApiRunner: holds every shuffle in memory, for small inputs and tests), DaskRunner
 (--dask_client_address tcp://HOST:8786), FlinkRunner (--flink_master HOST:8081 --environment_type=LOOPBACK),
 SparkRunner (--spark_master_url spark://HOST:7077), DataflowRunner (--project P --region R --temp_location gs://...).
-Every option haetae does not know is passed to Beam as a pipeline option.
+With a Beam runner every option haetae does not know is passed to Beam as a pipeline option.
 """
 
 
-def _io_args(p: argparse.ArgumentParser) -> None:
+def _io_args(p: argparse.ArgumentParser, runner: str = "DirectRunner") -> None:
     p.add_argument("--text-field", default="text", help="field holding the document text (default: text)")
     p.add_argument("--id-field", default="id", help="field holding the document id (default: id)")
-    p.add_argument("--runner", default="DirectRunner", help="Beam runner (default: DirectRunner)")
+    p.add_argument("--runner", default=runner, help=f"runner (default: {runner})")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     audit.add_argument("--out", required=True, help="output directory")
     audit.add_argument("--policy", default=None, help="data policy YAML (default: policies/data_policy.yaml)")
     audit.add_argument("--quiet", action="store_true", help="no progress on the terminal")
-    _io_args(audit)
+    audit.add_argument("--workers", type=int, default=None,
+                       help="local runner: worker processes (default: one per core; none for inputs under 2 MiB)")
+    audit.add_argument("--memory-budget", default=None, metavar="SIZE",
+                       help="local runner: memory of all its processes together, e.g. 4GiB (default: 75%% of the "
+                            "free memory); a run that would pass it stops with an error instead of swapping")
+    _io_args(audit, runner="local")
     audit.set_defaults(func=run_audit_command, accepts_extra=True)
 
     quarantine = sub.add_parser("quarantine", help="read an audit's quarantine back")
@@ -118,7 +125,8 @@ def run_audit_command(args: argparse.Namespace, extra: list[str]) -> int:
     try:
         summary = run_audit(
             args.inputs, args.out, policy_path=args.policy, text_field=args.text_field, id_field=args.id_field,
-            runner=args.runner, beam_args=extra, progress=not args.quiet)
+            runner=args.runner, beam_args=extra, progress=not args.quiet, workers=args.workers,
+            memory_budget=args.memory_budget)
     except UsageError as exc:  # InputError, PolicyError, PiiConfigError, RightsConfigError, bad key files
         print(f"haetae audit: error: {exc}", file=sys.stderr)
         return 2

@@ -369,26 +369,39 @@ def describe_output(base: str, entry: str) -> dict[str, Any]:
     if files and all(f.endswith(".parquet") for f in files):
         rows, digest = _parquet_digest(files)
     else:
-        hashes = sorted(hashlib.sha256(line).digest() for f in files if f.endswith(".jsonl")
-                        for line in _read_bytes(f).split(b"\n") if line.strip())
-        rows, digest = len(hashes), hashlib.sha256(b"".join(hashes)).hexdigest()
+        hashes = bytearray()
+        for f in files:
+            if f.endswith(".jsonl"):
+                for line in _read_bytes(f).split(b"\n"):
+                    if line.strip():
+                        hashes += hashlib.sha256(line).digest()
+        rows, digest = _sorted_digest(hashes)
     return {"path": entry, "files": described, "rows": rows, "content_sha256": digest}
 
 
+def _sorted_digest(hashes: bytearray) -> tuple[int, str]:
+    """(rows, sha256 of the rows' 32-byte hashes in sorted order): the same whatever the shards and their
+    order; 32 bytes per row are held, sorted as one numpy array."""
+    import numpy as np
+
+    ordered = np.frombuffer(bytes(hashes), dtype="S32").copy()
+    ordered.sort()
+    return len(ordered), hashlib.sha256(ordered.tobytes()).hexdigest()
+
+
 def _parquet_digest(files: list[str]) -> tuple[int, str]:
-    """Rows and the sha256 of the Arrow IPC stream of all rows sorted (by ``key`` when the table has that
-    unique column, as the ledger does, else by every column): one pass in Arrow's C++, no Python per row."""
-    import pyarrow as pa
+    """Rows and the :func:`_sorted_digest` of the sha256 of each row as canonical JSON (keys sorted), read
+    batch by batch: the memory is 32 bytes per row, not the table."""
     import pyarrow.parquet as pq
 
-    table = pa.concat_tables([pq.read_table(f) for f in files]).combine_chunks()
-    order = ["key"] if "key" in table.column_names else [
-        n for n, t in zip(table.column_names, table.schema.types) if not pa.types.is_nested(t)]
-    table = table.sort_by([(n, "ascending") for n in order]).combine_chunks()
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table, max_chunksize=max(1, table.num_rows))
-    return table.num_rows, hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    hashes = bytearray()
+    for f in files:
+        with _open_read(f) as handle:
+            for batch in pq.ParquetFile(handle).iter_batches(batch_size=4096):
+                for row in batch.to_pylist():
+                    hashes += hashlib.sha256(json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                                                        default=str).encode("utf-8")).digest()
+    return _sorted_digest(hashes)
 
 
 def _file_facts(path: str) -> dict[str, Any]:

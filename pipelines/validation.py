@@ -24,9 +24,31 @@ from haetae.pipelines.policy import Policy
 LEDGER_COLUMNS = ["key", "id", "id_key", "decision", "residual_pii"]
 
 
+def _lazy_module(name: str) -> None:
+    """Import ``name`` on first attribute access instead of now (``importlib.util.LazyLoader``)."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+
+
 def _context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # Great Expectations imports scipy.stats (~0.6-1.2 s) at import time for distribution expectations the
+    # audit never runs; it is loaded on first use instead.
+    _lazy_module("scipy.stats")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -129,3 +151,80 @@ def validate_audit(out_dir: str, aggregates: dict[str, Any], policy: Policy) -> 
     with open(os.path.join(out_dir, "validation.json"), "w", encoding="utf-8") as fh:
         json.dump(report, fh, ensure_ascii=False, indent=1, default=str)
     return report
+
+
+class ValidationProcess:
+    """Great Expectations imported in a process of its own while the job runs, so its 2-3 s of imports are
+    off the driver's path (on a second core), then the suites run there: :meth:`validate` returns what
+    :func:`validate_audit` returns. Should that process fail in any way, the suites run in this process (so
+    their own errors are raised here as usual)."""
+
+    def __init__(self):
+        import subprocess
+        import sys
+
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "haetae.pipelines.validation", "--serve"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+
+    def validate(self, out_dir: str, aggregates: dict[str, Any], policy: Policy) -> dict[str, Any]:
+        import pickle
+
+        result = None
+        try:
+            pickle.dump((out_dir, aggregates, policy), self._proc.stdin, protocol=5)
+            self._proc.stdin.close()
+            result = pickle.load(self._proc.stdout)
+        except Exception:  # the process died or could not be reached: validate here
+            result = None
+        finally:
+            self.close()
+        if isinstance(result, dict):
+            return result
+        return validate_audit(out_dir, aggregates, policy)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            try:
+                self._proc.stdin.close()
+                self._proc.wait(timeout=30)
+            except Exception:
+                self._proc.kill()
+                self._proc.wait()
+
+
+def _serve() -> int:
+    """``python -m haetae.pipelines.validation --serve``: import Great Expectations at the lowest CPU priority,
+    read one pickled (out_dir, aggregates, policy) from stdin, write the pickled report (or None) to stdout."""
+    import pickle
+    import sys
+
+    result_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # nothing a library prints can reach the result stream
+    try:
+        os.nice(19)
+    except (AttributeError, OSError):
+        pass
+    try:
+        _context()
+        import pandas  # noqa: F401
+    except Exception:
+        pass
+    try:
+        request = pickle.load(sys.stdin.buffer)
+    except Exception:  # the job ended before validation (an error, an interrupt)
+        return 0
+    try:
+        report = validate_audit(*request)
+    except Exception:
+        report = None
+    pickle.dump(report, result_out, protocol=5)
+    result_out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--serve"]:
+        sys.exit(_serve())
