@@ -171,7 +171,8 @@ def test_concurrent_runs_and_kill_9_mid_write(previous, big_input, tmp_path):
     staging = None
     while time.time() < deadline and first.poll() is None:
         stages = [p for p in out.iterdir() if p.name.startswith(X.STAGING_PREFIX)]
-        if stages and any(p.is_file() and p.suffix in (".jsonl", ".parquet") for p in stages[0].rglob("*")):
+        # a shard, or a spill file of the local runner's scoring phase: the job is writing into its staging folder
+        if stages and any(p.is_file() and p.suffix in (".jsonl", ".parquet", ".pkl") for p in stages[0].rglob("*")):
             staging = stages[0]
             os.killpg(first.pid, signal.SIGKILL)
             break
