@@ -56,7 +56,8 @@ def copy_of(previous: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def big_input(tmp_path_factory) -> Path:
-    """The sample corpus 40 times with unique ids (~3 MB): an audit long enough to be caught mid-way."""
+    """The sample corpus 160 times with unique ids (~12 MB): an audit long enough to be caught mid-way, even by the
+    local runner on a quiet machine (at 40 copies it finished while the second, refused audit was starting)."""
     path = tmp_path_factory.mktemp("big") / "big.jsonl"
     docs = []
     for line in SAMPLE.read_text(encoding="utf-8").splitlines():
@@ -67,7 +68,7 @@ def big_input(tmp_path_factory) -> Path:
         if isinstance(obj, dict) and isinstance(obj.get("id"), str) and isinstance(obj.get("text"), str):
             docs.append(obj)
     with path.open("w", encoding="utf-8") as fh:
-        for copy in range(40):
+        for copy in range(160):
             for obj in docs:
                 fh.write(json.dumps({**obj, "id": f"{obj['id']}-{copy}"}) + "\n")
     return path
