@@ -25,6 +25,7 @@ import torch
 from datasets import Dataset
 from transformers import AutoTokenizer, TrainerCallback
 
+from haetae.alignment.process_group import end_process_group
 from haetae.errors import HaetaeError, UsageError, one_line
 
 CORPUS = Path(__file__).resolve().parents[1] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
@@ -225,14 +226,15 @@ def parse_options(argv: list[str] | None) -> SmokeOptions:
 
 
 def main(argv: list[str] | None = None) -> int:
+    finished = False
     try:
         train_smoke(parse_options(argv))
+        finished = True
     except HaetaeError as error:
         print(f"error: {one_line(error)}", file=sys.stderr)
         return error.exit_code
     finally:
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        end_process_group(wait_for_all=finished)
     return 0
 
 

@@ -13,11 +13,17 @@ STAGE_HELP = {
 
 
 def _train(args: argparse.Namespace, extra: list[str]) -> int:
+    from haetae.alignment.process_group import end_process_group
     from haetae.alignment.train import run_training
 
     overrides = list(args.overrides)
     overrides += [f"{key}={value}" for key, value in (("model", args.model), ("out", args.out)) if value]
-    result = run_training(args.train_command, args.recipe, overrides)
+    finished = False
+    try:
+        result = run_training(args.train_command, args.recipe, overrides)
+        finished = True
+    finally:
+        end_process_group(wait_for_all=finished)
     resumed = f", resumed from {result.resumed_from}" if result.resumed_from else ""
     print(f"haetae train {result.stage}: {result.global_step} steps{resumed}; model {result.model_dir}, "
           f"metrics {result.metrics_path}", file=sys.stderr)

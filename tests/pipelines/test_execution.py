@@ -3,6 +3,7 @@ real jobs (audit, pii scan, dedup) and their command line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -159,27 +160,35 @@ def test_concurrent_runs_and_kill_9_mid_write(previous, big_input, tmp_path):
     removes that work and publishes a complete output."""
     out = copy_of(previous, tmp_path)
     before = published(out)
-    first = subprocess.Popen([sys.executable, "-m", "haetae.cli", "audit", str(big_input), "--out", str(out),
-                              "--quiet"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                             start_new_session=True)
+    log = tmp_path / "first.log"
+    with log.open("wb") as err:
+        first = subprocess.Popen([sys.executable, "-m", "haetae.cli", "audit", str(big_input), "--out", str(out),
+                                  "--quiet"], stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
     lock = out / X.LOCK
     deadline = time.time() + 300
-    while time.time() < deadline and not lock.read_bytes():
-        time.sleep(0.05)
-    second = haetae("audit", str(SAMPLE), "--out", str(out))
+    while time.time() < deadline and first.poll() is None and not lock.read_bytes():
+        time.sleep(0.01)
+    # hold the first audit still while the second starts (seconds on a loaded machine): it cannot run ahead and finish
+    os.killpg(first.pid, signal.SIGSTOP)
+    try:
+        second = haetae("audit", str(SAMPLE), "--out", str(out))
+    finally:
+        os.killpg(first.pid, signal.SIGCONT)
     assert second.returncode == 2, second.stderr
     assert "is locked by haetae audit (pid" in second.stderr
     staging = None
     while time.time() < deadline and first.poll() is None:
-        stages = [p for p in out.iterdir() if p.name.startswith(X.STAGING_PREFIX)]
-        # a shard, or a spill file of the local runner's scoring phase: the job is writing into its staging folder
-        if stages and any(p.is_file() and p.suffix in (".jsonl", ".parquet", ".pkl") for p in stages[0].rglob("*")):
-            staging = stages[0]
-            os.killpg(first.pid, signal.SIGKILL)
-            break
+        with contextlib.suppress(FileNotFoundError):  # a folder renamed away while we look
+            stages = [p for p in out.iterdir() if p.name.startswith(X.STAGING_PREFIX)]
+            # a shard, or a spill file of the local runner's scoring phase: the job is writing into its staging folder
+            if stages and any(p.is_file() and p.suffix in (".jsonl", ".parquet", ".pkl") for p in stages[0].rglob("*")):
+                staging = stages[0]
+                os.killpg(first.pid, signal.SIGKILL)
+                break
         time.sleep(0.01)
     first.wait(timeout=60)
-    assert staging is not None, "the audit finished before a shard was written: make big_input larger"
+    assert staging is not None, (f"the first audit ended (exit {first.returncode}) before it wrote into its staging "
+                                 f"folder: {log.read_text(errors='replace')[-1500:]}")
     assert published(out) == before  # the previous output, byte for byte, with its manifest
     assert (staging / X.RUNNING).exists() and not (staging / X.MANIFEST).exists()
     third = haetae("audit", str(SAMPLE), "--out", str(out), "--quiet")
