@@ -97,6 +97,7 @@ def run_safety_eval(target: EvalTarget, eval_set: str | Path, judge: JudgeSpec, 
     out.mkdir(parents=True, exist_ok=True)
     model, model_args, base_url = target.inspect_model()
     unfinished, last = (None, None) if fresh else _unfinished_log(log_dir)
+    samples = None  # the items of the set: the task's own dataset when this call builds the task
     # A sample that still fails after `retries` attempts stops the run (status "error"): the next call resumes
     # it with eval_retry; until then every unfinished item is counted as an error, not dropped.
     common = {"log_dir": str(log_dir), "display": "none", "retry_on_error": retries, "max_retries": retries,
@@ -111,10 +112,11 @@ def run_safety_eval(target: EvalTarget, eval_set: str | Path, judge: JudgeSpec, 
         logs = [last]
     else:
         task = kgc_safety(str(eval_set), judge.as_args(), limit=limit, max_tokens=max_tokens)
+        samples = list(task.dataset)
         logs = inspect_eval(task, model=model, model_args=model_args, model_base_url=base_url, **common)
     full = read_eval_log(logs[0].location)
     rows = judged_rows(full)
-    rows += missing_rows(rows, load_eval_samples(eval_set, limit), full.status)
+    rows += missing_rows(rows, samples if samples is not None else load_eval_samples(eval_set, limit), full.status)
     with (out / JUDGED).open("w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
