@@ -52,6 +52,7 @@ PROGRESS_EVERY = 256  # records between updates of the shared progress counters
 SHARD_ROWS = 20_000  # rows per output shard (the Beam path's bundle sinks: 100,000)
 WORKER_BASE_BYTES = 450 << 20  # what one worker process needs before its first range (measured: ~0.35-0.45 GiB)
 WORKING_SET_BYTES = 192 << 20  # the driver's arrays per LSH partition or verification chunk (less if the budget is tight)
+MIN_WORKING_SET_BYTES = 32 << 20
 ID_INDEX_BYTES = 160  # driver bytes per record for the id index (string, object slot, ranks, offsets)
 _GiB = 1 << 30
 
@@ -503,11 +504,10 @@ def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
     # LSH: band keys of the representatives, pooled and split into hash partitions that fit the budget
     band_nodes = np.flatnonzero(rep_banded)
     entry_bytes = 40  # key + owner + sort order + mask, per (document, band)
-    share = max(32 << 20, min(WORKING_SET_BYTES, budget_left // 3))
+    share = max(MIN_WORKING_SET_BYTES, min(WORKING_SET_BYTES, budget_left // 3))
     parts = max(1, math.ceil(len(band_nodes) * p.bands * entry_bytes / share))
     say(f"dedup: {m} documents, {len(group_start)} exact groups, LSH in {parts} partition(s)")
-    pair_codes: list[np.ndarray] = []
-    oversized = 0
+    components = _Components(m, spec, claims, part_seq, p, share)
     for part in range(parts if len(band_nodes) else 0):
         part_keys, part_owners = [], []
         for r in range(len(counts)):
@@ -540,57 +540,20 @@ def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
         a_, b_ = owners[two], owners[two + 1]
         lo, hi = np.minimum(a_, b_), np.maximum(a_, b_)
         distinct = lo != hi
-        pair_codes.append(lo[distinct] * m + hi[distinct])
+        components.add(lo[distinct] * m + hi[distinct])
         for s, z in zip(starts[sizes > 2].tolist(), sizes[sizes > 2].tolist()):
             pairs, big = bucket_pairs(owners[s:s + z].tolist(), p.max_bucket_size)
-            oversized += big
+            components.oversized += big
             if pairs:
                 arr = np.array(pairs, dtype=np.int64)
-                pair_codes.append(arr[:, 0] * m + arr[:, 1])
+                components.add(arr[:, 0] * m + arr[:, 1])
         del owners
-    counters["dedup.lsh_buckets_oversized"] = oversized
-    codes = np.unique(np.concatenate(pair_codes)) if pair_codes else np.zeros(0, np.int64)
-    del pair_codes
-    counters["dedup.candidate_pairs"] = len(codes)
-
-    # verification, one chunk of pairs at a time (signatures read back from the range files)
-    chunk = max(4096, share // (8 * p.num_perm * 4))
-    edges: list[np.ndarray] = []
-    extras_cache: dict[int, list[bytes]] = {}
-    for s in range(0, len(codes), chunk):
-        c = codes[s:s + chunk]
-        a_, b_ = c // m, c % m
-        if p.verify == "shingles":
-            from haetae.pipelines.minhash import exact_jaccard
-
-            ok = np.array([exact_jaccard(_extra(spec, claims, extras_cache, part_seq[x]),
-                                         _extra(spec, claims, extras_cache, part_seq[y])) >= p.threshold
-                           for x, y in zip(a_.tolist(), b_.tolist())], dtype=bool)
-        else:
-            sa, sb = claims.rows("sigs", part_seq[a_]), claims.rows("sigs", part_seq[b_])
-            sims = np.count_nonzero(sa == sb, axis=1).astype(np.float64) / p.num_perm
-            ok = sims >= p.threshold
-            del sa, sb
-        edges.append(np.stack([a_[ok], b_[ok]], axis=1))
-    extras_cache.clear()
-    edge_arr = np.concatenate(edges) if edges else np.zeros((0, 2), np.int64)
-    counters["dedup.verified_edges"] = len(edge_arr)
-    counters["dedup.rejected_pairs"] = len(codes) - len(edge_arr)
-    del codes, edges
-
-    # components: union-find over nodes, the smallest node (= smallest id) is the root
-    parent = np.arange(m, dtype=np.int64)
-    for x, y in edge_arr.tolist():
-        rx, ry = _find(parent, x), _find(parent, y)
-        if rx != ry:
-            lo_, hi_ = (rx, ry) if rx < ry else (ry, rx)
-            parent[hi_] = lo_
-    in_edge = np.zeros(m, dtype=bool)
-    in_edge[edge_arr.ravel()] = True
-    root_of_group = np.arange(m, dtype=np.int64)
-    for g in np.flatnonzero(in_edge).tolist():
-        root_of_group[g] = _find(parent, g)
-    del parent
+    components.flush()
+    counters.update(components.counters())
+    chunk = components.chunk
+    in_edge = components.in_edge
+    root_of_group = components.roots()
+    del components
     root = root_of_group[group_rep]  # cluster representative of every node
     size = np.bincount(root, minlength=m)[root] if m else np.zeros(0, np.int64)
     clustered_groups = np.flatnonzero(in_edge & is_rep)
@@ -628,6 +591,100 @@ def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
         with open(_path(spec, "result", r, "pkl"), "wb") as fh:
             pickle.dump(result, fh, protocol=5)
     return counters
+
+
+class _Components:
+    """Connected components of the verified candidate pairs, built as the pairs arrive, in bounded memory.
+
+    Pairs are buffered up to a working set, de-duplicated, and those whose two nodes are already connected are
+    skipped before verification: they cannot change a component. The rest are verified in chunks and united at
+    once, so neither the candidate pairs nor the edges of the whole corpus are ever held (a corpus whose band
+    buckets are crowded yields far more candidate pairs than documents). The components equal those of all
+    verified pairs, so the result is the Beam job's; the root of a component is its smallest node."""
+
+    def __init__(self, m: int, spec: _Spec, claims: _Claims, part_seq: np.ndarray, params, share: int):
+        self.m, self.spec, self.claims, self.part_seq, self.params = m, spec, claims, part_seq, params
+        self.parent = np.arange(m, dtype=np.int64)
+        self.in_edge = np.zeros(m, dtype=bool)
+        self.buffer: list[np.ndarray] = []
+        self.buffered = 0
+        self.limit = max(1, share // 16)  # buffered pair codes (8 bytes each, twice while de-duplicated)
+        self.chunk = max(4096, share // (8 * params.num_perm * 4))  # pairs verified at once
+        self.extras_cache: dict[int, list[bytes]] = {}
+        self.oversized = self.candidates = self.connected = self.verified = self.rejected = 0
+
+    def add(self, codes: np.ndarray) -> None:
+        if len(codes):
+            self.buffer.append(codes)
+            self.buffered += len(codes)
+            if self.buffered >= self.limit:
+                self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        codes = np.unique(np.concatenate(self.buffer))
+        self.buffer, self.buffered = [], 0
+        self.candidates += len(codes)
+        for s in range(0, len(codes), self.chunk):
+            a_, b_ = codes[s:s + self.chunk] // self.m, codes[s:s + self.chunk] % self.m
+            root = self.roots_of(np.concatenate([a_, b_]))
+            open_ = root[:len(a_)] != root[len(a_):]
+            self.connected += int(len(a_) - np.count_nonzero(open_))
+            a_, b_ = a_[open_], b_[open_]
+            ok = self._verify(a_, b_)
+            self.verified += int(np.count_nonzero(ok))
+            self.rejected += int(len(ok) - np.count_nonzero(ok))
+            self._unite(a_[ok], b_[ok])
+
+    def _verify(self, a_: np.ndarray, b_: np.ndarray) -> np.ndarray:
+        p, seq = self.params, self.part_seq
+        if p.verify == "shingles":
+            from haetae.pipelines.minhash import exact_jaccard
+
+            cache = self.extras_cache
+            return np.array([exact_jaccard(_extra(self.spec, self.claims, cache, seq[x]),
+                                           _extra(self.spec, self.claims, cache, seq[y])) >= p.threshold
+                             for x, y in zip(a_.tolist(), b_.tolist())], dtype=bool)
+        sa, sb = self.claims.rows("sigs", seq[a_]), self.claims.rows("sigs", seq[b_])
+        return np.count_nonzero(sa == sb, axis=1).astype(np.float64) / p.num_perm >= p.threshold
+
+    def _unite(self, a_: np.ndarray, b_: np.ndarray) -> None:
+        parent = self.parent
+        self.in_edge[a_] = True
+        self.in_edge[b_] = True
+        for x, y in zip(a_.tolist(), b_.tolist()):
+            rx, ry = _find(parent, x), _find(parent, y)
+            if rx != ry:
+                lo_, hi_ = (rx, ry) if rx < ry else (ry, rx)
+                parent[hi_] = lo_
+
+    def roots_of(self, nodes: np.ndarray) -> np.ndarray:
+        """Roots by pointer jumping (vectorised); compresses the paths it walks."""
+        root = self.parent[nodes]
+        while True:
+            up = self.parent[root]
+            if np.array_equal(up, root):
+                break
+            root = up
+        self.parent[nodes] = root
+        return root
+
+    def roots(self) -> np.ndarray:
+        """The root of every node (a node in no verified pair is its own)."""
+        self.extras_cache.clear()
+        root = np.arange(self.m, dtype=np.int64)
+        nodes = np.flatnonzero(self.in_edge)
+        if len(nodes):
+            root[nodes] = self.roots_of(nodes)
+        return root
+
+    def counters(self) -> dict[str, int]:
+        """candidate_pairs = verified_edges + rejected_pairs + pairs_already_connected (distinct pairs per buffer:
+        a pair met in two buffers counts twice)."""
+        return {"dedup.lsh_buckets_oversized": self.oversized, "dedup.candidate_pairs": self.candidates,
+                "dedup.verified_edges": self.verified, "dedup.rejected_pairs": self.rejected,
+                "dedup.pairs_already_connected": self.connected}
 
 
 def _extra(spec: _Spec, claims: _Claims, cache: dict[int, list[bytes]], seq: int) -> np.ndarray:

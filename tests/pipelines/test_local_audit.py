@@ -66,7 +66,13 @@ def test_local_runner_matches_the_beam_job_row_for_row(tmp_path):
 
 
 @pytest.mark.slow
-def test_local_dedup_matches_beam_with_oversized_buckets_and_shingle_verification(tmp_path):
+def test_local_dedup_matches_beam_with_oversized_buckets_and_shingle_verification(tmp_path, monkeypatch, capsys):
+    """Also with the candidate pairs flushed every few pairs: the components built as pairs arrive (pairs of
+    nodes already connected skipped unverified) are those of all verified pairs."""
+    from haetae.pipelines import local_audit
+
+    monkeypatch.setattr(local_audit, "MIN_WORKING_SET_BYTES", 512)  # 32 candidate pairs per buffer
+    monkeypatch.setattr(local_audit, "WORKING_SET_BYTES", 512)
     policy = (ROOT / "policies" / "data_policy.yaml").read_text(encoding="utf-8")
     policy = policy.replace("minhash: {}", "minhash: {max_bucket_size: 2, verify: shingles}").replace(
         "recognizers: pii_recognizers.yaml", f"recognizers: {ROOT / 'policies' / 'pii_recognizers.yaml'}").replace(
@@ -78,11 +84,17 @@ def test_local_dedup_matches_beam_with_oversized_buckets_and_shingle_verificatio
     (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     kwargs = {"policy_path": str(tmp_path / "policy.yaml"), "progress": False, "report": False}
     run_audit([str(tmp_path / "c.jsonl")], str(tmp_path / "beam"), **kwargs, **BEAM_IN_MEMORY)
-    run_audit([str(tmp_path / "c.jsonl")], str(tmp_path / "local"), **kwargs, workers=0)
+    capsys.readouterr()
+    run_audit([str(tmp_path / "c.jsonl")], str(tmp_path / "local"), **{**kwargs, "progress": True}, workers=0)
+    counts = dict(line.strip().split(": ") for line in capsys.readouterr().err.splitlines()
+                  if line.startswith("  dedup."))
     expected, got = outputs(tmp_path / "beam"), outputs(tmp_path / "local")
     assert got == expected
     kinds = {r["dup_kind"] for r in got["ledger"]}
     assert {"exact", "near", "representative", "unique"} <= kinds
+    assert int(counts["dedup.pairs_already_connected"]) > 0  # pairs were skipped, in several buffers
+    assert int(counts["dedup.candidate_pairs"]) == sum(int(counts[f"dedup.{k}"]) for k in (
+        "verified_edges", "rejected_pairs", "pairs_already_connected"))
 
 
 def test_memory_budget_sizes():
