@@ -162,23 +162,24 @@ def build_context(audit_dir: str | Path, safety_dir: str | Path, model_card: str
         comparison["baseline_overall"] = before["metrics"]["safe_rate"]["overall"][weighting]
     m = safety["metrics"]
     floor = (policy.get("min_safe_rate") or {}).get("per_domain")
+    t = _strings(lang)
     charts = {
-        "domains": Markup(interval_chart(_rate_rows(m["safe_rate"]["by_domain"], weighting), "safe rate by domain",
+        "domains": Markup(interval_chart(_rate_rows(m["safe_rate"]["by_domain"], weighting), t["chart_domains"],
                                          threshold=floor)),
         "areas_worst": Markup(interval_chart([r for r in _rate_rows(m["safe_rate"]["by_area"], "item_weighted")
-                                              if r[0] in safety["worst_areas"]], "lowest areas")),
+                                              if r[0] in safety["worst_areas"]], t["chart_worst_areas"])),
         "languages": Markup(interval_chart(_rate_rows(m["safe_rate"]["by_language"], "item_weighted"),
-                                           "safe rate by language")),
+                                           t["chart_languages"])),
         "mutations": Markup(interval_chart(sorted(_rate_rows(m["safe_rate"]["by_mutation"], "item_weighted"),
                                                   key=lambda r: (r[1] is None, r[1] or 0))[:15],
-                                           "safe rate by attack (lowest 15)")),
-        "decisions": Markup(bar_chart(load_audit(audit_dir)["decisions"], "records by decision")),
+                                           t["chart_mutations"])),
+        "decisions": Markup(bar_chart(load_audit(audit_dir)["decisions"], t["chart_decisions"])),
     }
     audit = load_audit(audit_dir)
-    charts["pii"] = Markup(bar_chart(audit["pii_spans"], "PII spans by type"))
-    charts["removed"] = Markup(bar_chart(audit["removed_rules"], "rules that removed or changed records"))
+    charts["pii"] = Markup(bar_chart(audit["pii_spans"], t["chart_pii"]))
+    charts["removed"] = Markup(bar_chart(audit["removed_rules"], t["chart_removed"]))
     return {
-        "lang": lang, "t": _strings(lang), "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "lang": lang, "t": t, "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__, "card": card, "card_text": None if card else card_text, "card_file": card_path.name,
         "audit": audit, "safety": safety, "metrics": m, "weighting": weighting, "gate": gate,
         "gate_passed": all(r.passed is not False for r in gate), "comparison": comparison, "charts": charts,
