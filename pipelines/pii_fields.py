@@ -29,6 +29,7 @@ from haetae.errors import UsageError
 if TYPE_CHECKING:
     from haetae.pipelines.pii import PiiScanner
     from haetae.pipelines.policy import Policy
+    from haetae.pipelines.pseudonyms import Pseudonymizer
 
 SCAN_ALL = "all_strings"
 ID_HASH_PREFIX = "pii-hmac:"
@@ -183,9 +184,12 @@ def pii_field_labels(rec: dict[str, Any], policy: Policy, text_field: str, id_fi
 
 def redact_fields(
     scanner: PiiScanner, policy: Policy, operators: dict[str, dict], rec: dict[str, Any],
+    pseudonyms: Pseudonymizer | None = None,
 ) -> tuple[dict[str, Any], int, int]:
     """Redact the ``redact``-class spans of the record's scanned fields with the policy's operators and
-    re-scan each redacted string: (fields, redactions, residual redact-class spans)."""
+    re-scan each redacted string: (fields, redactions, residual redact-class spans). ``pseudonyms`` is the
+    document's (shared with its text, so a name has one pseudonym in every field); fields are redacted in
+    the order they were scanned."""
     from haetae.pipelines.pii import PiiSpan
     from haetae.pipelines.policy import spans_to_redact
 
@@ -196,7 +200,7 @@ def redact_fields(
         if not todo:
             continue
         path = tuple(path)
-        redacted = scanner.redact(leaf(rec["fields"], path), todo, operators)
+        redacted = scanner.redact(leaf(rec["fields"], path), todo, operators, pseudonyms)
         replacements[path] = redacted
         redactions += len(todo)
         left = [s.to_dict() for s in scanner.scan(redacted, rec.get("lang"))]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
@@ -27,11 +27,14 @@ from haetae.pipelines.config_files import (
 )
 from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
 
+if TYPE_CHECKING:
+    from haetae.pipelines.pseudonyms import PiiKey
+
 ACTIONS = ("redact", "drop", "keep")
 _ACTION = {"enum": list(ACTIONS)}
 _OPERATOR = {
     "type": "object",
-    "properties": {"type": {"enum": ["replace", "mask", "hash", "redact", "keep"]}},
+    "properties": {"type": {"enum": ["replace", "mask", "hash", "redact", "keep", "pseudonym"]}},
     "required": ["type"],
 }
 _ENTITY_RULE = {
@@ -63,6 +66,13 @@ POLICY_SCHEMA: dict[str, Any] = {
                 "default": _ENTITY_RULE,
                 "entities": {"type": "object", "additionalProperties": _ENTITY_RULE},
                 "max_redactions": {"type": "integer", "minimum": 0},
+                "key": {  # where keyed operators find the key (never the key itself): haetae.pipelines.pseudonyms
+                    "type": "object", "additionalProperties": False,
+                    "properties": {
+                        "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                        "file": {"type": "string", "minLength": 1},
+                    },
+                },
                 "fields": {  # PII outside the text field: haetae.pipelines.pii_fields
                     "type": "object", "additionalProperties": False,
                     "properties": {
@@ -160,6 +170,24 @@ class Policy:
         if default:
             out["DEFAULT"] = default
         return out
+
+    def redaction_key(self, key_file: str | None = None) -> PiiKey | None:
+        """The key of keyed operators (``pii.key``; ``key_file`` first): a :class:`PiiKeyError` naming the
+        rules that need it when there is none; None when no rule needs one and none is set."""
+        from haetae.pipelines import pii
+        from haetae.pipelines.pseudonyms import PiiKeyError, is_keyed, load_key
+
+        section = self.section("pii")
+        rules = {f"pii.entities.{e}": r for e, r in (section.get("entities") or {}).items()}
+        rules["pii.default"] = section.get("default") or {}
+        needed = [name for name, rule in rules.items() if is_keyed(rule.get("operator") or {})]
+        config = pii.load_config(self.resolve(section.get("recognizers", pii.DEFAULT_CONFIG)))
+        needed += [f"operators.{e} of {section.get('recognizers', pii.DEFAULT_CONFIG)}"
+                   for e, spec in (config.get("operators") or {}).items() if is_keyed(spec)]
+        try:
+            return load_key(section.get("key"), self.resolve, key_file, needed)
+        except PiiKeyError as exc:
+            raise PiiKeyError(f"{self.path}: {exc}") from None
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
