@@ -216,6 +216,11 @@ def load_policy(path: str | Path | None = None) -> Policy:
                 msg = f"unknown key {extra[0]!r}"
             else:
                 msg = err.message
+        elif where[:2] == ["pii", "key"] and err.validator in ("type", "pattern"):  # a key value must not be echoed
+            msg = {"env": "must name an environment variable (letters, digits and _), not hold the key",
+                   "file": "must be the path of a key file"}.get(
+                where[2] if len(where) > 2 else "",
+                "must be a mapping {env: VARIABLE} and/or {file: PATH}; the key itself never goes here")
         else:
             msg = err.message
         dotted = ".".join(str(p) for p in where) or "(top level)"

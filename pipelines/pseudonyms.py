@@ -120,7 +120,7 @@ class Pseudonymizer:
 
     def keyed_hash(self, entity_type: str, value: str, hash_type: str = "sha256") -> str:
         if self.key is None:
-            raise InvalidParamError("keyed redaction needs a key (pii.key in the policy)")
+            raise PiiKeyError("a keyed operator needs a key: pass a Pseudonymizer with one (pii.key in the policy)")
         return self.key.mac(f"{entity_type}|{normalise(entity_type, value)}", hash_type)
 
 
