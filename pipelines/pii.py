@@ -59,7 +59,7 @@ OPERATOR_PARAMS: dict[str, tuple[str, ...]] = {
     "hash": ("hash_type", "salt", "keyed"),
     "redact": (),
     "keep": (),
-    "pseudonym": ("keyed", "hex_digits"),
+    "pseudonym": ("keyed", "length"),
 }
 """The presidio-anonymizer operators a policy may use, with the parameters each one reads: Presidio's own and
 ``pseudonym`` (:mod:`haetae.pipelines.pseudonyms`); ``hash`` with ``keyed: true`` is an HMAC under the user's

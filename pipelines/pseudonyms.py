@@ -5,9 +5,12 @@ says that the same person (e-mail, phone...) occurs twice:
 
 - numbered (default): ``<PERSON_1>``, ``<PERSON_2>``... numbered per entity type in order of first appearance
   in one document (its text first, then its other scanned fields); the numbering restarts with each document.
-- keyed (``keyed: true``): ``<PERSON_`` + the first ``hex_digits`` hex digits of HMAC-SHA256(key,
-  ``TYPE|normalised value``) + ``>``: the same value gets the same pseudonym in every document and run
-  under one key, and nothing without the key links it back to the value.
+- keyed (``keyed: true``): ``<PERSON_`` + the first ``length`` hex digits of HMAC-SHA256(key,
+  ``TYPE|normalised value``), written with the letters a-p for 0-f, + ``>``: the same value gets the same
+  pseudonym in every document and run under one key, and nothing without the key links it back to the value.
+  Letters, because the audit re-scans redacted text: a run of decimal digits in a hex pseudonym next to a
+  context word reads as a bank account (in 3.4 % of 6,000 scans of texts with six of them), which would
+  fail its residual-PII check.
 
 ``hash`` with ``keyed: true`` is the full HMAC (``hash_type`` sha256 or sha512) of the normalised value under
 the same key, instead of Presidio's salted hash.
@@ -36,8 +39,9 @@ PSEUDONYM = "pseudonym"
 KEYED_HASH = "haetae_keyed_hash"  # the operator a policy's {type: hash, keyed: true} runs as
 STATE = "haetae_pseudonyms"  # the params key holding the document's Pseudonymizer
 KEY_ENV = "HAETAE_PII_KEY"
-DEFAULT_HEX_DIGITS = 12
-MIN_HEX_DIGITS, MAX_HEX_DIGITS = 6, 64
+DEFAULT_LENGTH = 12  # 48 bits: two values of one type share a pseudonym with odds ~n^2/2^49 for n values
+MIN_LENGTH, MAX_LENGTH = 6, 64
+_HEX_AS_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
 FINGERPRINT_HEX_DIGITS = 8
 
 _DIGITS_ONLY = {"PHONE_NUMBER", "KR_RRN", "KR_FRN", "KR_BRN", "KR_HEALTH_INSURANCE", "KR_BANK_ACCOUNT",
@@ -115,8 +119,8 @@ class Pseudonymizer:
     def numbered(self, entity_type: str, value: str) -> str:
         return f"<{entity_type}_{self.number(entity_type, value)}>"
 
-    def keyed(self, entity_type: str, value: str, hex_digits: int = DEFAULT_HEX_DIGITS) -> str:
-        return f"<{entity_type}_{self.keyed_hash(entity_type, value)[:hex_digits]}>"
+    def keyed(self, entity_type: str, value: str, length: int = DEFAULT_LENGTH) -> str:
+        return f"<{entity_type}_{self.keyed_hash(entity_type, value)[:length].translate(_HEX_AS_LETTERS)}>"
 
     def keyed_hash(self, entity_type: str, value: str, hash_type: str = "sha256") -> str:
         if self.key is None:
@@ -137,19 +141,18 @@ class PseudonymOperator(Operator):
     def operate(self, text: str = None, params: dict = None) -> str:
         state, entity = _state(params), params["entity_type"]
         if params.get("keyed", False):
-            return state.keyed(entity, text, params.get("hex_digits", DEFAULT_HEX_DIGITS))
+            return state.keyed(entity, text, params.get("length", DEFAULT_LENGTH))
         return state.numbered(entity, text)
 
     def validate(self, params: dict = None) -> None:
         keyed = params.get("keyed", False)
         if not isinstance(keyed, bool):
             raise InvalidParamError(f"keyed must be true or false, got {keyed!r}")
-        digits = params.get("hex_digits", DEFAULT_HEX_DIGITS)
-        if isinstance(digits, bool) or not isinstance(digits, int) or not MIN_HEX_DIGITS <= digits <= MAX_HEX_DIGITS:
-            raise InvalidParamError(f"hex_digits must be an integer from {MIN_HEX_DIGITS} to {MAX_HEX_DIGITS}, "
-                                    f"got {digits!r}")
-        if "hex_digits" in params and not keyed:
-            raise InvalidParamError("hex_digits applies to keyed pseudonyms only (keyed: true)")
+        length = params.get("length", DEFAULT_LENGTH)
+        if isinstance(length, bool) or not isinstance(length, int) or not MIN_LENGTH <= length <= MAX_LENGTH:
+            raise InvalidParamError(f"length must be an integer from {MIN_LENGTH} to {MAX_LENGTH}, got {length!r}")
+        if "length" in params and not keyed:
+            raise InvalidParamError("length applies to keyed pseudonyms only (keyed: true)")
         _state(params)
 
     def operator_name(self) -> str:

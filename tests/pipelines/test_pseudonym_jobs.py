@@ -40,7 +40,7 @@ RAW = ("김민수", "이영희", "010-2345-6789", "2345 6789", "minsu.kim", "Min
 def phone_pseudonym(key: str = KEY) -> str:
     """The keyed pseudonym of 010-2345-6789 (in any of its spellings), from its definition."""
     digits = hmac.new(key.encode(), b"PHONE_NUMBER|01023456789", hashlib.sha256).hexdigest()[:12]
-    return f"<PHONE_NUMBER_{digits}>"
+    return "<PHONE_NUMBER_" + "".join("abcdefghijklmnop"[int(c, 16)] for c in digits) + ">"
 
 
 def pseudonym_policy(tmp_path: Path, key_section: str = "") -> Path:

@@ -19,9 +19,10 @@ KEY = b"test key 0123456789abcdef"
 
 
 def hand_hmac(key: bytes, entity: str, normalised: str, digits: int | None = 12, algo: str = "sha256") -> str:
-    """The keyed pseudonym's digits from its definition: HMAC(key, TYPE|normalised value)."""
+    """The keyed pseudonym's letters from its definition: HMAC(key, TYPE|normalised value), hex digits 0-f
+    written a-p (the full hex digest, for a keyed hash, with ``digits`` None)."""
     mac = hmac.new(key, f"{entity}|{normalised}".encode(), algo).hexdigest()
-    return mac if digits is None else mac[:digits]
+    return mac if digits is None else "".join("abcdefghijklmnop"[int(c, 16)] for c in mac[:digits])
 
 
 def spans_of(text: str, *items: tuple[str, str]) -> list[PiiSpan]:
@@ -132,7 +133,7 @@ def test_keyed_pseudonyms_are_the_hmac_of_type_and_normalised_value():
     mail = hand_hmac(KEY, "EMAIL_ADDRESS", "hong@ex.kr")
     assert out == f"<PERSON_{kim}>(<EMAIL_ADDRESS_{mail}>)와 <PERSON_{lee}>, 그리고 <PERSON_{kim}>. " \
                   f"<EMAIL_ADDRESS_{mail}> 로 회신"
-    assert kim == "16d619fb05f6" and mail == "fb7ad686f85c"  # the same in every run under this key
+    assert kim == "bgngbjplafpg" and mail == "plhkngigpifm"  # the same in every run under this key
 
 
 def test_keyed_pseudonyms_are_stable_across_documents_and_differ_by_key():
@@ -151,7 +152,7 @@ def test_keyed_digits_and_keyed_hash():
     state = Pseudonymizer(PiiKey(KEY, "test"))
     text = "연락처 010-2345-6789"
     spans = spans_of(text, ("010-2345-6789", "PHONE_NUMBER"))
-    six = redact(text, spans, {"PHONE_NUMBER": {"type": "pseudonym", "keyed": True, "hex_digits": 6}}, state)
+    six = redact(text, spans, {"PHONE_NUMBER": {"type": "pseudonym", "keyed": True, "length": 6}}, state)
     assert six == f"연락처 <PHONE_NUMBER_{hand_hmac(KEY, 'PHONE_NUMBER', '01023456789', 6)}>"
     hashed = redact(text, spans, {"PHONE_NUMBER": {"type": "hash", "keyed": True}}, state)
     assert hashed == "연락처 " + hand_hmac(KEY, "PHONE_NUMBER", "01023456789", None)
@@ -182,13 +183,10 @@ def test_each_entity_its_operator_else_default(scanner):
 
 
 @pytest.mark.parametrize("spec, problem", [
-    ({"type": "pseudonym", "hex_digit": 8}, ("hex_digit", "unknown parameter of pseudonym; allowed: ['keyed', "
-                                                          "'hex_digits']")),
+    ({"type": "pseudonym", "lenght": 8}, ("lenght", "unknown parameter of pseudonym; allowed: ['keyed', 'length']")),
     ({"type": "pseudonym", "keyed": "yes"}, ("keyed", "must be true or false, got 'yes'")),
-    ({"type": "pseudonym", "keyed": True, "hex_digits": 3},
-     ("", "pseudonym: hex_digits must be an integer from 6 to 64, got 3")),
-    ({"type": "pseudonym", "hex_digits": 8},
-     ("", "pseudonym: hex_digits applies to keyed pseudonyms only (keyed: true)")),
+    ({"type": "pseudonym", "keyed": True, "length": 3}, ("", "pseudonym: length must be an integer from 6 to 64, got 3")),
+    ({"type": "pseudonym", "length": 8}, ("", "pseudonym: length applies to keyed pseudonyms only (keyed: true)")),
     ({"type": "hash", "keyed": True, "salt": "0123456789abcdef"},
      ("", "hash: salt and keyed: true exclude each other (the key replaces the salt)")),
     ({"type": "hash", "keyed": True, "hash_type": "md5"}, ("", "hash: hash_type must be sha256 or sha512, got 'md5'")),
@@ -199,7 +197,7 @@ def test_operator_problems(spec, problem):
 
 @pytest.mark.parametrize("spec", [
     {"type": "pseudonym"}, {"type": "pseudonym", "keyed": False}, {"type": "pseudonym", "keyed": True},
-    {"type": "pseudonym", "keyed": True, "hex_digits": 64}, {"type": "hash", "keyed": True, "hash_type": "sha512"},
+    {"type": "pseudonym", "keyed": True, "length": 64}, {"type": "hash", "keyed": True, "hash_type": "sha512"},
     {"type": "hash", "keyed": False, "salt": "0123456789abcdef"},
 ])
 def test_valid_operator_specs(spec):
@@ -207,8 +205,8 @@ def test_valid_operator_specs(spec):
 
 
 def test_scanner_rejects_a_bad_pseudonym_spec(scanner):
-    with pytest.raises(PiiConfigError, match=r"operators\.PERSON\.hex_digit: unknown parameter of pseudonym"):
-        scanner.redact("x", [], {"PERSON": {"type": "pseudonym", "hex_digit": 8}})
+    with pytest.raises(PiiConfigError, match=r"operators\.PERSON\.lenght: unknown parameter of pseudonym"):
+        scanner.redact("x", [], {"PERSON": {"type": "pseudonym", "lenght": 8}})
 
 
 # ------------------------------------------------------------------------------------------- the key
@@ -269,12 +267,12 @@ PERSON_RULE = "PERSON: {action: redact}"
 
 
 @pytest.mark.parametrize("new, needle, message", [
-    ("PERSON: {action: redact, operator: {type: pseudonym, hex_digit: 8}}", "PERSON:",
-     "pii.entities.PERSON.operator.hex_digit: unknown parameter of pseudonym; allowed: ['keyed', 'hex_digits']"),
+    ("PERSON: {action: redact, operator: {type: pseudonym, lenght: 8}}", "PERSON:",
+     "pii.entities.PERSON.operator.lenght: unknown parameter of pseudonym; allowed: ['keyed', 'length']"),
     ("PERSON: {action: redact, operator: {type: pseudonym, keyed: 1}}", "PERSON:",
      "pii.entities.PERSON.operator.keyed: must be true or false, got 1"),
-    ("PERSON: {action: redact, operator: {type: pseudonym, keyed: true, hex_digits: 100}}", "PERSON:",
-     "pii.entities.PERSON.operator: pseudonym: hex_digits must be an integer from 6 to 64, got 100"),
+    ("PERSON: {action: redact, operator: {type: pseudonym, keyed: true, length: 100}}", "PERSON:",
+     "pii.entities.PERSON.operator: pseudonym: length must be an integer from 6 to 64, got 100"),
     ("PERSON: {action: redact, operator: {type: pseudonyms}}", "PERSON:",
      "pii.entities.PERSON.operator.type: 'pseudonyms' is not one of ['replace', 'mask', 'hash', 'redact', 'keep', "
      "'pseudonym']"),
