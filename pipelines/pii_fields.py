@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from haetae.errors import UsageError
+from haetae.pipelines.config_files import read_key_file
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import PiiScanner
@@ -121,14 +121,7 @@ def id_hasher(policy: Policy) -> IdHasher | None:
     if key:
         return IdHasher(key.encode("utf-8"), f"${ID_HASH_KEY_ENV}")
     if fields.get("id_hash_key_file"):
-        path = policy.resolve(fields["id_hash_key_file"])
-        try:
-            with open(path, "rb") as fh:
-                key_bytes = fh.read().strip()
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read pii.fields.id_hash_key_file: {exc.strerror or exc}") from None
-        if not key_bytes:
-            raise UsageError(f"{path}: pii.fields.id_hash_key_file is empty; write a random key into it")
+        key_bytes = read_key_file(policy.resolve(fields["id_hash_key_file"]), "pii.fields.id_hash_key_file")
         return IdHasher(key_bytes, "pii.fields.id_hash_key_file")
     return IdHasher(secrets.token_bytes(32), "a random key for this run")
 

@@ -33,7 +33,7 @@ from typing import Any
 from presidio_anonymizer.entities import InvalidParamError
 from presidio_anonymizer.operators import Operator, OperatorType
 
-from haetae.pipelines.config_files import ConfigError
+from haetae.pipelines.config_files import ConfigError, read_key_file
 
 PSEUDONYM = "pseudonym"
 KEYED_HASH = "haetae_keyed_hash"  # the operator a policy's {type: hash, keyed: true} runs as
@@ -226,11 +226,4 @@ def load_key(key_section: dict[str, Any] | None, resolve=lambda p: p, key_file: 
 
 
 def _read_key_file(path: str, what: str) -> PiiKey:
-    try:
-        with open(path, "rb") as fh:
-            key = fh.read().strip()
-    except OSError as exc:
-        raise PiiKeyError(f"{path}: cannot read the {what} key file: {exc.strerror or exc}") from None
-    if not key:
-        raise PiiKeyError(f"{path}: the {what} key file is empty; write a random key into it")
-    return PiiKey(key, path)
+    return PiiKey(read_key_file(path, what, PiiKeyError), path)

@@ -235,9 +235,9 @@ def test_key_problems_are_one_line(tmp_path, monkeypatch):
         load_key(None, needed_by=["pii.default"])
     assert str(err.value).startswith("the operator of pii.default is keyed but there is no key: set $HAETAE_PII_KEY")
     (tmp_path / "empty.key").write_bytes(b"\n")
-    with pytest.raises(PiiKeyError, match="empty.key: the pii.key.file key file is empty"):
+    with pytest.raises(PiiKeyError, match="empty.key: pii.key.file is empty; write a random key into it"):
         load_key({"file": str(tmp_path / "empty.key")})
-    with pytest.raises(PiiKeyError, match="missing.key: cannot read the --key-file key file: No such file"):
+    with pytest.raises(PiiKeyError, match="missing.key: cannot read --key-file: No such file"):
         load_key(None, key_file=str(tmp_path / "missing.key"))
     for exc in (err.value,):
         assert "\n" not in str(exc)
