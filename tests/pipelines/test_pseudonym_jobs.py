@@ -136,7 +136,8 @@ def test_audit_pseudonyms_across_fields_and_runners(corpus, tmp_path, monkeypatc
     kwargs = {"policy_path": str(policy), "progress": False, "report": False}
     beam = run_audit([str(corpus / "docs.jsonl")], str(tmp_path / "beam"), runner="DirectRunner",
                      beam_args=IN_MEMORY, **kwargs)
-    local = run_audit([str(corpus / "docs.jsonl")], str(tmp_path / "local"), **kwargs)
+    local = run_audit([str(corpus / "docs.jsonl")], str(tmp_path / "local"), workers=2, **kwargs)
+    assert local.memory["workers"] == 1  # one byte range, one forked worker: the key reaches it
     assert outputs(tmp_path / "local") == outputs(tmp_path / "beam") and local.counts == beam.counts
 
     kept = {r["id"]: r for r in read_jsonl_dir(str(tmp_path / "local" / "kept"))}
