@@ -71,7 +71,7 @@ def _prepare(args):
     from haetae.pipelines.policy import load_policy
 
     policy = load_policy(getattr(args, "policy", None))
-    key = policy.redaction_key(getattr(args, "key_file", None))
+    key = policy.redaction_key(getattr(args, "key_file", None), flag="--key-file")
     pii_config = policy.resolve(policy.section("pii").get("recognizers", "pii_recognizers.yaml"))
     scanner = SharedScanner(pii_config)
     config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256}}

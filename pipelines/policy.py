@@ -171,9 +171,10 @@ class Policy:
             out["DEFAULT"] = default
         return out
 
-    def redaction_key(self, key_file: str | None = None) -> PiiKey | None:
-        """The key of keyed operators (``pii.key``; ``key_file`` first): a :class:`PiiKeyError` naming the
-        rules that need it when there is none; None when no rule needs one and none is set."""
+    def redaction_key(self, key_file: str | None = None, flag: str | None = None) -> PiiKey | None:
+        """The key of keyed operators (``pii.key``; ``key_file``, given by the command's ``flag``, first): a
+        :class:`PiiKeyError` naming the rules that need it when there is none; None when no rule needs one and
+        none is set."""
         from haetae.pipelines import pii
         from haetae.pipelines.pseudonyms import PiiKeyError, is_keyed, load_key
 
@@ -185,7 +186,7 @@ class Policy:
         needed += [f"operators.{e} of {section.get('recognizers', pii.DEFAULT_CONFIG)}"
                    for e, spec in (config.get("operators") or {}).items() if is_keyed(spec)]
         try:
-            return load_key(section.get("key"), self.resolve, key_file, needed)
+            return load_key(section.get("key"), self.resolve, key_file, needed, flag)
         except PiiKeyError as exc:
             raise PiiKeyError(f"{self.path}: {exc}") from None
 

@@ -90,7 +90,8 @@ def test_pii_redact_command(corpus, tmp_path):
     assert missing.returncode == 2 and not out.parent.exists()
     assert missing.stderr.count("\n") == 1 and "Traceback" not in missing.stderr
     assert missing.stderr.startswith(f"haetae pii redact: error: {policy}: the operator of pii.entities.PHONE_NUMBER "
-                                     "is keyed but there is no key")
+                                     "is keyed but there is no key: set $HAETAE_PII_KEY, name a key file in "
+                                     "pii.key.file of the policy or pass --key-file; make one with")
 
     done = haetae(*args, "--key-file", str(key_file))
     assert done.returncode == 0, done.stderr[-2000:]
@@ -128,7 +129,7 @@ def test_audit_pseudonyms_across_fields_and_runners(corpus, tmp_path, monkeypatc
     policy = pseudonym_policy(tmp_path, "\n  key: {env: TEST_AUDIT_PII_KEY}")
     monkeypatch.delenv("TEST_AUDIT_PII_KEY", raising=False)
     with pytest.raises(PiiKeyError, match="pii.entities.PHONE_NUMBER is keyed but there is no key: set "
-                                          r"\$TEST_AUDIT_PII_KEY"):
+                                          r"\$TEST_AUDIT_PII_KEY, name a key file in pii.key.file of the policy; "):
         run_audit([str(corpus / "docs.jsonl")], str(tmp_path / "none"), policy_path=str(policy), progress=False)
     assert not (tmp_path / "none").exists()
 
