@@ -340,8 +340,7 @@ def _anonymizer():
 def entity_specs(spans: list[PiiSpan], operators: dict[str, dict] | None) -> dict[str, dict]:
     """The operator spec of each span's entity type: its own, else ``DEFAULT``'s, else ``<TYPE>``."""
     operators = operators or {}
-    placeholder = {"type": "replace"}
-    return {s.type: operators.get(s.type) or operators.get("DEFAULT") or {**placeholder, "new_value": f"<{s.type}>"}
+    return {s.type: operators.get(s.type) or operators.get("DEFAULT") or {"type": "replace", "new_value": f"<{s.type}>"}
             for s in spans}
 
 

@@ -176,7 +176,7 @@ class Policy:
         :class:`PiiKeyError` naming the rules that need it when there is none; None when no rule needs one and
         none is set."""
         from haetae.pipelines import pii
-        from haetae.pipelines.pseudonyms import PiiKeyError, is_keyed, load_key
+        from haetae.pipelines.pseudonyms import is_keyed, load_key
 
         section = self.section("pii")
         rules = {f"pii.entities.{e}": r for e, r in (section.get("entities") or {}).items()}
@@ -185,10 +185,7 @@ class Policy:
         config = pii.load_config(self.resolve(section.get("recognizers", pii.DEFAULT_CONFIG)))
         needed += [f"operators.{e} of {section.get('recognizers', pii.DEFAULT_CONFIG)}"
                    for e, spec in (config.get("operators") or {}).items() if is_keyed(spec)]
-        try:
-            return load_key(section.get("key"), self.resolve, key_file, needed, flag)
-        except PiiKeyError as exc:
-            raise PiiKeyError(f"{self.path}: {exc}") from None
+        return load_key(section.get("key"), self.resolve, key_file, needed, flag, origin=self.path)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

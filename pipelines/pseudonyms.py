@@ -205,12 +205,12 @@ def keyed_entities(operators: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def load_key(key_section: dict[str, Any] | None, resolve=lambda p: p, key_file: str | None = None,
-             needed_by: list[str] | tuple[str, ...] = (), flag: str | None = None) -> PiiKey | None:
+             needed_by: list[str] | tuple[str, ...] = (), flag: str | None = None, origin: str = "") -> PiiKey | None:
     """The key from ``key_file`` (a command's ``--key-file``), else the environment variable ``key_section
     ["env"]`` (default ``$HAETAE_PII_KEY``), else the file ``key_section["file"]`` (``resolve`` makes it
     relative to the policy). None when none is set and ``needed_by`` (entities with keyed operators) is
     empty; a :class:`PiiKeyError` when one is needed and none is set (naming the command's ``flag`` for a key
-    file, where it has one), or a named file cannot be used."""
+    file, where it has one; prefixed by ``origin``, the policy's path), or a named file cannot be used."""
     section = key_section or {}
     env = section.get("env", KEY_ENV)
     if key_file:
@@ -221,7 +221,7 @@ def load_key(key_section: dict[str, Any] | None, resolve=lambda p: p, key_file: 
         return _read_key_file(resolve(section["file"]), "pii.key.file")
     if needed_by:
         where = f"set ${env}, name a key file in pii.key.file of the policy" + (f" or pass {flag}" if flag else "")
-        raise PiiKeyError(f"the operator of {', '.join(needed_by)} is keyed but there is no key: {where}; make one "
+        raise PiiKeyError(f"{origin + ': ' if origin else ''}the operator of {', '.join(needed_by)} is keyed but there is no key: {where}; make one "
                           "with python -c \"import secrets; print(secrets.token_hex(32))\"")
     return None
 
