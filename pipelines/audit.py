@@ -82,6 +82,7 @@ from haetae.pipelines.runners import pipeline_options, resolve_runner
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import SharedScanner
+    from haetae.pipelines.pseudonyms import PiiKey
 
 log = logging.getLogger(__name__)
 
@@ -185,8 +186,9 @@ class FinalDecide(beam.DoFn):
     ``quarantine`` output), the first is decided (dedup rules), redacted and re-scanned, and its id replaced
     by a keyed hash when it holds PII."""
 
-    def __init__(self, policy: Policy, scanner: SharedScanner, hasher: IdHasher | None = None):
-        self.policy, self.shared_scanner, self.hasher = policy, scanner, hasher
+    def __init__(self, policy: Policy, scanner: SharedScanner, hasher: IdHasher | None = None,
+                 pii_key: PiiKey | None = None):
+        self.policy, self.shared_scanner, self.hasher, self.pii_key = policy, scanner, hasher, pii_key
         self._counters: dict[str, Any] = {}
 
     def setup(self):
@@ -223,16 +225,19 @@ class FinalDecide(beam.DoFn):
         out = _with_verdict(rec, verdict, dup)
         if verdict.decision == R.REDACT:
             from haetae.pipelines.pii import PiiSpan
+            from haetae.pipelines.pseudonyms import Pseudonymizer
 
+            pseudonyms = Pseudonymizer(self.pii_key)  # one per document: its text, then its other fields
             spans = [PiiSpan(**s) for s in spans_to_redact(self.policy, rec["pii_spans"])]
             if spans:  # the text (a record whose PII is all in other fields keeps its text as it is)
-                redacted = self._scanner.redact(rec["text"], spans, self._operators)
+                redacted = self._scanner.redact(rec["text"], spans, self._operators, pseudonyms)
                 residual = self._scanner.scan(redacted, rec.get("lang"))
                 out["text"] = redacted
                 out["text_spans"] = [s.to_dict() for s in residual]  # spans of the text as it now is
                 out["redactions"] = len(spans)
                 out["residual_pii"] = len(spans_to_redact(self.policy, [s.to_dict() for s in residual]))
-            out["fields"], redactions, residual_pii = redact_fields(self._scanner, self.policy, self._operators, rec)
+            out["fields"], redactions, residual_pii = redact_fields(self._scanner, self.policy, self._operators, rec,
+                                                                    pseudonyms)
             out["redactions"] += redactions
             out["residual_pii"] += residual_pii
         return out
@@ -422,18 +427,20 @@ class AuditSummary:
 
 @dataclass(frozen=True)
 class AuditSecrets:
-    """The keys the audit's workers need: the id hasher (None when the policy keeps ids) and the quarantine
-    cipher (None unless ``quarantine.raw: encrypt``). Neither repr shows a key."""
+    """The keys the audit's workers need: the id hasher (None when the policy keeps ids), the quarantine
+    cipher (None unless ``quarantine.raw: encrypt``) and the key of keyed operators (None when none is set).
+    No repr shows a key."""
 
     id_hasher: IdHasher | None
     quarantine_cipher: QuarantineCipher | None
+    pii_key: PiiKey | None = None
 
 
 def audit_secrets(policy: Policy) -> AuditSecrets:
     """Resolve the keys from the environment or the policy's key files; a missing or unusable key is a
     UsageError, so call it before any output is touched."""
     cipher = quarantine_cipher(policy) if raw_mode(policy) == "encrypt" else None
-    return AuditSecrets(id_hasher(policy), cipher)
+    return AuditSecrets(id_hasher(policy), cipher, policy.redaction_key())
 
 
 def build_pipeline(
@@ -469,7 +476,7 @@ def build_pipeline(
     final = (
         {"rec": keyed.records, "dup": dups}
         | "JoinDuplicates" >> beam.CoGroupByKey()
-        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, scanner, secrets.id_hasher)).with_outputs(
+        | "FinalDecide" >> beam.ParDo(FinalDecide(policy, scanner, secrets.id_hasher, secrets.pii_key)).with_outputs(
             QUARANTINE_TAG, main="decided")
     )
     decided = final.decided | "NumberDecidedLines" >> NumberLines(read.line_index)
@@ -566,7 +573,7 @@ def local_spec(inputs: list[str], out_dir: str, policy: Policy, *, text_field: s
         "scorers": [DetectLanguage(), score_quality,
                     ScorePii(scanner=scanner, fields=FieldSelection.from_policy(policy)),
                     ScoreRights(rights_config), PreDecide(policy)],
-        "final": FinalDecide(policy, scanner, secrets.id_hasher),
+        "final": FinalDecide(policy, scanner, secrets.id_hasher, secrets.pii_key),
         "scan_quarantine": ScanQuarantine(policy, scanner, secrets.id_hasher),
         "store_quarantine": StoreQuarantine(policy, scanner, secrets.quarantine_cipher),
         "params": policy.dedup_params,
@@ -632,6 +639,8 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256},
               "runner": runner_name, "text_field": text_field, "id_field": id_field}
+    if secrets.pii_key is not None:  # its source and fingerprint only
+        config["pii_key"] = secrets.pii_key.describe()
     with job_output("audit", out_dir, entries=AUDIT_OUTPUTS, private=("quarantine",), inputs=files,
                     config=config) as job:  # its notices (work of an interrupted run removed) show even --quiet
         # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.

@@ -1,4 +1,4 @@
-"""`haetae audit`, `haetae quarantine decrypt`, `haetae pii scan`, `haetae dedup`, `haetae license detect` and
+"""`haetae audit`, `haetae quarantine decrypt`, `haetae pii scan`/`redact`, `haetae dedup`, `haetae license detect` and
 `haetae registry`."""
 
 from __future__ import annotations
@@ -54,6 +54,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     scan.add_argument("--language", default="auto", help="auto (detect per record), ko, en, ...")
     _io_args(scan)
     scan.set_defaults(func=_pii_scan, accepts_extra=True)
+    redact = pii_sub.add_parser(
+        "redact", help="redact JSONL {id, text} with the policy's operators -> {id, text, entities, counts}",
+        description="Redact every row's text with the data policy's per-entity operators (typed placeholders, "
+                    "masks, keyed hashes, pseudonyms). Rows that cannot be read go to OUT.quarantine.jsonl.")
+    redact.add_argument("input", metavar="IN.jsonl")
+    redact.add_argument("--out", required=True, metavar="OUT.jsonl")
+    redact.add_argument("--policy", default=None, help="data policy YAML (default: policies/data_policy.yaml)")
+    redact.add_argument("--key-file", default=None,
+                        help="key of keyed operators (default: pii.key of the policy, $HAETAE_PII_KEY)")
+    redact.add_argument("--language", default="auto", help="auto (detect per record), ko, en, ...")
+    _io_args(redact)
+    redact.set_defaults(func=_pii_redact, accepts_extra=True)
 
     dedup = sub.add_parser("dedup", help="cluster exact and near-duplicate documents")
     dedup.add_argument("inputs", nargs="+", metavar="IN")
@@ -147,6 +159,12 @@ def _pii_scan(args: argparse.Namespace, extra: list[str]) -> int:
     from haetae.pipelines.pii_job import run_pii_scan
 
     return run_pii_scan(args, extra)
+
+
+def _pii_redact(args: argparse.Namespace, extra: list[str]) -> int:
+    from haetae.pipelines.pii_redact import run_pii_redact
+
+    return run_pii_redact(args, extra)
 
 
 def _dedup(args: argparse.Namespace, extra: list[str]) -> int:

@@ -193,3 +193,16 @@ def load_config_file(
     except error as exc:
         raise error(f"{where}:line {node_line(root, list(exc.key_path))}: {exc}", exc.key_path) from None
     return config
+
+
+def read_key_file(path: str, what: str, error: type[UsageError] = UsageError) -> bytes:
+    """The key in the file ``path`` (surrounding white space stripped); ``error`` naming the file and ``what``
+    named it (e.g. "pii.key.file") when it cannot be read or is empty. The key never goes in a message."""
+    try:
+        with open(path, "rb") as fh:
+            key = fh.read().strip()
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what}: {exc.strerror or exc}") from None
+    if not key:
+        raise error(f"{path}: {what} is empty; write a random key into it")
+    return key

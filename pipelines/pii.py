@@ -31,6 +31,14 @@ from haetae.errors import one_line
 from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
 from haetae.pipelines.pii_fields import FieldSelection
 from haetae.pipelines.pii_recognizers import GATE_START, RECOGNIZERS, compile_gates
+from haetae.pipelines.pseudonyms import (
+    CUSTOM_OPERATORS,
+    PSEUDONYM,
+    STATE,
+    PiiKey,
+    Pseudonymizer,
+    presidio_spec,
+)
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
@@ -48,12 +56,14 @@ _RECOGNIZER_KEYS = {"enabled": bool, "languages": list, "context": list, "option
 OPERATOR_PARAMS: dict[str, tuple[str, ...]] = {
     "replace": ("new_value",),
     "mask": ("masking_char", "chars_to_mask", "from_end"),
-    "hash": ("hash_type", "salt"),
+    "hash": ("hash_type", "salt", "keyed"),
     "redact": (),
     "keep": (),
+    "pseudonym": ("keyed", "length"),
 }
-"""The presidio-anonymizer operators a policy may use, with the parameters each one reads. ``encrypt`` is
-left out: it needs a key, and Haetae has no key handling."""
+"""The presidio-anonymizer operators a policy may use, with the parameters each one reads: Presidio's own and
+``pseudonym`` (:mod:`haetae.pipelines.pseudonyms`); ``hash`` with ``keyed: true`` is an HMAC under the user's
+key. ``encrypt`` is left out: reversible redaction is not a goal."""
 OPERATOR_TYPES = tuple(OPERATOR_PARAMS)
 
 
@@ -177,7 +187,7 @@ def operator_problem(spec: Any) -> tuple[str, str] | None:
     one masking character (Presidio accepts "") and a non-negative integer ``chars_to_mask``.
     """
     from presidio_anonymizer.entities import InvalidParamError
-    from presidio_anonymizer.operators import OperatorsFactory, OperatorType
+    from presidio_anonymizer.operators import OperatorType
 
     if not isinstance(spec, dict):
         return "", f"must be a mapping {{type: {'|'.join(OPERATOR_TYPES)}, ...}}"
@@ -198,10 +208,14 @@ def operator_problem(spec: Any) -> tuple[str, str] | None:
         return "chars_to_mask", f"must be an integer >= 0, got {count!r}"
     if not isinstance(params.get("salt", ""), str):
         return "salt", f"must be a string, got {type(params['salt']).__name__}"
-    operator = OperatorsFactory().create_operator_class(kind, OperatorType.Anonymize)
+    if not isinstance(params.get("keyed", False), bool):
+        return "keyed", f"must be true or false, got {params['keyed']!r}"
+    name, params = presidio_spec(spec)
+    operator = _anonymizer().operators_factory.create_operator_class(name, OperatorType.Anonymize)
+    params = {**params, "entity_type": "PII", STATE: Pseudonymizer(PiiKey(b"a key to check the spec", "check"))}
     try:
-        operator.validate(params={**params, "entity_type": "PII"})
-        operator.operate("0123456789", {**params, "entity_type": "PII"})
+        operator.validate(params=params)
+        operator.operate("0123456789", params)
     except InvalidParamError as exc:
         return "", f"{kind}: {one_line(exc)}"
     return None
@@ -314,37 +328,69 @@ def resolve_overlaps(spans: list[PiiSpan]) -> list[PiiSpan]:
 
 @functools.lru_cache(maxsize=1)
 def _anonymizer():
+    """Presidio's engine with Haetae's operators (``pseudonym``, the keyed hash) added."""
     from presidio_anonymizer import AnonymizerEngine
 
-    return AnonymizerEngine()
+    engine = AnonymizerEngine()
+    for operator in CUSTOM_OPERATORS:
+        engine.add_anonymizer(operator)
+    return engine
 
 
-def _operator_configs(operators: dict[str, dict]) -> dict:
+def entity_specs(spans: list[PiiSpan], operators: dict[str, dict] | None) -> dict[str, dict]:
+    """The operator spec of each span's entity type: its own, else ``DEFAULT``'s, else ``<TYPE>``."""
+    operators = operators or {}
+    return {s.type: operators.get(s.type) or operators.get("DEFAULT") or {"type": "replace", "new_value": f"<{s.type}>"}
+            for s in spans}
+
+
+def redact_items(
+    text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None,
+    pseudonyms: Pseudonymizer | None = None,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The redacted text and where each replacement now stands in it (``{"type", "start", "end"}``, sorted).
+
+    Overlapping spans are first resolved as the scanner resolves them (:func:`resolve_overlaps`), and every
+    kept span is one replacement: Presidio's merging of same-type neighbours separated by spaces is off, since
+    two names side by side are two people. ``pseudonyms`` is the document's :class:`Pseudonymizer` (pass one
+    for all fields of a document); it is primed with the pseudonymised spans in text order before Presidio
+    runs, which replaces from the end, so numbers follow the order of first appearance.
+    """
     from presidio_anonymizer.entities import OperatorConfig
 
+    spans = resolve_overlaps(spans)
+    if not spans:
+        return text, []
+    specs = entity_specs(spans, operators)
+    pseudonyms = pseudonyms if pseudonyms is not None else Pseudonymizer()
+    for span in spans:
+        spec = specs[span.type]
+        if spec["type"] == PSEUDONYM and not spec.get("keyed", False):
+            pseudonyms.number(span.type, text[span.start:span.end])
     configs = {}
-    for entity, spec in operators.items():
-        params = {k: v for k, v in spec.items() if k != "type"}
-        configs[entity] = OperatorConfig(spec["type"], params)
-    return configs
+    for entity, spec in specs.items():
+        name, params = presidio_spec(spec)
+        configs[entity] = OperatorConfig(name, {**params, STATE: pseudonyms})
+    results = [RecognizerResult(s.type, s.start, s.end, s.score) for s in spans]
+    result = _anonymizer().anonymize(text=text, analyzer_results=results, operators=configs,
+                                     merge_entities_with_spaces=False)
+    items = sorted(({"type": i.entity_type, "start": i.start, "end": i.end} for i in result.items),
+                   key=lambda i: (i["start"], i["end"]))
+    return result.text, items
 
 
-def redact(text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None) -> str:
+def redact(
+    text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None,
+    pseudonyms: Pseudonymizer | None = None,
+) -> str:
     """Apply presidio-anonymizer operators; by default each span becomes ``<TYPE>``.
 
-    ``operators`` maps an entity type (or ``DEFAULT``) to ``{"type": "replace"|"mask"|"hash"|"redact"|"keep",
-    **params}``, e.g. ``{"PHONE_NUMBER": {"type": "mask", "masking_char": "*", "chars_to_mask": 4,
-    "from_end": True}}``. ``hash`` without a ``salt`` uses a random salt per call (Presidio's default).
+    ``operators`` maps an entity type (or ``DEFAULT``, for types not named) to ``{"type": "replace"|"mask"|
+    "hash"|"redact"|"keep"|"pseudonym", **params}``, e.g. ``{"PHONE_NUMBER": {"type": "mask", "masking_char":
+    "*", "chars_to_mask": 4, "from_end": True}}``. ``hash`` without a ``salt`` uses a random salt per call
+    (Presidio's default); see :func:`redact_items` for ``pseudonyms``.
     """
-    if not spans:
-        return text
-    specs = {"DEFAULT": {"type": "replace"}}
-    specs.update({s.type: {"type": "replace", "new_value": f"<{s.type}>"} for s in spans})
-    specs.update(operators or {})
-    results = [RecognizerResult(s.type, s.start, s.end, s.score) for s in spans]
-    return (
-        _anonymizer().anonymize(text=text, analyzer_results=results, operators=_operator_configs(specs)).text
-    )
+    return redact_items(text, spans, operators, pseudonyms)[0]
 
 
 # ---------------------------------------------------------------------------------------------- scanner
@@ -469,14 +515,20 @@ class PiiScanner:
         of their own, such as ids and quarantined raw lines."""
         return resolve_overlaps([span for language in self.languages for span in self.scan(text, language)])
 
-    def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None) -> str:
+    def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None,
+               pseudonyms: Pseudonymizer | None = None) -> str:
         """Redact ``spans`` in ``text``; ``operators`` overrides the config's operators per entity type."""
+        return self.redact_items(text, spans, operators, pseudonyms)[0]
+
+    def redact_items(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None,
+                     pseudonyms: Pseudonymizer | None = None) -> tuple[str, list[dict[str, Any]]]:
+        """:func:`redact_items` with the config's operators under ``operators``."""
         if operators:
             key = json.dumps(operators, sort_keys=True, default=str)
             if key not in self._validated_operators:
                 validate_operators(operators)
                 self._validated_operators.add(key)
-        return redact(text, spans, {**self.operators, **(operators or {})})
+        return redact_items(text, spans, {**self.operators, **(operators or {})}, pseudonyms)
 
 
 def count_by_type(spans: list[PiiSpan]) -> dict[str, int]:

@@ -24,11 +24,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from haetae.errors import UsageError
+from haetae.pipelines.config_files import read_key_file
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import PiiScanner
     from haetae.pipelines.policy import Policy
+    from haetae.pipelines.pseudonyms import Pseudonymizer
 
 SCAN_ALL = "all_strings"
 ID_HASH_PREFIX = "pii-hmac:"
@@ -120,14 +121,7 @@ def id_hasher(policy: Policy) -> IdHasher | None:
     if key:
         return IdHasher(key.encode("utf-8"), f"${ID_HASH_KEY_ENV}")
     if fields.get("id_hash_key_file"):
-        path = policy.resolve(fields["id_hash_key_file"])
-        try:
-            with open(path, "rb") as fh:
-                key_bytes = fh.read().strip()
-        except OSError as exc:
-            raise UsageError(f"{path}: cannot read pii.fields.id_hash_key_file: {exc.strerror or exc}") from None
-        if not key_bytes:
-            raise UsageError(f"{path}: pii.fields.id_hash_key_file is empty; write a random key into it")
+        key_bytes = read_key_file(policy.resolve(fields["id_hash_key_file"]), "pii.fields.id_hash_key_file")
         return IdHasher(key_bytes, "pii.fields.id_hash_key_file")
     return IdHasher(secrets.token_bytes(32), "a random key for this run")
 
@@ -183,9 +177,12 @@ def pii_field_labels(rec: dict[str, Any], policy: Policy, text_field: str, id_fi
 
 def redact_fields(
     scanner: PiiScanner, policy: Policy, operators: dict[str, dict], rec: dict[str, Any],
+    pseudonyms: Pseudonymizer | None = None,
 ) -> tuple[dict[str, Any], int, int]:
     """Redact the ``redact``-class spans of the record's scanned fields with the policy's operators and
-    re-scan each redacted string: (fields, redactions, residual redact-class spans)."""
+    re-scan each redacted string: (fields, redactions, residual redact-class spans). ``pseudonyms`` is the
+    document's (shared with its text, so a name has one pseudonym in every field); fields are redacted in
+    the order they were scanned."""
     from haetae.pipelines.pii import PiiSpan
     from haetae.pipelines.policy import spans_to_redact
 
@@ -196,7 +193,7 @@ def redact_fields(
         if not todo:
             continue
         path = tuple(path)
-        redacted = scanner.redact(leaf(rec["fields"], path), todo, operators)
+        redacted = scanner.redact(leaf(rec["fields"], path), todo, operators, pseudonyms)
         replacements[path] = redacted
         redactions += len(todo)
         left = [s.to_dict() for s in scanner.scan(redacted, rec.get("lang"))]

@@ -89,8 +89,13 @@ def build_pipeline(
     id_field: str,
     pii_config=None,
     bundle_sinks: bool = False,
+    to_lines: beam.PTransform | None = None,
+    scanner=None,
 ) -> None:
-    """Read -> unique ids -> language -> ScorePii -> shards of output lines and quarantine rows in parts_dir."""
+    """Read -> unique ids -> language -> ScorePii -> shards of output lines and quarantine rows in parts_dir.
+
+    ``to_lines`` turns scored records into output lines (default: :func:`output_line`; ``pii redact`` gives
+    its redaction step, with the :class:`~haetae.pipelines.pii.SharedScanner` ``scanner`` it shares)."""
     from haetae.pipelines import records as R
     from haetae.pipelines.io import (
         QUARANTINE_TAG,
@@ -111,8 +116,8 @@ def build_pipeline(
         unique.records
         | "OnlyUniqueRecords" >> beam.Filter(_is_record)
         | "Language" >> beam.ParDo(SetLanguage(language))
-        | "ScorePii" >> beam.ParDo(ScorePii(pii_config))
-        | "OutputLines" >> beam.Map(output_line)
+        | "ScorePii" >> beam.ParDo(ScorePii(pii_config, scanner=scanner))
+        | "OutputLines" >> (to_lines or beam.Map(output_line))
     )
     quarantine = (
         read.quarantine | "OnlyBadLines" >> beam.Filter(_is_quarantine),
@@ -140,7 +145,9 @@ def run_pii_scan(args, extra_beam_args: list[str]) -> int:
         return 2
 
 
-def _run(args, extra: list[str]) -> int:
+def _run(args, extra: list[str], command: str = "pii scan", redaction=None) -> int:
+    """The job for ``pii scan``, or for ``pii redact`` with ``redaction``: a callable giving (shared scanner,
+    to_lines step, manifest config) that raises a UsageError before anything is touched."""
     from haetae.pipelines.execution import job_output, merge_shards, run_pipeline
     from haetae.pipelines.io import InputError, expand_inputs, raise_for_file_faults
     from haetae.pipelines.pii import PiiConfigError, load_config
@@ -151,13 +158,17 @@ def _run(args, extra: list[str]) -> int:
         raise PiiScanError(f"--language must be 'auto' or a language code like ko or en, got {language!r}")
     try:
         files = expand_inputs([args.input])
-        pii_config = load_config(getattr(args, "pii_config", None))
+        pii_config, scanner, to_lines, more_config = None, None, None, {}
+        if redaction is None:
+            pii_config = load_config(getattr(args, "pii_config", None))
+        else:
+            scanner, to_lines, more_config = redaction()
     except (InputError, PiiConfigError) as exc:
         raise PiiScanError(str(exc)) from None
     options, bundle_sinks = pipeline_options(getattr(args, "runner", None) or "DirectRunner", extra)
     qname = os.path.basename(quarantine_path(args.out))
-    config = {"language": language, "runner": getattr(args, "runner", None) or "DirectRunner"}
-    with job_output("pii scan", args.out, entries=(qname,), single_file=True, private=(qname,), inputs=files,
+    config = {"language": language, "runner": getattr(args, "runner", None) or "DirectRunner", **more_config}
+    with job_output(command, args.out, entries=(qname,), single_file=True, private=(qname,), inputs=files,
                     config=config) as job:
         pipeline = beam.Pipeline(options=options)
         build_pipeline(
@@ -169,6 +180,8 @@ def _run(args, extra: list[str]) -> int:
             id_field=getattr(args, "id_field", "id") or "id",
             pii_config=pii_config,
             bundle_sinks=bundle_sinks,
+            to_lines=to_lines,
+            scanner=scanner,
         )
         run_pipeline(pipeline, out=job.out)
         raise_for_file_faults(job.path("_shards"), None)  # no data policy here: an unreadable file stops the job
@@ -177,21 +190,22 @@ def _run(args, extra: list[str]) -> int:
         scanned = merge_shards(shards, "spans", job.path(out_name), key=lambda row: json.dumps(row["id"]))
         quarantined = merge_shards(shards, "quarantine", job.path(qname), key=lambda q: (q["source"], q["offset"]))
         job.counts = {"scanned": scanned, "quarantined": quarantined}
-    _report(job.out, scanned, quarantine_path(job.out), quarantined)
+    _report(job.out, scanned, quarantine_path(job.out), quarantined, command)
     return 0
 
 
-def _report(out: str, scanned: int, qpath: str, quarantined: int) -> None:
+def _report(out: str, scanned: int, qpath: str, quarantined: int, command: str = "pii scan") -> None:
     entities: Counter[str] = Counter()
     with_pii = 0
+    field, verb = ("spans", "scanned") if command == "pii scan" else ("entities", "redacted")
     with open(out, encoding="utf-8") as f:
         for line in f:
-            spans = json.loads(line)["spans"]
+            spans = json.loads(line)[field]
             with_pii += bool(spans)
             entities.update(s["type"] for s in spans)
     summary = ", ".join(f"{t} {n}" for t, n in sorted(entities.items())) or "none"
     print(
-        f"haetae pii scan: {scanned} records scanned, {with_pii} with PII ({summary}) -> {out}",
+        f"haetae {command}: {scanned} records {verb}, {with_pii} with PII ({summary}) -> {out}",
         file=sys.stderr,
     )
     if quarantined:
@@ -201,5 +215,5 @@ def _report(out: str, scanned: int, qpath: str, quarantined: int) -> None:
                 reasons[json.loads(line)["reason"]] += 1
         detail = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items()))
         print(
-            f"haetae pii scan: {quarantined} input lines quarantined ({detail}) -> {qpath}", file=sys.stderr
+            f"haetae {command}: {quarantined} input lines quarantined ({detail}) -> {qpath}", file=sys.stderr
         )

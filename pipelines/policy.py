@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
@@ -27,11 +27,14 @@ from haetae.pipelines.config_files import (
 )
 from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
 
+if TYPE_CHECKING:
+    from haetae.pipelines.pseudonyms import PiiKey
+
 ACTIONS = ("redact", "drop", "keep")
 _ACTION = {"enum": list(ACTIONS)}
 _OPERATOR = {
     "type": "object",
-    "properties": {"type": {"enum": ["replace", "mask", "hash", "redact", "keep"]}},
+    "properties": {"type": {"enum": ["replace", "mask", "hash", "redact", "keep", "pseudonym"]}},
     "required": ["type"],
 }
 _ENTITY_RULE = {
@@ -63,6 +66,13 @@ POLICY_SCHEMA: dict[str, Any] = {
                 "default": _ENTITY_RULE,
                 "entities": {"type": "object", "additionalProperties": _ENTITY_RULE},
                 "max_redactions": {"type": "integer", "minimum": 0},
+                "key": {  # where keyed operators find the key (never the key itself): haetae.pipelines.pseudonyms
+                    "type": "object", "additionalProperties": False,
+                    "properties": {
+                        "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                        "file": {"type": "string", "minLength": 1},
+                    },
+                },
                 "fields": {  # PII outside the text field: haetae.pipelines.pii_fields
                     "type": "object", "additionalProperties": False,
                     "properties": {
@@ -161,6 +171,22 @@ class Policy:
             out["DEFAULT"] = default
         return out
 
+    def redaction_key(self, key_file: str | None = None, flag: str | None = None) -> PiiKey | None:
+        """The key of keyed operators (``pii.key``; ``key_file``, given by the command's ``flag``, first): a
+        :class:`PiiKeyError` naming the rules that need it when there is none; None when no rule needs one and
+        none is set."""
+        from haetae.pipelines import pii
+        from haetae.pipelines.pseudonyms import is_keyed, load_key
+
+        section = self.section("pii")
+        rules = {f"pii.entities.{e}": r for e, r in (section.get("entities") or {}).items()}
+        rules["pii.default"] = section.get("default") or {}
+        needed = [name for name, rule in rules.items() if is_keyed(rule.get("operator") or {})]
+        config = pii.load_config(self.resolve(section.get("recognizers", pii.DEFAULT_CONFIG)))
+        needed += [f"operators.{e} of {section.get('recognizers', pii.DEFAULT_CONFIG)}"
+                   for e, spec in (config.get("operators") or {}).items() if is_keyed(spec)]
+        return load_key(section.get("key"), self.resolve, key_file, needed, flag, origin=self.path)
+
 
 def load_policy(path: str | Path | None = None) -> Policy:
     """Load and validate a policy file; ``None`` loads the shipped default."""
@@ -188,6 +214,11 @@ def load_policy(path: str | Path | None = None) -> Policy:
                 msg = f"unknown key {extra[0]!r}"
             else:
                 msg = err.message
+        elif where[:2] == ["pii", "key"] and err.validator in ("type", "pattern"):  # a key value must not be echoed
+            msg = {"env": "must name an environment variable (letters, digits and _), not hold the key",
+                   "file": "must be the path of a key file"}.get(
+                where[2] if len(where) > 2 else "",
+                "must be a mapping {env: VARIABLE} and/or {file: PATH}; the key itself never goes here")
         else:
             msg = err.message
         dotted = ".".join(str(p) for p in where) or "(top level)"

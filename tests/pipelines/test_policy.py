@@ -152,7 +152,8 @@ def _default_operator(operator: str) -> tuple[str, str]:
     (*_default_operator("{type: keep, masking_char: x}"), "default:",
      "pii.default.operator.masking_char: keep takes no parameters"),
     (*_default_operator("{type: encrypt, key: abcdefghijklmnop}"), "default:",
-     "pii.default.operator.type: 'encrypt' is not one of ['replace', 'mask', 'hash', 'redact', 'keep']"),
+     "pii.default.operator.type: 'encrypt' is not one of ['replace', 'mask', 'hash', 'redact', 'keep', "
+     "'pseudonym']"),
     # the detector configurations the policy names are loaded with it
     ("recognizers: pii_recognizers.yaml", "recognizers: missing.yaml", "recognizers:",
      "pii.recognizers: PII config {dir}/missing.yaml: cannot read: No such file or directory"),
