@@ -229,6 +229,18 @@ def test_retired_licence_detectors_still_load(tmp_path, caplog):
     assert RightsScanner.from_config(new).licences is False
 
 
+def test_the_licence_index_is_built_once_per_process():
+    from haetae.pipelines.licences import default_index
+
+    first, second = ScoreRights(), ScoreRights()
+    first.setup()
+    builds = default_index.cache_info().misses
+    second.setup()
+    first.preload()
+    assert default_index.cache_info().misses == builds <= 1
+    assert first._scanner._index is second._scanner._index is default_index()
+
+
 def test_score_rights_in_beam():
     records = [
         {"id": "a", "text": "본문\nⓒ 한겨레 무단전재 및 재배포 금지", "lang": "ko"},
