@@ -305,7 +305,8 @@ def policy_quarantine_row(rec: dict[str, Any], text_field: str, id_field: str) -
 # ----------------------------------------------------------------------------------------- aggregates
 
 
-def mask_text(text: str, spans: list[dict[str, Any]], limit: int = EXAMPLE_CHARS, hide: list[str] = ()) -> str:
+def mask_text(text: str, spans: list[dict[str, Any]], limit: int = EXAMPLE_CHARS,
+              hide: list[str] | tuple[str, ...] = ()) -> str:
     """Mask every detected PII span as <TYPE>, every string of ``hide`` (names of personal copyright holders
     and reporters) as <HOLDER>, and any remaining run of 4+ digits; cut to ``limit`` chars."""
     import re

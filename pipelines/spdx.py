@@ -134,18 +134,18 @@ class LicenceLists:
         return whole in listed or node.value.casefold() in listed
 
     def allowed(self, expression: str | Node) -> bool:
-        node = parse(expression) if isinstance(expression, str) else expression
-        if node.op == "id":
-            return self._on(node, self.allow)
-        results = [self.allowed(p) for p in node.parts]
-        return any(results) if node.op == "or" else all(results)
+        return self._holds(expression, self.allow, strict_or=False)
 
     def denied(self, expression: str | Node) -> bool:
+        return self._holds(expression, self.deny, strict_or=True)
+
+    def _holds(self, expression: str | Node, listed: set[str], strict_or: bool) -> bool:
+        """Allowed: OR needs any operand, AND all. Denied (``strict_or``): OR needs all, AND any."""
         node = parse(expression) if isinstance(expression, str) else expression
         if node.op == "id":
-            return self._on(node, self.deny)
-        results = [self.denied(p) for p in node.parts]
-        return all(results) if node.op == "or" else any(results)
+            return self._on(node, listed)
+        results = [self._holds(p, listed, strict_or) for p in node.parts]
+        return all(results) if (node.op == "and") != strict_or else any(results)
 
     def denied_ids(self, expression: str) -> list[str]:
         """The operands of ``expression`` on the deny list (for the reasons of a deny verdict)."""
