@@ -78,11 +78,13 @@ from haetae.pipelines.quarantine import (
     quarantine_pii_fields,
     raw_mode,
 )
+from haetae.pipelines.rights import RIGHTS_COLUMNS, rights_columns
 from haetae.pipelines.runners import pipeline_options, resolve_runner
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import SharedScanner
     from haetae.pipelines.pseudonyms import PiiKey
+    from haetae.pipelines.rights_registry import RegistrySettings
 
 log = logging.getLogger(__name__)
 
@@ -94,13 +96,14 @@ EXAMPLE_CHARS = 240
 def ledger_schema():
     import pyarrow as pa
 
+    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "list<string>": pa.list_(pa.string())}
     return pa.schema([
         ("key", pa.string()), ("id", pa.string()), ("id_key", pa.string()), ("source", pa.string()), ("line", pa.int64()),
         ("offset", pa.int64()), ("sha256", pa.string()), ("bytes", pa.int64()),
         ("lang", pa.string()), ("lang_score", pa.float64()),
         ("pii_counts", pa.list_(pa.struct([("type", pa.string()), ("count", pa.int64())]))),
         ("pii_total", pa.int64()), ("pii_fields", pa.list_(pa.string())),
-        ("copyright_signals", pa.list_(pa.string())), ("licence", pa.string()), ("licences", pa.list_(pa.string())),
+        *((name, types[kind]) for name, kind in RIGHTS_COLUMNS),
         ("dup_cluster", pa.string()), ("dup_kind", pa.string()), ("dup_cluster_size", pa.int64()),
         ("dup_similarity", pa.float64()),
         ("chars", pa.int64()), ("symbol_ratio", pa.float64()), ("repeated_line_ratio", pa.float64()),
@@ -262,8 +265,7 @@ def ledger_row(rec: dict[str, Any], policy: Policy, text_field: str = "text", id
         "lang": rec.get("lang"), "lang_score": rec.get("lang_score"),
         "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())],
         "pii_total": sum(counts.values()), "pii_fields": pii_field_labels(rec, policy, text_field, id_field),
-        "copyright_signals": list(rec.get("copyright_signals") or []), "licence": rec.get("licence"),
-        "licences": list(rec.get("licences") or []),
+        **rights_columns(rec),
         "dup_cluster": None if cluster is None else str(cluster), "dup_kind": dup.get("kind"), "dup_cluster_size": dup.get("cluster_size"),
         "dup_similarity": dup.get("similarity"),
         "chars": int(quality.get("chars", len(rec["text"]))), "symbol_ratio": quality.get("symbol_ratio"),
@@ -284,7 +286,7 @@ def quarantine_ledger_row(q: dict[str, Any], policy: Policy, id_field: str = "id
         "offset": q["offset"], "sha256": q["sha256"], "bytes": q["bytes"], "lang": None, "lang_score": None,
         "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())], "pii_total": counts.total(),
         "pii_fields": quarantine_pii_fields(q, policy, id_field) if RAW_SPANS in q else [],
-        "copyright_signals": [], "licence": None, "licences": [],
+        **rights_columns(),
         "dup_cluster": None, "dup_kind": None, "dup_cluster_size": None, "dup_similarity": None,
         "chars": None, "symbol_ratio": None, "repeated_line_ratio": None,
         "decision": R.QUARANTINE, "rule": f"input.{q['reason']}", "reasons": [q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
@@ -308,8 +310,10 @@ def policy_quarantine_row(rec: dict[str, Any], text_field: str, id_field: str) -
 # ----------------------------------------------------------------------------------------- aggregates
 
 
-def mask_text(text: str, spans: list[dict[str, Any]], limit: int = EXAMPLE_CHARS) -> str:
-    """Mask every detected PII span as <TYPE> and any remaining run of 4+ digits; cut to ``limit`` chars."""
+def mask_text(text: str, spans: list[dict[str, Any]], limit: int = EXAMPLE_CHARS,
+              hide: list[str] | tuple[str, ...] = ()) -> str:
+    """Mask every detected PII span as <TYPE>, every string of ``hide`` (names of personal copyright holders
+    and reporters) as <HOLDER>, and any remaining run of 4+ digits; cut to ``limit`` chars."""
     import re
 
     out, last = [], 0
@@ -320,7 +324,10 @@ def mask_text(text: str, spans: list[dict[str, Any]], limit: int = EXAMPLE_CHARS
         out.append(f"<{s['type']}>")
         last = s["end"]
     out.append(text[last:])
-    masked = re.sub(r"\d[\d\- ]{3,}\d", lambda m: "#" * len(m.group()), "".join(out))
+    masked = "".join(out)
+    for name in sorted(set(hide), key=len, reverse=True):
+        masked = masked.replace(name, "<HOLDER>")
+    masked = re.sub(r"\d[\d\- ]{3,}\d", lambda m: "#" * len(m.group()), masked)
     masked = re.sub(r"[\w.+-]+@[\w-]+\.[\w.]+", "<EMAIL>", masked)
     return masked[:limit] + ("…" if len(masked) > limit else "")
 
@@ -343,11 +350,21 @@ class PartialAggregates(beam.DoFn):
             yield WindowedValue(json.dumps(self._agg, ensure_ascii=False), 0, [GlobalWindow()])
 
 
+REGISTRY_BUCKETS = ((0.0, "0"), (0.1, "<= 0.1"), (0.5, "<= 0.5"), (0.9, "<= 0.9"), (1.0, "<= 1"))
+"""Bands of ``registry_fraction`` in the aggregates: the upper bound (inclusive) and its label."""
+
+
 def new_aggregates() -> dict[str, Any]:
     return {"rows": 0, "decisions": {}, "rules": {}, "quarantine_reasons": {}, "pii_docs": {}, "pii_spans": {},
-            "licences": {}, "copyright": {}, "languages": {}, "cluster_sizes": {}, "dup_kinds": {},
+            "licences": {}, "licence_expressions": {}, "licence_docs": 0, "copyright": {}, "copyright_docs": 0,
+            "copyright_holders": {}, "registry_checked": 0, "registry_matched": 0, "registry_fractions": {},
+            "languages": {}, "cluster_sizes": {}, "dup_kinds": {},
             "bytes_in": 0, "bytes_kept": 0, "redactions": 0, "residual_pii": 0, "quarantine_with_pii": 0,
             "examples": {}}
+
+
+def _registry_band(fraction: float) -> str:
+    return next(label for bound, label in REGISTRY_BUCKETS if fraction <= bound)
 
 
 def _bump(d: dict[str, int], key: Any, n: int = 1) -> None:
@@ -368,8 +385,18 @@ def add_row(agg: dict[str, Any], row: dict[str, Any], text: str | None = None, s
         _bump(agg["pii_spans"], c["type"], c["count"])
     for lic in row["licences"]:
         _bump(agg["licences"], lic)
+    if row["licence"]:
+        agg["licence_docs"] += 1
+        _bump(agg["licence_expressions"], row["licence"])
     for kind in row["copyright_signals"]:
         _bump(agg["copyright"], kind)
+    agg["copyright_docs"] += bool(row["copyright_signals"])
+    for holder in row["copyright_holders"]:  # organisations by name, others as <HOLDER> (rights.py)
+        _bump(agg["copyright_holders"], holder)
+    if row["registry_fraction"] is not None:
+        agg["registry_checked"] += 1
+        agg["registry_matched"] += row["registry_fraction"] > 0
+        _bump(agg["registry_fractions"], _registry_band(row["registry_fraction"]))
     if row["lang"]:
         _bump(agg["languages"], row["lang"])
     if row["dup_kind"]:
@@ -383,8 +410,10 @@ def add_row(agg: dict[str, Any], row: dict[str, Any], text: str | None = None, s
     agg["residual_pii"] += row["residual_pii"]
     examples = agg["examples"].setdefault(row["rule"], [])
     if text is not None and (len(examples) < EXAMPLES_PER_RULE or str(row["id"]) < examples[-1]["id"]):
+        from haetae.pipelines.copyright import personal_names
+
         examples.append({"id": str(row["id"]), "decision": row["decision"], "reasons": row["reasons"],
-                         "text": mask_text(text, spans or [])})  # masked only when kept
+                         "text": mask_text(text, spans or [], hide=personal_names(text))})  # masked only when kept
         examples.sort(key=lambda e: e["id"])
         del examples[EXAMPLES_PER_RULE:]
 
@@ -446,8 +475,10 @@ def audit_secrets(policy: Policy) -> AuditSecrets:
 def build_pipeline(
     p: beam.Pipeline, inputs: list[str], out_dir: str, policy: Policy, *, text_field: str = "text",
     id_field: str = "id", bundle_sinks: bool = False, secrets: AuditSecrets | None = None,
+    registry: RegistrySettings | None = None,
 ) -> None:
-    """Add the audit steps to ``p`` (``secrets`` default: :func:`audit_secrets` of the policy)."""
+    """Add the audit steps to ``p`` (``secrets`` default: :func:`audit_secrets` of the policy; ``registry``: the
+    protected-works registry to check, from :func:`~haetae.pipelines.rights_registry.resolve_registry`)."""
     secrets = secrets or audit_secrets(policy)
     pii_config = policy.resolve(policy.section("pii").get("recognizers", "pii_recognizers.yaml"))
     rights_config = policy.resolve(policy.section("rights").get("detectors", "rights_detectors.yaml"))
@@ -463,7 +494,7 @@ def build_pipeline(
         | "DetectLanguage" >> beam.ParDo(DetectLanguage())
         | "ScoreQuality" >> beam.Map(score_quality)
         | "ScorePii" >> beam.ParDo(ScorePii(scanner=scanner, fields=FieldSelection.from_policy(policy)))
-        | "ScoreRights" >> beam.ParDo(ScoreRights(rights_config))
+        | "ScoreRights" >> beam.ParDo(ScoreRights(rights_config, registry=registry))
         | "PreDecide" >> beam.ParDo(PreDecide(policy))
         | "SketchForDedup" >> beam.ParDo(SketchForDedup(policy)).with_outputs(DEDUP_TAG, main="records")
     )
@@ -552,7 +583,7 @@ def local_workers(beam_args, workers: int | None, input_bytes: int) -> int:
 
 
 def local_spec(inputs: list[str], out_dir: str, policy: Policy, *, text_field: str = "text", id_field: str = "id",
-               secrets: AuditSecrets | None = None) -> dict[str, Any]:
+               secrets: AuditSecrets | None = None, registry: RegistrySettings | None = None) -> dict[str, Any]:
     """The steps of :func:`build_pipeline` as DoFns for :func:`haetae.pipelines.local_audit.run_local`."""
     from haetae.pipelines.io import ReadRanges, auto_split_bytes, split_ranges
     from haetae.pipelines.pii import ScorePii, SharedScanner
@@ -572,7 +603,7 @@ def local_spec(inputs: list[str], out_dir: str, policy: Policy, *, text_field: s
         "reader": ReadRanges(text_field, id_field, policy.section("limits").get("max_bytes")),
         "scorers": [DetectLanguage(), score_quality,
                     ScorePii(scanner=scanner, fields=FieldSelection.from_policy(policy)),
-                    ScoreRights(rights_config), PreDecide(policy)],
+                    ScoreRights(rights_config, registry=registry), PreDecide(policy)],
         "final": FinalDecide(policy, scanner, secrets.id_hasher, secrets.pii_key),
         "scan_quarantine": ScanQuarantine(policy, scanner, secrets.id_hasher),
         "store_quarantine": StoreQuarantine(policy, scanner, secrets.quarantine_cipher),
@@ -584,6 +615,7 @@ def run_audit(
     inputs: list[str], out_dir: str, *, policy_path: str | None = None, text_field: str = "text",
     id_field: str = "id", runner: str = "local", beam_args: list[str] | tuple[str, ...] = (),
     report: bool = True, progress: bool = True, workers: int | None = None, memory_budget: str | int | None = None,
+    registry: str | None = None,
 ) -> AuditSummary:
     """Run the whole audit and publish every output into ``out_dir`` (see :mod:`haetae.pipelines.execution`:
     inputs and policy are checked before anything is touched, the job runs locked and staged, and the
@@ -592,7 +624,8 @@ def run_audit(
     ``runner="local"`` (the default) runs :mod:`haetae.pipelines.local_audit` on this machine in ``workers``
     processes (default: one per core; none for inputs under 2 MiB) within ``memory_budget`` (bytes or a size
     like ``"6GiB"``; default 75 % of the free memory). Any other runner runs the Beam job of
-    :func:`build_pipeline` (``DirectRunner``: Beam's FnApiRunner, which holds every shuffle in memory)."""
+    :func:`build_pipeline` (``DirectRunner``: Beam's FnApiRunner, which holds every shuffle in memory).
+    ``registry``: a protected-works registry file (else the policy's ``rights.registry.path``, if any)."""
     from haetae.offline import ensure_offline
 
     ensure_offline()
@@ -600,7 +633,7 @@ def run_audit(
     validator = _start_validation()
     try:
         return _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress,
-                          workers, memory_budget, started, validator)
+                          workers, memory_budget, started, validator, registry)
     finally:
         if validator is not None:
             validator.close()
@@ -620,10 +653,12 @@ def _start_validation():
 
 
 def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress, workers,
-               memory_budget, started, validator) -> AuditSummary:
+               memory_budget, started, validator, registry_path) -> AuditSummary:
     from haetae.pipelines.execution import job_output, read_shard_rows, run_pipeline
+    from haetae.pipelines.rights_registry import resolve_registry
 
     policy = load_policy(policy_path)
+    registry = resolve_registry(policy, registry_path)  # a missing or damaged file: one line, nothing touched
     files = expand_inputs(inputs)
     secrets = audit_secrets(policy)  # a missing or bad key file is an error before anything is touched
     local = runner in LOCAL_RUNNERS
@@ -638,7 +673,8 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
         runner_name = resolve_runner(runner)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256},
-              "runner": runner_name, "text_field": text_field, "id_field": id_field}
+              "runner": runner_name, "text_field": text_field, "id_field": id_field,
+              "registry": registry.manifest() if registry is not None else None}
     if secrets.pii_key is not None:  # its source and fingerprint only
         config["pii_key"] = secrets.pii_key.describe()
     with job_output("audit", out_dir, entries=AUDIT_OUTPUTS, private=("quarantine",), inputs=files,
@@ -650,7 +686,7 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
             from haetae.pipelines.local_audit import run_local
 
             spec = local_spec([path for path, _ in files], job.dir, policy, text_field=text_field,
-                              id_field=id_field, secrets=secrets)
+                              id_field=id_field, secrets=secrets, registry=registry)
             say(f"haetae audit: policy {policy.label}, runner local ({workers} worker process"
                 f"{'es' if workers != 1 else ''}), output {job.out}")
             beam_started = time.time()
@@ -659,7 +695,7 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
         else:
             pipeline = beam.Pipeline(options=options)
             build_pipeline(pipeline, [path for path, _ in files], job.dir, policy, text_field=text_field,
-                           id_field=id_field, bundle_sinks=bundle_sinks, secrets=secrets)
+                           id_field=id_field, bundle_sinks=bundle_sinks, secrets=secrets, registry=registry)
             say(f"haetae audit: policy {policy.label}, runner {runner_name}, output {job.out}")
             beam_started = time.time()
             warm_up.start()
@@ -672,6 +708,7 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
         aggregates = merge_aggregates(read_shard_rows(job.path("_aggregates")))
         aggregates["input"] = sum(c["input"] for c in read_shard_rows(job.path("_counts")))
         aggregates["policy"] = config["policy"]
+        aggregates["registry"] = config["registry"]
         aggregates["inputs"] = [path for path, _ in files]
         counts = {d: aggregates["decisions"].get(d, 0) for d in R.DECISIONS}
         counts["input"] = aggregates["input"]

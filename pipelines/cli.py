@@ -35,6 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     audit.add_argument("--memory-budget", default=None, metavar="SIZE",
                        help="local runner: memory of all its processes together, e.g. 4GiB (default: 75%% of the "
                             "free memory); a run that would pass it stops with an error instead of swapping")
+    audit.add_argument("--registry", default=None, metavar="REG",
+                       help="protected-works registry (`haetae registry build`): each document's share of shingles "
+                            "found there is in the ledger, and rights.registry of the policy decides (default: "
+                            "rights.registry.path of the policy, if any)")
     _io_args(audit, runner="local")
     audit.set_defaults(func=run_audit_command, accepts_extra=True)
 
@@ -138,8 +142,8 @@ def run_audit_command(args: argparse.Namespace, extra: list[str]) -> int:
         summary = run_audit(
             args.inputs, args.out, policy_path=args.policy, text_field=args.text_field, id_field=args.id_field,
             runner=args.runner, beam_args=extra, progress=not args.quiet, workers=args.workers,
-            memory_budget=args.memory_budget)
-    except UsageError as exc:  # InputError, PolicyError, PiiConfigError, RightsConfigError, bad key files
+            memory_budget=args.memory_budget, registry=args.registry)
+    except UsageError as exc:  # InputError, PolicyError, PiiConfigError, RightsConfigError, RegistryError, keys
         print(f"haetae audit: error: {exc}", file=sys.stderr)
         return 2
     print(f"report: {summary.out_dir}/report.html")

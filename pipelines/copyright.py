@@ -230,3 +230,66 @@ def holders(notices: list[Notice]) -> list[str]:
         if n.holder and n.kind in ("copyright", "dateline"):
             seen.setdefault(n.holder, None)
     return list(seen)
+
+
+_HOLDER_GATES = ("copyright", "©", "ⓒ", "(c)", "저작권")
+
+
+def notice_holders(text: str) -> list[str]:
+    """:func:`holders` of ``text`` without the work holders do not need (bylines, reservations): what the
+    audit runs on every document. Texts with no notice head skip the notice patterns."""
+    if not text:
+        return []
+    lowered = text.lower()
+    notices = _copyright_notices(text) if any(g in lowered for g in _HOLDER_GATES) else []
+    if "=" in text:
+        notices += [Notice("dateline", m.group("outlet").strip(), (m.start(), m.end())) for m in _DATELINE.finditer(text)]
+    return holders(sorted(notices, key=lambda n: n.span))
+
+
+PERSONAL_HOLDER = "<HOLDER>"
+_ORG_WORDS = re.compile(
+    r"\b(?:inc|incorporated|ltd|limited|llc|llp|corp|corporation|co|company|gmbh|ag|s\.?a|b\.?v|plc|pty|k\.?k"
+    r"|foundation|project|authors|contributors|developers|maintainers|team|community|university|college|school"
+    r"|institute|institution|association|society|academy|council|committee|consortium|organi[sz]ation|agency"
+    r"|government|ministry|department|office|bureau|press|media|news|newspaper|times|herald|journal"
+    r"|magazine|broadcasting|publishing|publishers?|publications|group|labs?|software|systems|technologies"
+    r"|technology|networks|studios?|games|entertainment|partners|holdings|industries"
+    r"|services|solutions|international|global)\b\.?",
+    re.IGNORECASE,
+)
+_ORG_KO = re.compile(
+    r"신문|뉴스|뉴시스|일보|방송|통신|미디어|매거진|주식회사|\(주\)|㈜|재단|협회|학회|연합|대학|연구원|연구소|공사|공단"
+    r"|위원회|정부|부처|시청|도청|구청|출판|그룹|기업|센터|닷컴|프레스|타임스|헤럴드|저널|에디터|편집국|기자단"
+)
+_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|net|org|kr|co\.kr|or\.kr|go\.kr|io|ai|dev|edu)\b", re.IGNORECASE)
+_ACRONYM = re.compile(r"^[A-Z][A-Z0-9&]{1,9}\d*$")
+
+
+def is_organisation(holder: str) -> bool:
+    """Whether a holder reads as an organisation (a company, outlet, project, public body), not a person.
+
+    Conservative: what is not recognisably an organisation (a suffix or word such as Inc., Foundation, 신문,
+    일보, 재단; a domain name; a single acronym such as KBS) is treated as a possible person."""
+    name = holder.strip()
+    if _ORG_WORDS.search(name) or _ORG_KO.search(name) or _DOMAIN.search(name):
+        return True
+    if _ACRONYM.match(name):
+        return True
+    return bool(re.fullmatch(r"[가-힣]{3,}사", name))  # 동해신문사, 가람출판사; a 3-syllable name ending 사 is rare
+
+
+def public_holders(names: list[str]) -> list[str]:
+    """Holders as the audit's ledger and report may show them: organisations by name, any other holder as
+    :data:`PERSONAL_HOLDER` (one entry each, so they can be counted)."""
+    return [n if is_organisation(n) else PERSONAL_HOLDER for n in names]
+
+
+def personal_names(text: str) -> list[str]:
+    """Names a report must not show: holders that are not organisations and the reporters of bylines."""
+    notices = find_copyright(text)
+    names = [n for n in holders(notices) if not is_organisation(n)]
+    for n in notices:
+        if n.kind == "byline" and n.holder:
+            names.extend(part for part in n.holder.split(", ") if part)
+    return list(dict.fromkeys(names))

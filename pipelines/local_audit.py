@@ -901,6 +901,10 @@ def run_local(
     ranges = spec_args["ranges"]
     work = os.path.join(spec_args["out_dir"], WORK_DIR)
     os.makedirs(work, mode=0o700, exist_ok=True)
+    if workers == 0 or "fork" in multiprocessing.get_all_start_methods():
+        for fn in spec_args["scorers"]:  # state the forked workers share (copy-on-write), counted in base below
+            if hasattr(fn, "preload"):
+                fn.preload()
     rss_now, pss_now = tree_memory()
     base = pss_now or (400 << 20)
     if budget < base + WORKER_BASE_BYTES and workers > 0 or budget < base:

@@ -1,9 +1,13 @@
 """Data policy: schema validation (errors name the YAML line) and the decision rules.
 
 The decision for a record is the first rule that fires, in this order: quarantine (the reader's), language,
-size and quality limits, licence deny list, copyright notice without an allowed licence, PII with a ``drop``
-action or too many redactions, duplicates (non-representative members), PII with a ``redact`` action, keep.
-Every rule has a name (``"pii.entities.KR_RRN"``, ``"dedup.near"``...) that the ledger records.
+size and quality limits, protected-works registry, licence deny list, licences on no list, copyright notice
+without an allowed licence, PII with a ``drop`` action or too many redactions, duplicates (non-representative
+members), PII with a ``redact`` action, keep. Every rule has a name (``"pii.entities.KR_RRN"``,
+``"dedup.near"``...) that the ledger records.
+
+Licence lists are read on the document's SPDX expression (:mod:`haetae.pipelines.spdx`): ``A OR B`` is allowed
+when either is, ``A AND B`` when both are; it is denied when it cannot be used without a denied licence.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ from haetae.pipelines.config_files import (
     read_yaml_file,
 )
 from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
+from haetae.pipelines.spdx import LicenceLists
+
+REGISTRY_DEFAULTS = {"max_fraction": 0.5, "action": "drop"}
+"""``rights.registry`` without these keys (or ``--registry`` without the section): a document of which more
+than half the 50-character windows are in the registry is dropped."""
 
 if TYPE_CHECKING:
     from haetae.pipelines.pseudonyms import PiiKey
@@ -100,6 +109,14 @@ POLICY_SCHEMA: dict[str, Any] = {
                     "type": "object", "additionalProperties": False,
                     "properties": {"notice_without_allowed_licence": {"enum": ["drop", "keep", "quarantine"]}},
                 },
+                "registry": {  # protected works: haetae.pipelines.registry, haetae.pipelines.rights_registry
+                    "type": "object", "additionalProperties": False,
+                    "properties": {
+                        "path": {"type": "string", "minLength": 1},
+                        "max_fraction": _RATE,
+                        "action": {"enum": ["drop", "keep", "quarantine"]},
+                    },
+                },
             },
         },
         "dedup": {
@@ -157,6 +174,13 @@ class Policy:
     def resolve(self, relative: str) -> str:
         """A path named in the policy, relative to the policy file."""
         return str((Path(self.path).parent / relative).resolve())
+
+    def licence_lists(self) -> LicenceLists:
+        """``rights.licences`` allow and deny lists (``KOGL-TypeN`` read as ``LicenseRef-KOGL-TypeN``)."""
+        if not hasattr(self, "_licence_lists"):
+            licences = self.section("rights").get("licences") or {}
+            self._licence_lists = LicenceLists(licences.get("allow") or [], licences.get("deny") or [])
+        return self._licence_lists
 
     def entity_rule(self, entity: str) -> dict[str, Any]:
         pii = self.section("pii")
@@ -294,21 +318,14 @@ def pre_dedup_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
         limit = quality.get(key)
         if limit is not None and signals.get(signal, 0.0) > limit:
             return Verdict(R.DROP, f"quality.{key}", (f"{signal} {signals[signal]:.2f} > {limit}",))
-    licences = policy.section("rights").get("licences") or {}
-    allow, deny = set(licences.get("allow") or []), set(licences.get("deny") or [])
-    found = list(rec.get("licences") or [])
-    denied = [lic for lic in found if lic in deny]
-    if denied:
-        return Verdict(R.DROP, "rights.licences.deny", tuple(f"licence {lic} denied" for lic in denied))
-    unknown = [lic for lic in found if lic not in allow and lic not in deny]
-    if unknown and (licences.get("unknown") or "keep") == "drop":
-        return Verdict(R.DROP, "rights.licences.unknown", tuple(f"licence {lic} not on a list" for lic in unknown))
-    notices = rec.get("copyright_signals") or []
-    if notices and not any(lic in allow for lic in found):
-        action = (policy.section("rights").get("copyright") or {}).get("notice_without_allowed_licence", "drop")
-        if action != "keep":
-            reasons = tuple(f"copyright notice: {n}" for n in notices)
-            return Verdict(action, "rights.copyright.notice_without_allowed_licence", reasons)
+    fraction = rec.get("registry_fraction")
+    if fraction is not None:
+        max_fraction, action = registry_rule(policy)
+        if fraction > max_fraction and action != "keep":
+            return Verdict(action, "rights.registry", (f"registry fraction {fraction:.3f} > {max_fraction}",))
+    verdict = _licence_verdict(policy, rec)
+    if verdict is not None:
+        return verdict
     counts = rec.get("pii_counts") or {}
     for entity in sorted(counts):
         if policy.entity_rule(entity)["action"] == "drop":
@@ -317,6 +334,36 @@ def pre_dedup_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
     n_red = sum(n for e, n in counts.items() if policy.entity_rule(e)["action"] == "redact")
     if max_red is not None and n_red > max_red:
         return Verdict(R.DROP, "pii.max_redactions", (f"{n_red} redactions > {max_red}",))
+    return None
+
+
+def registry_rule(policy: Policy) -> tuple[float, str]:
+    """``(max_fraction, action)`` of ``rights.registry``, with :data:`REGISTRY_DEFAULTS`."""
+    section = {**REGISTRY_DEFAULTS, **(policy.section("rights").get("registry") or {})}
+    return float(section["max_fraction"]), section["action"]
+
+
+def _licence_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
+    """The licence and copyright-notice rules, on the document's expression (the AND of what was found)."""
+    rights = policy.section("rights")
+    lists = policy.licence_lists()
+    expression = rec.get("licence")
+    if expression is None and rec.get("licences"):
+        expression = " AND ".join(f"({e})" for e in rec["licences"])
+    if expression is not None and lists.denied(expression):
+        denied = lists.denied_ids(expression)
+        reasons = (f"licence {expression} denied" + (f" ({', '.join(denied)} on the deny list)"
+                                                     if [expression] != denied else ""),)
+        return Verdict(R.DROP, "rights.licences.deny", reasons)
+    allowed = expression is not None and lists.allowed(expression)
+    if expression is not None and not allowed and ((rights.get("licences") or {}).get("unknown") or "keep") == "drop":
+        return Verdict(R.DROP, "rights.licences.unknown", (f"licence {expression} not allowed by the lists",))
+    notices = rec.get("copyright_signals") or []
+    if notices and not allowed:
+        action = (rights.get("copyright") or {}).get("notice_without_allowed_licence", "drop")
+        if action != "keep":
+            return Verdict(action, "rights.copyright.notice_without_allowed_licence",
+                           tuple(f"copyright notice: {n}" for n in notices))
     return None
 
 

@@ -1,14 +1,26 @@
-"""Copyright notices and licence signals, in English and Korean, and the ``ScoreRights`` Beam step.
+"""The audit's rights step: copyright notices and holders, licences as SPDX expressions, and the share of each
+document found in a protected-works registry (``ScoreRights``).
 
-Detectors are small registered classes switched on and off by policies/rights_detectors.yaml. A copyright
-detector reports notice *kinds* (e.g. ``all_rights_reserved``); a licence detector reports SPDX ids
-(``MIT``, ``Apache-2.0``, ``GPL-3.0-or-later``, ``CC-BY-SA-4.0`` ...) or, for the Korea Open Government
-Licence (공공누리), ``KOGL-Type1`` .. ``KOGL-Type4`` (SPDX has no id for it). The patterns are a curated set of
-the phrases that headers and licence texts must contain; they need no network and no data download.
+- Copyright notice *kinds* (``copyright_statement``, ``ko_no_redistribution``, ``ai_training_reserved`` ...)
+  come from the small regex detectors below, switched on and off by policies/rights_detectors.yaml.
+- Copyright *holders* come from :func:`haetae.pipelines.copyright.notice_holders`; a holder that is not
+  recognisably an organisation is written ``<HOLDER>`` (the ledger and the report are shared more widely than
+  the data: no personal name goes there).
+- Licences come from :mod:`haetae.pipelines.licences` (ScanCode's reference texts, SPDX headers, 공공누리 and
+  Korean CC notices): ``licences`` is the list of expressions found, strongest first, ``licence`` their ``AND``
+  (None when none), ``licence_score`` the weakest evidence among them. 공공누리 is ``LicenseRef-KOGL-TypeN``.
+  The index is built once per process: in ``setup`` on Beam workers, in the local runner's driver before it
+  forks its workers (``preload``), which share it.
+- With a registry (:mod:`haetae.pipelines.registry`), ``registry_fraction`` and ``registry_shingles``.
+
+The regex licence detectors of earlier versions (``spdx_header``, ``licence_text``, ``creative_commons``,
+``kogl``, ``licence_reference``) are retired: a detector config that names them still loads; each such entry
+is read as the ``licences`` entry (licence identification on or off) and a note says so once per process.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,8 +31,33 @@ import apache_beam as beam
 
 from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
 
+log = logging.getLogger(__name__)
+
 DEFAULT_CONFIG = "rights_detectors.yaml"
 _FLAGS = re.IGNORECASE | re.MULTILINE
+
+LICENCES_ENTRY = "licences"
+"""The config entry that switches licence identification (:mod:`haetae.pipelines.licences`) on or off."""
+RETIRED_LICENCE_DETECTORS = ("spdx_header", "licence_text", "creative_commons", "kogl", "licence_reference")
+
+RIGHTS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("copyright_signals", "list<string>"), ("copyright_holders", "list<string>"),
+    ("licence", "string"), ("licences", "list<string>"), ("licence_score", "float64"),
+    ("registry_fraction", "float64"), ("registry_shingles", "int64"),
+)
+"""The ledger columns of the rights step, in order, with their Arrow types: the one definition that the
+ledger's schema, its rows of decided records and its rows of quarantined ones derive from."""
+
+
+def rights_columns(rec: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The rights columns of one ledger row: the record's values, or empty lists and nulls (a record that
+    was never scored, such as a reader's quarantine row)."""
+    rec = rec or {}
+    out = {}
+    for name, kind in RIGHTS_COLUMNS:
+        value = rec.get(name)
+        out[name] = list(value or []) if kind.startswith("list") else value
+    return out
 
 
 class RightsConfigError(ConfigError):
@@ -29,7 +66,7 @@ class RightsConfigError(ConfigError):
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where a signal was found: detector name, signal (kind or SPDX id) and character offsets."""
+    """Where a copyright signal was found: detector name, signal (notice kind) and character offsets."""
 
     detector: str
     signal: str
@@ -39,28 +76,36 @@ class Evidence:
 
 @dataclass
 class RightsSignals:
-    """Scan result. ``copyright``: notice kinds found (sorted, unique); ``licences``: SPDX ids, strongest first."""
+    """Scan result. ``copyright``: notice kinds (sorted, unique); ``holders``: copyright holders (organisations
+    by name, others ``<HOLDER>``); ``licences``: SPDX expressions, strongest first, with their scores."""
 
     copyright: list[str] = field(default_factory=list)
     copyright_spans: list[Evidence] = field(default_factory=list)
+    holders: list[str] = field(default_factory=list)
     licences: list[str] = field(default_factory=list)
-    licence_evidence: list[Evidence] = field(default_factory=list)
+    licence_scores: list[float] = field(default_factory=list)
 
     @property
     def licence(self) -> str | None:
-        """The primary licence: an explicit SPDX header wins, then the earliest licence text or reference."""
-        return self.licences[0] if self.licences else None
+        """The document's licence: one SPDX expression, the ``AND`` of every one found (None when none)."""
+        from haetae.pipelines.licences import licence_expression
+
+        return licence_expression(list(zip(self.licences, self.licence_scores)))
+
+    @property
+    def licence_score(self) -> float | None:
+        """The weakest evidence among the licences found (0-1), None when none was found."""
+        return min(self.licence_scores) if self.licence_scores else None
 
 
-# ---------------------------------------------------------------------------------------------- registry
+# ---------------------------------------------------------------------------------------------- detectors
 
 
 class Detector:
-    """Base class: ``find(text)`` yields :class:`Evidence`. ``kind`` is "copyright" or "licence"."""
+    """Base class: ``find(text)`` yields :class:`Evidence` of copyright notice kinds."""
 
     name: ClassVar[str]
-    kind: ClassVar[str]
-    priority: ClassVar[int] = 50  # lower wins when choosing the primary licence
+    kind: ClassVar[str] = "copyright"
     gates: ClassVar[tuple[str, ...]] = ()
     """Lower-case substrings, one of which every match contains; texts with none skip the detector."""
 
@@ -114,7 +159,6 @@ class CopyrightStatement(PatternDetector):
 
     name = "copyright_statement"
     gates = ("copyright", "©", "ⓒ", "(c)")
-    kind = "copyright"
     PATTERNS = [
         ("copyright_statement", r"\bcopyrights?\s*(?:" + _SYMBOL + r"|:?\s*" + _YEAR + r")"),
         ("copyright_symbol", r"(?:©|ⓒ|Ⓒ)\s*(?:" + _YEAR + r"|[^\W\d_])"),
@@ -135,7 +179,6 @@ class AllRightsReserved(PatternDetector):
 
     name = "all_rights_reserved"
     gates = ("reserved", "판권", "보유")
-    kind = "copyright"
     PATTERNS = [
         ("all_rights_reserved", r"\ball\s+rights\s+reserved\b"),
         ("all_rights_reserved", r"판권\s*소유|모든\s*권리\s*(?:를\s*)?보유"),
@@ -148,7 +191,6 @@ class KoreanNoRedistribution(PatternDetector):
 
     name = "ko_no_redistribution"
     gates = ("무단", "배포")
-    kind = "copyright"
     PATTERNS = [
         ("ko_no_redistribution", r"무단\s*전재"),
         (
@@ -165,7 +207,6 @@ class KoreanCopyrightHolder(PatternDetector):
 
     name = "ko_copyright_holder"
     gates = ("저작권",)
-    kind = "copyright"
     PATTERNS = [
         ("ko_copyright_holder", r"저작권자\s*[(<\[]?\s*(?:©|ⓒ|Ⓒ|\(c\)|c\))"),
         ("ko_copyright_holder", r"저작권은\s*\S{1,30}?\s*에\s*(?:게\s*)?있"),
@@ -179,7 +220,6 @@ class AiTrainingReservation(PatternDetector):
     mining ... reserved'), or a ``noai`` robots directive."""
 
     name = "ai_training_reservation"
-    kind = "copyright"
     gates = (
         "금지",
         "금함",
@@ -220,222 +260,30 @@ class AiTrainingReservation(PatternDetector):
     ]
 
 
-# ---------------------------------------------------------------------------------------------- licences
-
-_SPDX_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+\-]*")
-
-
-@register_detector
-class SpdxHeader(Detector):
-    """``SPDX-License-Identifier: <expression>``; every licence id of the expression is reported."""
-
-    name = "spdx_header"
-    gates = ("spdx-license-identifier",)
-    kind = "licence"
-    priority = 0
-    _LINE = re.compile(r"SPDX-License-Identifier:\s*([^\n\r*#]*)", re.IGNORECASE)
-
-    def find(self, text: str) -> list[Evidence]:
-        found = []
-        for m in self._LINE.finditer(text):
-            expr, offset = m.group(1), m.start(1)
-            for tok in _SPDX_TOKEN.finditer(expr.rstrip().rstrip(".")):
-                if tok.group(0).upper() in {"AND", "OR", "WITH"}:
-                    continue
-                if m.group(1)[: tok.start()].rstrip().upper().endswith("WITH"):
-                    continue  # an exception id (e.g. Classpath-exception-2.0), not a licence
-                found.append(Evidence(self.name, tok.group(0), offset + tok.start(), offset + tok.end()))
-        return found
-
-
-def _gpl_id(family: str, version: str, later: bool) -> str:
-    return f"{family}-{version}-{'or-later' if later else 'only'}"
-
-
-@register_detector
-class LicenceText(Detector):
-    """Recognisable text of common licences (full texts and standard notice headers)."""
-
-    name = "licence_text"
-    gates = (
-        "permission",
-        "apache",
-        "mozilla",
-        "unencumbered",
-        "cc0",
-        "boost",
-        "general public",
-        "redistribution",
-    )
-    kind = "licence"
-    priority = 10
-    SIMPLE: ClassVar[list[tuple[str, str]]] = [
-        ("MIT", r"Permission is hereby granted, free of charge, to any person obtaining a copy"),
-        ("Apache-2.0", r"Apache License,?\s+Version 2\.0"),
-        ("MPL-2.0", r"Mozilla Public License,?\s+(?:v\.|Version)\s*2\.0"),
-        ("Unlicense", r"This is free and unencumbered software released into the public domain"),
-        ("CC0-1.0", r"\bCC0\s*1\.0\s+Universal|creativecommons\.org/publicdomain/zero/1\.0"),
-        ("ISC", r"Permission to use, copy, modify, and(?:/or)? distribute this software for any purpose"),
-        ("BSL-1.0", r"Boost Software License\s*-?\s*Version 1\.0"),
-    ]
-    _GPL = re.compile(
-        r"GNU\s+(?P<fam>Affero\s+|Lesser\s+|Library\s+)?General\s+Public\s+Licen[sc]e"
-        r"(?:[^.]{0,80}?(?:version|v\.?)\s*(?P<ver>[123](?:\.[01])?))?",
-        _FLAGS,
-    )
-    _LATER = re.compile(r"(?:or\s*\(at\s+your\s+option\)\s*any\s+later\s+version|or\s+later)", _FLAGS)
-    _BSD = re.compile(
-        r"Redistribution and use in source and binary forms, with or without\s+modification, are permitted",
-        _FLAGS,
-    )
-    _BSD3 = re.compile(r"Neither the name of", _FLAGS)
-
-    def __init__(self) -> None:
-        self._simple = [(spdx, re.compile(rx, _FLAGS)) for spdx, rx in self.SIMPLE]
-
-    def find(self, text: str) -> list[Evidence]:
-        found = [
-            Evidence(self.name, spdx, m.start(), m.end())
-            for spdx, rx in self._simple
-            for m in rx.finditer(text)
-        ]
-        for m in self._GPL.finditer(text):
-            fam = (m.group("fam") or "").strip().lower()
-            family = {"affero": "AGPL", "lesser": "LGPL", "library": "LGPL"}.get(fam, "GPL")
-            version = m.group("ver")
-            if version is None:
-                # "If the Program does not specify a version number of this License, you may choose any
-                # version ever published": an unversioned mention means the first version or later.
-                version, later = {"AGPL": "3.0", "LGPL": "2.0", "GPL": "1.0"}[family], True
-            else:
-                version = version if "." in version else f"{version}.0"
-                later = bool(self._LATER.search(text, m.end(), m.end() + 300))
-            found.append(Evidence(self.name, _gpl_id(family, version, later), m.start(), m.end()))
-        for m in self._BSD.finditer(text):
-            spdx = "BSD-3-Clause" if self._BSD3.search(text, m.end(), m.end() + 1500) else "BSD-2-Clause"
-            found.append(Evidence(self.name, spdx, m.start(), m.end()))
-        return found
-
-
-_CC_KINDS = {
-    "by": "BY",
-    "by-sa": "BY-SA",
-    "by-nc": "BY-NC",
-    "by-nd": "BY-ND",
-    "by-nc-sa": "BY-NC-SA",
-    "by-nc-nd": "BY-NC-ND",
-}
-_CC_WORDS = [("NonCommercial", "NC"), ("ShareAlike", "SA"), ("NoDerivatives", "ND"), ("NoDerivs", "ND")]
-_CC_KO_WORDS = [("비영리", "NC"), ("동일조건변경허락", "SA"), ("변경금지", "ND")]
-
-
-def _cc_id(parts: set[str], version: str) -> str:
-    order = [p for p in ("NC", "SA", "ND") if p in parts]
-    if "SA" in order and "ND" in order:
-        order.remove("SA")  # not a real combination; ND is the stricter reading
-    return "-".join(["CC", "BY", *order, version])
-
-
-@register_detector
-class CreativeCommons(Detector):
-    """Creative Commons licences by URL, name ('Attribution-ShareAlike 4.0'), short form ('CC BY-NC 4.0')
-    and Korean name ('저작자표시-비영리 4.0')."""
-
-    name = "creative_commons"
-    gates = ("creative", "cc by", "cc-by", "저작자")
-    kind = "licence"
-    priority = 20
-    _URL = re.compile(r"creativecommons\.org/licenses/(by(?:-nc)?(?:-sa|-nd)?)/(\d\.\d)", _FLAGS)
-    _NAME = re.compile(
-        r"Creative\s+Commons\s+Attribution((?:[-\s]+(?:NonCommercial|ShareAlike|NoDerivatives|NoDerivs))*)"
-        r"\s+(\d\.\d)",
-        _FLAGS,
-    )
-    _SHORT = re.compile(r"(?<![\w-])CC[-\s]BY((?:-(?:NC|SA|ND))*)[-\s](\d\.\d)(?!\.?\d)", _FLAGS)
-    _KO = re.compile(
-        r"저작자\s*표시((?:\s*[-·ㆍ]\s*(?:비영리|동일조건\s*변경\s*허락|변경\s*금지))*)\s*(\d\.\d)"
-    )
-
-    def find(self, text: str) -> list[Evidence]:
-        found = []
-        for m in self._URL.finditer(text):
-            found.append(
-                Evidence(self.name, f"CC-{_CC_KINDS[m.group(1).lower()]}-{m.group(2)}", m.start(), m.end())
-            )
-        for m in self._NAME.finditer(text):
-            parts = {abbr for word, abbr in _CC_WORDS if word.lower() in m.group(1).lower()}
-            found.append(Evidence(self.name, _cc_id(parts, m.group(2)), m.start(), m.end()))
-        for m in self._SHORT.finditer(text):
-            parts = {p.upper() for p in m.group(1).split("-") if p}
-            found.append(Evidence(self.name, _cc_id(parts, m.group(2)), m.start(), m.end()))
-        for m in self._KO.finditer(text):
-            tail = re.sub(r"\s+", "", m.group(1))
-            parts = {abbr for word, abbr in _CC_KO_WORDS if word in tail}
-            found.append(Evidence(self.name, _cc_id(parts, m.group(2)), m.start(), m.end()))
-        return found
-
-
-@register_detector
-class LicenceReference(PatternDetector):
-    """Short references: 'Licensed under the MIT License', 'released under the Apache License 2.0'."""
-
-    name = "licence_reference"
-    gates = ("under",)
-    kind = "licence"
-    priority = 30
-    _LEAD = r"(?:licen[sc]ed|released|distributed|available)\s+under\s+(?:the\s+(?:terms\s+of\s+the\s+)?)?"
-    PATTERNS = [
-        ("MIT", _LEAD + r"MIT\s+licen[sc]e"),
-        ("Apache-2.0", _LEAD + r"Apache\s+(?:Licen[sc]e\s*,?\s*(?:Version\s*)?|)2\.0"),
-        ("BSD-3-Clause", _LEAD + r"(?:the\s+)?(?:3-clause\s+BSD|BSD\s+3-clause)"),
-        ("BSD-2-Clause", _LEAD + r"(?:the\s+)?(?:2-clause\s+BSD|BSD\s+2-clause)"),
-        ("MPL-2.0", _LEAD + r"MPL[-\s]?2\.0"),
-    ]
-
-
-@register_detector
-class KoreaOpenGovernmentLicence(Detector):
-    """공공누리 (Korea Open Government Licence) types 1-4: '공공누리 제1유형', 'KOGL Type 3',
-    or the conditions spelled out ('출처표시+상업적이용금지+변경금지' = type 4)."""
-
-    name = "kogl"
-    gates = ("공공누리", "kogl", "공공저작물")
-    kind = "licence"
-    priority = 20
-    _TYPED = re.compile(
-        r"(?:공공누리|KOGL|공공저작물\s*자유이용허락)[^\n]{0,20}?(?:제\s*)?([1-4])\s*(?:유형|type)|"
-        r"KOGL[\s-]*Type[\s-]*([1-4])",
-        _FLAGS,
-    )
-    _COND = re.compile(
-        r"공공누리[^\n]{0,40}?출처\s*표시((?:\s*[+,·ㆍ]\s*(?:상업적\s*이용\s*금지|변경\s*금지))*)", _FLAGS
-    )
-
-    def find(self, text: str) -> list[Evidence]:
-        found = []
-        for m in self._TYPED.finditer(text):
-            found.append(Evidence(self.name, f"KOGL-Type{m.group(1) or m.group(2)}", m.start(), m.end()))
-        if not found:
-            for m in self._COND.finditer(text):
-                tail = re.sub(r"\s+", "", m.group(1))
-                no_commercial, no_derivs = "상업적이용금지" in tail, "변경금지" in tail
-                kogl_type = 1 + (1 if no_commercial else 0) + (2 if no_derivs else 0)
-                found.append(Evidence(self.name, f"KOGL-Type{kogl_type}", m.start(), m.end()))
-        return found
-
-
 # ---------------------------------------------------------------------------------------------- config + scanner
 
 _TOP_KEYS = {"version": int, "detectors": dict}
+_ENTRIES = (*DETECTORS, LICENCES_ENTRY, *RETIRED_LICENCE_DETECTORS)
+_NOTED: set[tuple[str, str]] = set()
 
 
 def load_config(source: dict | str | Path | None = None) -> dict:
     """Validated copy of the detector config: a dict, a YAML path, or None for the bundled default.
 
-    Errors in a file name the file and line.
+    Errors in a file name the file and line. A file naming a retired licence detector gets a note (once per
+    process and file) saying how the entry is read.
     """
-    return load_config_file(source, default_name=DEFAULT_CONFIG, kind="rights config", validate=validate_config,
-                            error=RightsConfigError)
+    config = load_config_file(source, default_name=DEFAULT_CONFIG, kind="rights config", validate=validate_config,
+                              error=RightsConfigError)
+    if not isinstance(source, dict):
+        where = str(source or DEFAULT_CONFIG)
+        for name in (config.get("detectors") or {}):
+            if name in RETIRED_LICENCE_DETECTORS and (where, name) not in _NOTED:
+                _NOTED.add((where, name))
+                log.warning("rights config %s: detectors.%s is retired (licences now come from "
+                            "haetae.pipelines.licences); read as %s: {enabled: %s}", where, name, LICENCES_ENTRY,
+                            str(_enabled(config["detectors"], name)).lower())
+    return config
 
 
 def _fail(path: str, message: str) -> RightsConfigError:
@@ -450,8 +298,8 @@ def validate_config(config: Any) -> None:
             raise _fail(key, f"must be a {_TOP_KEYS[key].__name__}")
     for name, settings in (config.get("detectors") or {}).items():
         path = f"detectors.{name}"
-        if name not in DETECTORS:
-            raise _fail(path, f"unknown detector; {did_you_mean(name, DETECTORS)}")
+        if name not in _ENTRIES:
+            raise _fail(path, f"unknown detector; {did_you_mean(name, [*DETECTORS, LICENCES_ENTRY])}")
         settings = {} if settings is None else settings
         if not isinstance(settings, dict):
             raise _fail(path, "must be a mapping")
@@ -462,38 +310,63 @@ def validate_config(config: Any) -> None:
                 raise _fail(f"{path}.enabled", "must be true/false")
 
 
-class RightsScanner:
-    """Run the enabled detectors over a text and summarise them as :class:`RightsSignals`."""
+def _enabled(settings: dict, name: str) -> bool:
+    """A listed entry is on unless ``enabled: false``; an entry not listed is off."""
+    return name in settings and (settings.get(name) or {}).get("enabled", True)
 
-    def __init__(self, detectors: list[Detector]):
+
+def licences_enabled(config: dict) -> bool:
+    """Whether licence identification runs: the ``licences`` entry, else any retired licence detector that is
+    on (an older config that lists none of them had no licence detection, and still has none)."""
+    settings = config.get("detectors") or {}
+    if LICENCES_ENTRY in settings:
+        return _enabled(settings, LICENCES_ENTRY)
+    return any(_enabled(settings, name) for name in RETIRED_LICENCE_DETECTORS)
+
+
+class RightsScanner:
+    """Run the enabled copyright detectors, the holder extraction and (when on) licence identification."""
+
+    def __init__(self, detectors: list[Detector], licences: bool = True):
         self.detectors = detectors
+        self.licences = licences
+        self._index = None
 
     @classmethod
     def from_config(cls, config: dict | str | Path | None = None) -> RightsScanner:
         config = load_config(config)
         settings = config.get("detectors") or {}
-        enabled = [name for name in DETECTORS if (settings.get(name) or {}).get("enabled", name in settings)]
-        return cls([DETECTORS[name]() for name in enabled])
+        return cls([DETECTORS[name]() for name in DETECTORS if _enabled(settings, name)], licences_enabled(config))
+
+    def load_index(self) -> None:
+        """Build the licence index (about 2 s; once per process: :func:`~haetae.pipelines.licences.default_index`
+        is cached), so the first record does not pay for it."""
+        if self.licences and self._index is None:
+            from haetae.pipelines.licences import default_index
+
+            self._index = default_index()
 
     def scan(self, text: str) -> RightsSignals:
+        from haetae.pipelines.copyright import notice_holders, public_holders
+
         signals = RightsSignals()
-        licence_rank: dict[str, tuple[int, int]] = {}
         lowered = text.lower()
         for detector in self.detectors:
-            if not detector.may_match(lowered):
-                continue
-            evidence = sorted(detector.find(text), key=lambda e: (e.start, e.end, e.signal))
-            if detector.kind == "copyright":
-                signals.copyright_spans.extend(evidence)
-            else:
-                signals.licence_evidence.extend(evidence)
-                for e in evidence:
-                    rank = (detector.priority, e.start)
-                    licence_rank[e.signal] = min(licence_rank.get(e.signal, rank), rank)
+            if detector.may_match(lowered):
+                signals.copyright_spans.extend(detector.find(text))
         signals.copyright_spans.sort(key=lambda e: (e.start, e.end, e.signal))
-        signals.licence_evidence.sort(key=lambda e: (e.start, e.end, e.signal))
         signals.copyright = sorted({e.signal for e in signals.copyright_spans})
-        signals.licences = sorted(licence_rank, key=lambda s: (licence_rank[s], s))
+        signals.holders = public_holders(notice_holders(text))
+        if self.licences:
+            from haetae.pipelines.licences import detect_licences
+            from haetae.pipelines.spdx import normalise
+
+            self.load_index()
+            best: dict[str, float] = {}
+            for expression, score in detect_licences(text, self._index):
+                key = normalise(expression)  # "(MIT OR ISC)" -> "MIT OR ISC"; KOGL-Type1 -> LicenseRef-KOGL-Type1
+                best[key] = max(best.get(key, 0.0), score)
+            signals.licences, signals.licence_scores = list(best), list(best.values())
         return signals
 
 
@@ -501,19 +374,34 @@ class RightsScanner:
 
 
 class ScoreRights(beam.DoFn):
-    """Add "copyright_signals" (kinds), "licence" (primary SPDX id or None) and "licences" to each record.
+    """Add the :data:`RIGHTS_COLUMNS` to each record: ``copyright_signals`` (kinds), ``copyright_holders``,
+    ``licence`` (one SPDX expression or None), ``licences``, ``licence_score``, and with a ``registry``
+    (:class:`~haetae.pipelines.rights_registry.RegistrySettings`) ``registry_fraction`` and
+    ``registry_shingles`` (None without one).
 
     Counters (namespace "rights"): ``records``, ``records_with_copyright``, ``records_with_licence``,
-    ``copyright_<kind>`` and ``licence_<id>``.
+    ``records_in_registry`` (any shingle found), ``copyright_<kind>`` and ``licence_<expression>``.
     """
 
-    def __init__(self, config: dict | str | Path | None = None, text_field: str = "text"):
+    def __init__(self, config: dict | str | Path | None = None, text_field: str = "text", registry=None):
         self._config = load_config(config)
         self._text_field = text_field
+        self._registry_settings = registry
         self._counters: dict[str, Any] = {}
+
+    def preload(self) -> None:
+        """Build the process-wide licence index now (~1.5 s CPU, ~170 MB). The local runner calls this in the
+        driver before it forks its workers, which then share the index copy-on-write instead of each building
+        its own; on other runners each worker process builds it once, in :meth:`setup`."""
+        if licences_enabled(self._config):
+            from haetae.pipelines.licences import default_index
+
+            default_index()
 
     def setup(self) -> None:
         self._scanner = RightsScanner.from_config(self._config)
+        self._scanner.load_index()  # once per worker process (cached), not per record
+        self._registry = self._registry_settings.load() if self._registry_settings is not None else None
 
     def _inc(self, name: str, n: int = 1) -> None:
         if name not in self._counters:
@@ -534,9 +422,19 @@ class ScoreRights(beam.DoFn):
             self._inc(f"copyright_{kind}", n)
         for spdx in signals.licences:
             self._inc(f"licence_{spdx}")
+        fraction = shingles = None
+        if self._registry is not None:
+            match = self._registry.match(text)
+            fraction, shingles = round(match.fraction, 6), match.shingles
+            if match.found:
+                self._inc("records_in_registry")
         yield {
             **record,
             "copyright_signals": signals.copyright,
+            "copyright_holders": signals.holders,
             "licence": signals.licence,
             "licences": signals.licences,
+            "licence_score": signals.licence_score,
+            "registry_fraction": fraction,
+            "registry_shingles": shingles,
         }

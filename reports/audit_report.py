@@ -1,9 +1,11 @@
 """The audit report: one self-contained HTML file (inline SVG charts, no scripts, no external assets).
 
-It shows counts by decision and rule, quarantine reasons, PII by entity type, licence and copyright signals,
-duplicate-cluster sizes, language mix, the validation results and masked examples. Examples are masked
-upstream (every detected PII span becomes <TYPE>, digit runs and e-mail-like strings are hidden); quarantine
-rows are shown by reason and location only, never by content. The page is ``templates/audit_report.html``
+It shows counts by decision and rule, quarantine reasons, PII by entity type, licences (SPDX ids and the
+documents' expressions), copyright notices and holders, the protected-works registry, duplicate-cluster sizes,
+language mix, the validation results and masked examples. Examples are masked upstream (every detected PII
+span becomes <TYPE>, personal copyright holders and reporters <HOLDER>, digit runs and e-mail-like strings are
+hidden); quarantine rows are shown by reason and location only, never by content. Copyright holders are named
+only when they are organisations: the ledger already holds every other holder as <HOLDER>, counted here. The page is ``templates/audit_report.html``
 (Jinja2, autoescape), its charts the shared helper of every Haetae report.
 """
 
@@ -17,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from haetae import __version__
+from haetae.pipelines.copyright import PERSONAL_HOLDER
 from haetae.reports.charts import bar_chart
 
 _COLORS = {"keep": "#2e7d32", "redact": "#1565c0", "drop": "#c62828", "quarantine": "#ef6c00"}
@@ -31,7 +34,7 @@ def audit_context(aggregates: dict[str, Any], validation: dict[str, Any], second
     cluster_sizes = {f"size {k}": v for k, v in sorted(aggregates["cluster_sizes"].items(), key=lambda kv: int(kv[0]))}
     chart = lambda data, title, colors=None: Markup(bar_chart(data, title, colors))  # noqa: E731
     examples = [{"rule": rule, **ex} for rule, items in sorted(aggregates.get("examples", {}).items()) for ex in items]
-    return {
+    return {**_rights_context(aggregates),
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__, "seconds": seconds,
         "policy": aggregates.get("policy", {}), "inputs": aggregates.get("inputs", []),
         "total": aggregates.get("input", aggregates["rows"]), "decisions": d, "colors": _COLORS,
@@ -53,6 +56,29 @@ def audit_context(aggregates: dict[str, Any], validation: dict[str, Any], second
                    "copyright": chart(aggregates["copyright"], "Copyright notices"),
                    "clusters": chart(cluster_sizes, "Duplicate clusters by size"),
                    "languages": chart(aggregates["languages"], "Language mix")},
+    }
+
+
+def _rights_context(aggregates: dict[str, Any]) -> dict[str, Any]:
+    """The Licences, Copyright and Registry sections."""
+    from haetae.pipelines.audit import REGISTRY_BUCKETS
+
+    rules = aggregates["rules"]
+    holders = dict(aggregates.get("copyright_holders", {}))
+    unnamed = holders.pop(PERSONAL_HOLDER, 0)
+    bands = aggregates.get("registry_fractions", {})
+    return {
+        "licence_docs": aggregates.get("licence_docs", 0),
+        "licence_expressions": sorted(aggregates.get("licence_expressions", {}).items(), key=lambda kv: (-kv[1], kv[0])),
+        "licence_rules": {r: n for r, n in sorted(rules.items()) if r.startswith("rights.licences.")},
+        "copyright_docs": aggregates.get("copyright_docs", 0),
+        "copyright_rule": rules.get("rights.copyright.notice_without_allowed_licence", 0),
+        "organisation_holders": sorted(holders.items(), key=lambda kv: (-kv[1], kv[0]))[:30],
+        "more_holders": max(0, len(holders) - 30), "unnamed_holders": unnamed,
+        "registry": aggregates.get("registry"), "registry_checked": aggregates.get("registry_checked", 0),
+        "registry_matched": aggregates.get("registry_matched", 0), "registry_rule": rules.get("rights.registry", 0),
+        "registry_chart": Markup(bar_chart({label: bands.get(label, 0) for _, label in REGISTRY_BUCKETS},
+                                           "Documents by registry fraction")),
     }
 
 

@@ -93,6 +93,53 @@ def test_rules_fire_in_order_and_name_themselves():
     assert symbols.rule == "quality.max_symbol_ratio"
 
 
+def test_licence_lists_are_read_on_spdx_expressions():
+    """``A OR B`` is allowed when either is and denied only when both are; ``A AND B`` is allowed when both are
+    and denied when either is. Ids compare case-insensitively; ``KOGL-TypeN`` is ``LicenseRef-KOGL-TypeN``."""
+    policy = load_policy(None)  # allow MIT, Apache-2.0, LicenseRef-KOGL-Type1 ...; deny CC-BY-NC-4.0 ...
+    notice = {"copyright_signals": ["copyright_statement"]}
+
+    def verdict(licence):
+        return pre_dedup_verdict(policy, _record(licence=licence, licences=[licence], **notice))
+
+    assert verdict("MIT OR CC-BY-NC-4.0") is None  # MIT may be chosen: allowed, so the notice is fine
+    both = verdict("MIT AND CC-BY-NC-4.0")
+    assert both.rule == "rights.licences.deny"
+    assert both.reasons == ("licence MIT AND CC-BY-NC-4.0 denied (CC-BY-NC-4.0 on the deny list)",)
+    assert verdict("CC-BY-NC-4.0 OR CC-BY-ND-4.0").rule == "rights.licences.deny"  # no allowed choice
+    assert verdict("MIT AND Apache-2.0") is None
+    assert verdict("(MIT OR GPL-2.0-only) AND Apache-2.0") is None
+    # allowed for only one of its AND operands: not allowed, so the copyright notice rule decides
+    partial = verdict("MIT AND GPL-2.0-only")
+    assert partial.rule == "rights.copyright.notice_without_allowed_licence"
+    assert verdict("mit") is None and verdict("LicenseRef-KOGL-Type1") is None
+    assert verdict("KOGL-Type1") is None  # an alias on the document side too
+    assert verdict("LicenseRef-KOGL-Type3").rule == "rights.licences.deny"
+    assert verdict("Apache-2.0 WITH LLVM-exception") is None  # the id of an X WITH E is on the list
+    # a policy written with the old KOGL-TypeN ids decides the same
+    lists = policy.licence_lists()
+    assert lists.allowed("LicenseRef-KOGL-Type1") and lists.denied("LicenseRef-KOGL-Type2")
+
+
+def test_unknown_licences_and_the_registry_rule(tmp_path):
+    strict = load_policy(_variant(tmp_path, "unknown: keep", "unknown: drop"))
+    unknown = pre_dedup_verdict(strict, _record(licence="MIT AND GPL-2.0-only", licences=["MIT", "GPL-2.0-only"]))
+    assert unknown.rule == "rights.licences.unknown"
+    assert pre_dedup_verdict(strict, _record(licence="MIT OR GPL-2.0-only", licences=["MIT OR GPL-2.0-only"])) is None
+    default = load_policy(None)  # no rights.registry section: drop above 0.5
+    assert pre_dedup_verdict(default, _record(registry_fraction=0.5)) is None
+    over = pre_dedup_verdict(default, _record(registry_fraction=0.93, registry_shingles=400))
+    assert (over.decision, over.rule, over.reasons) == (R.DROP, "rights.registry", ("registry fraction 0.930 > 0.5",))
+    held = load_policy(_variant(tmp_path, "  copyright:\n", "  registry: {max_fraction: 0.1, action: quarantine}\n"
+                                                           "  copyright:\n"))
+    assert pre_dedup_verdict(held, _record(registry_fraction=0.2)).decision == R.QUARANTINE
+    kept = load_policy(_variant(tmp_path, "  copyright:\n", "  registry: {action: keep}\n  copyright:\n"))
+    assert pre_dedup_verdict(kept, _record(registry_fraction=1.0)) is None
+    bad = _variant(tmp_path, "  copyright:\n", "  registry: {max_fraction: 2}\n  copyright:\n")
+    with pytest.raises(PolicyError, match=r"rights\.registry\.max_fraction"):
+        load_policy(bad)
+
+
 def test_final_verdict_duplicates_then_redaction():
     policy = load_policy(None)
     near = final_verdict(policy, _record(), {"kind": "near", "cluster": "b", "cluster_size": 2})
