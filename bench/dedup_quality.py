@@ -320,7 +320,9 @@ def run_local_audit(items, params) -> tuple[dict[str, str], float]:
 
     root = Path(__file__).resolve().parents[1]
     policy = yaml.safe_load((root / "policies" / "data_policy.yaml").read_text(encoding="utf-8"))
-    policy["pii"].update(default={"action": "keep"}, entities={})
+    policy["pii"].update(default={"action": "keep"}, entities={},
+                         recognizers=str(root / "policies" / policy["pii"]["recognizers"]))
+    policy["rights"]["detectors"] = str(root / "policies" / policy["rights"]["detectors"])
     policy["pii"].pop("max_redactions", None)
     policy["rights"]["licences"] = {"allow": [], "deny": [], "unknown": "keep"}
     policy["rights"]["copyright"] = {"notice_without_allowed_licence": "keep"}
