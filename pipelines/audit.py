@@ -630,9 +630,11 @@ def beam_plan_for(runner: str, plan: str | None) -> str:
     return plan
 
 
-def _phase_args(beam_args) -> list[str]:
-    """One byte range per Dask bag partition unless given: each task scores or decides one range."""
-    if any(a.startswith(("--dask_partition_size", "--dask_npartitions")) for a in beam_args):
+def _phase_args(runner: str, beam_args) -> list[str]:
+    """On Dask, one byte range per bag partition unless given: each task scores or decides one range."""
+    from haetae.pipelines.runners import RUNNER_ALIASES
+
+    if resolve_runner(runner) != RUNNER_ALIASES["DaskRunner"] or any(a.startswith(("--dask_partition_size", "--dask_npartitions")) for a in beam_args):
         return list(beam_args)
     return [*beam_args, "--dask_partition_size=1"]
 
@@ -653,7 +655,7 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
         runner_name, plan = "local", "phases"
     else:
         plan = beam_plan_for(runner, beam_plan)
-        options, bundle_sinks = pipeline_options(runner, _phase_args(beam_args) if plan == "phases" else beam_args)
+        options, bundle_sinks = pipeline_options(runner, _phase_args(runner, beam_args) if plan == "phases" else beam_args)
         runner_name = resolve_runner(runner)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256},
