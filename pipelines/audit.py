@@ -19,7 +19,9 @@ Expectations suite (``validation.json``) and writes ``report.html``.
 
 ``haetae audit``'s default runner, ``local`` (:mod:`haetae.pipelines.local_audit`), runs these same DoFns
 outside Beam in three phases with bounded memory (score and spill per range, dedup on compact claims in the
-driver, decide per range), with identical results; :func:`build_pipeline` is the job on every Beam runner.
+driver, decide per range), with identical results; :func:`build_pipeline` is the job on every Beam runner
+except Dask, which runs those three phases as Beam pipelines (:mod:`haetae.pipelines.beam_phases`) unless
+``--beam-graph`` is given.
 """
 
 from __future__ import annotations
