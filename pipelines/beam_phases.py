@@ -15,7 +15,7 @@ memory limit. Here the runner only schedules the phases of :mod:`haetae.pipeline
 So no full record passes through the runner, a worker holds one range at a time, and the result is the local
 runner's, row for row (``tests/pipelines/test_audit_dask.py``). The workers must share the staging folder's
 filesystem with the driver (a local cluster, or one mount on every machine). Each worker process sets the
-DoFns up once per job and runs one range at a time (the set-up DoFns keep state per call): give Dask workers
+DoFns up once per job (and keeps them until another audit replaces them) and runs one range at a time (the set-up DoFns keep state per call): give Dask workers
 one thread each and more processes instead. Beam metrics are not used (Dask has none): each task returns its
 counters in its facts, which the driver sums, as the local runner does.
 """

@@ -11,8 +11,9 @@ Runners: local (default: this machine, --workers processes, memory bounded by --
 records are spilled to the output's staging folder, so it needs free disk of about 2.5x the input),
 DirectRunner (Beam's FnApiRunner: holds every shuffle in memory, for small inputs and tests), DaskRunner
 (--dask_client_address tcp://HOST:8786; runs the local runner's three phases as Beam pipelines, one input range
-per task, on workers that share the output's filesystem; --beam-graph runs the whole Beam graph), FlinkRunner (--flink_master HOST:8081 --environment_type=LOOPBACK),
-SparkRunner (--spark_master_url spark://HOST:7077), DataflowRunner (--project P --region R --temp_location gs://...).
+per task, on workers that share the output's filesystem; --beam-graph runs the whole Beam graph),
+FlinkRunner (--flink_master HOST:8081 --environment_type=LOOPBACK), SparkRunner (--spark_master_url
+spark://HOST:7077), DataflowRunner (--project P --region R --temp_location gs://...).
 With a Beam runner every option haetae does not know is passed to Beam as a pipeline option.
 """
 
@@ -35,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="local runner: worker processes (default: one per core; none for inputs under 2 MiB)")
     audit.add_argument("--memory-budget", default=None, metavar="SIZE",
                        help="local runner: memory of all its processes together, e.g. 4GiB (default: 75%% of the "
-                            "free memory); a run that would pass it stops with an error instead of swapping")
+                            "free memory); a run that would pass it stops with an error instead of swapping. "
+                            "DaskRunner: what the driver's dedup may use")
     audit.add_argument("--beam-graph", action="store_true",
                        help="DaskRunner: run the whole Beam graph (full records in its shuffles) instead of the "
                             "local runner's three phases as Beam pipelines (the default on Dask)")
