@@ -9,11 +9,13 @@ the tree's real share of the machine's memory). A run whose summed RSS passes ``
 reported as such.
 
 Runs: the default (local) runner at 20k and 200k documents, and Beam's DaskRunner at 200k against a
-``dask.distributed`` LocalCluster of ``--workers`` worker processes with ``--dask-memory`` each.
+``dask.distributed`` LocalCluster of ``--workers`` worker processes with ``--dask-memory`` each: the audit's
+three phases as Beam pipelines (``--runner DaskRunner``'s default), or with ``--dask-graph`` the whole Beam
+graph (``--beam-graph``).
 ``--million`` adds the local runner at 1M documents (~1.1 GB; needs ~3 GB of disk for the corpus and the
 spill, and a machine where 1M documents take reasonable time).
 
-    python bench/audit_scale.py [--sizes 20000,200000] [--dask 200000] [--million] [--workers 2]
+    python bench/audit_scale.py [--sizes 20000,200000] [--dask 200000] [--dask-graph] [--million] [--workers 2]
                                 [--memory-budget 6GiB] [--kill-at 20GiB] [--json out.json]
 """
 
@@ -38,13 +40,13 @@ DASK_DRIVER = """
 import sys
 from dask.distributed import LocalCluster
 from haetae.pipelines.audit import run_audit
-corpus, out, workers, memory = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-extra = sys.argv[5:]
+corpus, out, workers, memory, plan = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+extra = sys.argv[6:]
 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                   memory_limit=memory) as cluster:
-    summary = run_audit([corpus], out, runner="DaskRunner", progress=False,
+    summary = run_audit([corpus], out, runner="DaskRunner", progress=False, beam_plan=plan,
                         beam_args=[f"--dask_client_address={cluster.scheduler_address}", *extra])
-print("counts", summary.counts, "ok", summary.ok, flush=True)
+print("counts", summary.counts, "ok", summary.ok, "phases", summary.phases, flush=True)
 sys.exit(0 if summary.ok else 1)
 """
 
@@ -107,6 +109,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--memory-budget", default=None, help="--memory-budget of the local runs (default: auto)")
     parser.add_argument("--dask-memory", default="4GiB", help="memory limit per Dask worker")
+    parser.add_argument("--dask-graph", action="store_true",
+                        help="run the whole Beam graph on Dask (--beam-graph) instead of the three phases")
     parser.add_argument("--dask-partition-size", type=int, default=None,
                         help="--dask_partition_size of the Dask run (byte ranges per bag partition)")
     parser.add_argument("--kill-at", default="20GiB", help="kill a run whose summed RSS passes this")
@@ -132,11 +136,14 @@ def main() -> int:
                 if args.memory_budget:
                     cmd += ["--memory-budget", args.memory_budget]
             else:
-                cmd = [sys.executable, "-c", DASK_DRIVER, str(corpus), out, str(args.workers), args.dask_memory]
+                cmd = [sys.executable, "-c", DASK_DRIVER, str(corpus), out, str(args.workers), args.dask_memory,
+                       "graph" if args.dask_graph else "phases"]
                 if args.dask_partition_size:
                     cmd.append(f"--dask_partition_size={args.dask_partition_size}")
             print(f"{runner} {n} documents ({mb:.0f} MB) ...", file=sys.stderr, flush=True)
             r = measure(cmd, kill_at, env)
+        if runner == "dask":
+            runner = "dask graph" if args.dask_graph else "dask phases"
         row = {"runner": runner, "docs": n, "mb": round(mb, 1), "workers": args.workers, "cores": cores, **r,
                "mb_per_s": round(mb / r["wall_s"], 3), "mb_per_s_per_core": round(mb / r["wall_s"] / cores, 3),
                "mb_per_cpu_s": round(mb / r["cpu_s"], 3) if r["cpu_s"] else None}

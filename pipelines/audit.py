@@ -19,7 +19,9 @@ Expectations suite (``validation.json``) and writes ``report.html``.
 
 ``haetae audit``'s default runner, ``local`` (:mod:`haetae.pipelines.local_audit`), runs these same DoFns
 outside Beam in three phases with bounded memory (score and spill per range, dedup on compact claims in the
-driver, decide per range), with identical results; :func:`build_pipeline` is the job on every Beam runner.
+driver, decide per range), with identical results; :func:`build_pipeline` is the job on every Beam runner
+except Dask, which runs those three phases as Beam pipelines (:mod:`haetae.pipelines.beam_phases`) unless
+``--beam-graph`` is given.
 """
 
 from __future__ import annotations
@@ -448,6 +450,7 @@ class AuditSummary:
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)
     memory: dict[str, int] = field(default_factory=dict)  # local runner: workers, peak RSS and PSS of the tree
+    counters: dict[str, int] = field(default_factory=dict)  # per-step counts (see runner_counters)
 
     @property
     def ok(self) -> bool:
@@ -556,6 +559,7 @@ def build_pipeline(
 
 AUDIT_OUTPUTS = ("kept", "ledger", "quarantine", "aggregates.json", "validation.json", "report.html")
 LOCAL_RUNNERS = ("local", "Local", "LocalRunner")
+BEAM_PLANS = ("phases", "graph")
 SMALL_INPUT_BYTES = 2 << 20  # below this the local runner works in the driver process (no worker start-up)
 
 
@@ -615,7 +619,7 @@ def run_audit(
     inputs: list[str], out_dir: str, *, policy_path: str | None = None, text_field: str = "text",
     id_field: str = "id", runner: str = "local", beam_args: list[str] | tuple[str, ...] = (),
     report: bool = True, progress: bool = True, workers: int | None = None, memory_budget: str | int | None = None,
-    registry: str | None = None,
+    registry: str | None = None, beam_plan: str | None = None,
 ) -> AuditSummary:
     """Run the whole audit and publish every output into ``out_dir`` (see :mod:`haetae.pipelines.execution`:
     inputs and policy are checked before anything is touched, the job runs locked and staged, and the
@@ -624,7 +628,10 @@ def run_audit(
     ``runner="local"`` (the default) runs :mod:`haetae.pipelines.local_audit` on this machine in ``workers``
     processes (default: one per core; none for inputs under 2 MiB) within ``memory_budget`` (bytes or a size
     like ``"6GiB"``; default 75 % of the free memory). Any other runner runs the Beam job of
-    :func:`build_pipeline` (``DirectRunner``: Beam's FnApiRunner, which holds every shuffle in memory).
+    :func:`build_pipeline` (``DirectRunner``: Beam's FnApiRunner, which holds every shuffle in memory), except
+    ``DaskRunner``, which runs the local runner's three phases as Beam pipelines (:mod:`~.beam_phases`: workers
+    hold one range at a time; ``memory_budget`` bounds the driver's dedup). ``beam_plan`` chooses for any Beam
+    runner: ``"graph"`` (the whole Beam graph) or ``"phases"`` (workers that share the staging filesystem).
     ``registry``: a protected-works registry file (else the policy's ``rights.registry.path``, if any)."""
     from haetae.offline import ensure_offline
 
@@ -633,7 +640,7 @@ def run_audit(
     validator = _start_validation()
     try:
         return _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress,
-                          workers, memory_budget, started, validator, registry)
+                          workers, memory_budget, started, validator, registry, beam_plan)
     finally:
         if validator is not None:
             validator.close()
@@ -652,8 +659,29 @@ def _start_validation():
         return None
 
 
+def beam_plan_for(runner: str, plan: str | None) -> str:
+    """``phases`` (the default on Dask) or ``graph`` (the default on every other Beam runner)."""
+    from haetae.errors import UsageError
+    from haetae.pipelines.runners import RUNNER_ALIASES
+
+    if plan is None:
+        return "phases" if resolve_runner(runner) == RUNNER_ALIASES["DaskRunner"] else "graph"
+    if plan not in BEAM_PLANS:
+        raise UsageError(f"beam plan {plan!r}: give one of {', '.join(BEAM_PLANS)}")
+    return plan
+
+
+def _phase_args(runner: str, beam_args) -> list[str]:
+    """On Dask, one byte range per bag partition unless given: each task scores or decides one range."""
+    from haetae.pipelines.runners import RUNNER_ALIASES
+
+    if resolve_runner(runner) != RUNNER_ALIASES["DaskRunner"] or any(a.startswith(("--dask_partition_size", "--dask_npartitions")) for a in beam_args):
+        return list(beam_args)
+    return [*beam_args, "--dask_partition_size=1"]
+
+
 def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_args, report, progress, workers,
-               memory_budget, started, validator, registry_path) -> AuditSummary:
+               memory_budget, started, validator, registry_path, beam_plan=None) -> AuditSummary:
     from haetae.pipelines.execution import job_output, read_shard_rows, run_pipeline
     from haetae.pipelines.rights_registry import resolve_registry
 
@@ -662,14 +690,15 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
     files = expand_inputs(inputs)
     secrets = audit_secrets(policy)  # a missing or bad key file is an error before anything is touched
     local = runner in LOCAL_RUNNERS
-    if local:
-        from haetae.pipelines.local_audit import parse_size
+    from haetae.pipelines.local_audit import parse_size
 
+    budget = parse_size(memory_budget)
+    if local:
         workers = local_workers(beam_args, workers, sum(size for _, size in files))
-        budget = parse_size(memory_budget)
-        runner_name = "local"
+        runner_name, plan = "local", "phases"
     else:
-        options, bundle_sinks = pipeline_options(runner, beam_args)
+        plan = beam_plan_for(runner, beam_plan)
+        options, bundle_sinks = pipeline_options(runner, _phase_args(runner, beam_args) if plan == "phases" else beam_args)
         runner_name = resolve_runner(runner)
     say = (lambda msg: print(msg, file=sys.stderr, flush=True)) if progress else (lambda msg: None)
     config = {"policy": {"name": policy.name, "path": policy.path, "sha256": policy.sha256},
@@ -677,6 +706,8 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
               "registry": registry.manifest() if registry is not None else None}
     if secrets.pii_key is not None:  # its source and fingerprint only
         config["pii_key"] = secrets.pii_key.describe()
+    if not local:
+        config["beam_plan"] = plan
     with job_output("audit", out_dir, entries=AUDIT_OUTPUTS, private=("quarantine",), inputs=files,
                     config=config) as job:  # its notices (work of an interrupted run removed) show even --quiet
         # Import Great Expectations while the workers run (the driver mostly waits on them): ~2 s less after.
@@ -692,6 +723,15 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
             beam_started = time.time()
             result = run_local(spec, workers=workers, memory_budget=budget, progress=progress, say=say,
                                on_started=warm_up.start)
+        elif plan == "phases":
+            from haetae.pipelines.beam_phases import run_phases
+
+            spec = local_spec([path for path, _ in files], job.dir, policy, text_field=text_field,
+                              id_field=id_field, secrets=secrets, registry=registry)
+            say(f"haetae audit: policy {policy.label}, runner {runner_name} (three phases), output {job.out}")
+            beam_started = time.time()
+            warm_up.start()
+            result = run_phases(spec, options, memory_budget=budget, out=job.out, say=say)
         else:
             pipeline = beam.Pipeline(options=options)
             build_pipeline(pipeline, [path for path, _ in files], job.dir, policy, text_field=text_field,
@@ -704,7 +744,8 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
         beam_seconds = time.time() - beam_started
         if warm_up.ident is not None:
             warm_up.join()
-        _print_counters(result, say)
+        counters = runner_counters(result)
+        _print_counters(counters, say)
         aggregates = merge_aggregates(read_shard_rows(job.path("_aggregates")))
         aggregates["input"] = sum(c["input"] for c in read_shard_rows(job.path("_counts")))
         aggregates["policy"] = config["policy"]
@@ -712,7 +753,7 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
         aggregates["inputs"] = [path for path, _ in files]
         counts = {d: aggregates["decisions"].get(d, 0) for d in R.DECISIONS}
         counts["input"] = aggregates["input"]
-        summary = AuditSummary(job.out, counts, aggregates)
+        summary = AuditSummary(job.out, counts, aggregates, counters=counters)
         with open(job.path("aggregates.json"), "w", encoding="utf-8") as fh:
             json.dump(aggregates, fh, ensure_ascii=False, indent=1, sort_keys=True)
         from haetae.pipelines.validation import validate_audit
@@ -724,14 +765,18 @@ def _run_audit(inputs, out_dir, policy_path, text_field, id_field, runner, beam_
         summary.seconds = round(time.time() - started, 2)
         summary.phases = {"setup": round(beam_started - started, 2), "beam": round(beam_seconds, 2),
                           "validation": round(time.time() - validation_started, 2)}
-        if local:
+        if plan == "phases":
             summary.phases.update(result.phases)
+        if local:
             summary.memory = {"workers": result.workers, "peak_rss": result.peak_rss, "peak_pss": result.peak_pss}
         if report:
             from haetae.reports.audit_report import write_audit_report
 
             write_audit_report(job.dir, aggregates, summary.validation, seconds=summary.seconds)
         job.counts = {**counts, "unreadable_files": len(faults)}
+        if "read.records" in counters:  # what the reader counted: records + quarantined = input
+            job.counts.update({"records_read": counters["read.records"],
+                               "lines_quarantined_by_reader": counters.get("read.quarantined", 0)})
         job.exit_code = 0 if summary.ok else 1
     from haetae.pipelines.quarantine import quarantine_warning
 
@@ -759,8 +804,9 @@ def _import_validation_libraries() -> None:
         pass
 
 
-def _print_counters(result, say) -> None:
-    """Final per-step counts from Beam metrics (or the local runner's), where the runner reports them."""
+def runner_counters(result) -> dict[str, int]:
+    """Per-step counts: the local or phased runner's (summed from its tasks), else Beam's metrics where the
+    runner reports them (the Dask graph does not: empty)."""
     totals: Counter[str] = Counter()
     if hasattr(result, "counters"):
         totals.update(result.counters)
@@ -768,9 +814,13 @@ def _print_counters(result, say) -> None:
         try:
             counters = result.metrics().query()["counters"]
         except Exception:  # DaskRunner has no metrics
-            return
+            return {}
         for c in counters:
             totals[f"{c.key.metric.namespace}.{c.key.metric.name}"] += c.committed or c.attempted or 0
+    return dict(totals)
+
+
+def _print_counters(totals: dict[str, int], say) -> None:
     if totals:
         say("haetae audit: counts per step")
     for name in sorted(totals):

@@ -10,8 +10,10 @@ AUDIT_EPILOG = """\
 Runners: local (default: this machine, --workers processes, memory bounded by --memory-budget; the scored
 records are spilled to the output's staging folder, so it needs free disk of about 2.5x the input),
 DirectRunner (Beam's FnApiRunner: holds every shuffle in memory, for small inputs and tests), DaskRunner
-(--dask_client_address tcp://HOST:8786), FlinkRunner (--flink_master HOST:8081 --environment_type=LOOPBACK),
-SparkRunner (--spark_master_url spark://HOST:7077), DataflowRunner (--project P --region R --temp_location gs://...).
+(--dask_client_address tcp://HOST:8786; runs the local runner's three phases as Beam pipelines, one input range
+per task, on workers that share the output's filesystem; --beam-graph runs the whole Beam graph),
+FlinkRunner (--flink_master HOST:8081 --environment_type=LOOPBACK), SparkRunner (--spark_master_url
+spark://HOST:7077), DataflowRunner (--project P --region R --temp_location gs://...).
 With a Beam runner every option haetae does not know is passed to Beam as a pipeline option.
 """
 
@@ -34,11 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="local runner: worker processes (default: one per core; none for inputs under 2 MiB)")
     audit.add_argument("--memory-budget", default=None, metavar="SIZE",
                        help="local runner: memory of all its processes together, e.g. 4GiB (default: 75%% of the "
-                            "free memory); a run that would pass it stops with an error instead of swapping")
+                            "free memory); a run that would pass it stops with an error instead of swapping. "
+                            "DaskRunner: what the driver's dedup may use")
     audit.add_argument("--registry", default=None, metavar="REG",
                        help="protected-works registry (`haetae registry build`): each document's share of shingles "
                             "found there is in the ledger, and rights.registry of the policy decides (default: "
                             "rights.registry.path of the policy, if any)")
+    audit.add_argument("--beam-graph", action="store_true",
+                       help="DaskRunner: run the whole Beam graph (full records in its shuffles) instead of the "
+                            "local runner's three phases as Beam pipelines (the default on Dask)")
     _io_args(audit, runner="local")
     audit.set_defaults(func=run_audit_command, accepts_extra=True)
 
@@ -142,7 +148,7 @@ def run_audit_command(args: argparse.Namespace, extra: list[str]) -> int:
         summary = run_audit(
             args.inputs, args.out, policy_path=args.policy, text_field=args.text_field, id_field=args.id_field,
             runner=args.runner, beam_args=extra, progress=not args.quiet, workers=args.workers,
-            memory_budget=args.memory_budget, registry=args.registry)
+            memory_budget=args.memory_budget, registry=args.registry, beam_plan="graph" if args.beam_graph else None)
     except UsageError as exc:  # InputError, PolicyError, PiiConfigError, RightsConfigError, RegistryError, keys
         print(f"haetae audit: error: {exc}", file=sys.stderr)
         return 2

@@ -727,7 +727,10 @@ class _Shards:
             protect_file(path)
 
 
-def decide_range(index: int, first_line: int | None) -> dict[str, Any]:
+def decide_range(index: int, first_line: int | None, out_dir: str | None = None,
+                 keep_inputs: bool = False) -> dict[str, Any]:
+    """Decide one range into ``out_dir`` (default: the job's); its spill and result are removed unless
+    ``keep_inputs`` (a Beam runner may retry the task: :mod:`haetae.pipelines.beam_phases`)."""
     from apache_beam.metrics import Metrics
 
     from haetae.pipelines import records as R
@@ -744,7 +747,7 @@ def decide_range(index: int, first_line: int | None) -> dict[str, Any]:
 
     spec = _setup()
     fr = spec.ranges[index]
-    out, tf, idf, policy = spec.out_dir, spec.text_field, spec.id_field, spec.policy
+    out, tf, idf, policy = out_dir or spec.out_dir, spec.text_field, spec.id_field, spec.policy
     with open(_path(spec, "result", index, "pkl"), "rb") as fh:
         res = pickle.load(fh)
     line_map = {(fr.path, fr.start): first_line} if first_line is not None else {}
@@ -817,10 +820,16 @@ def decide_range(index: int, first_line: int | None) -> dict[str, Any]:
         if agg["rows"]:
             with open(os.path.join(out, "_aggregates", f"{name}-{uuid.uuid4().hex}.jsonl"), "w", encoding="utf-8") as fh:
                 fh.write(json.dumps(agg, ensure_ascii=False) + "\n")
+    if not keep_inputs:
+        remove_inputs(spec, index)
+    return {"index": index, "counters": counters}
+
+
+def remove_inputs(spec: _Spec, index: int) -> None:
+    """A decided range's spill and dedup result (the largest files of the job's work folder)."""
     for kind in ("scored", "result"):
         with contextlib.suppress(OSError):
             os.remove(_path(spec, kind, index, "pkl"))
-    return {"index": index, "counters": counters}
 
 
 # ------------------------------------------------------------------------------------------- the driver
