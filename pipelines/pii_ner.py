@@ -8,7 +8,8 @@ read from the installed package, never fetched. The uploader is not Explosion an
 against Explosion's release here: switch it on knowing that. Any other installed spaCy pipeline with an ``ner``
 component can be named with the ``model`` option (e.g. the official ``en_core_web_sm`` installed by hand).
 
-Cost: about 20 ms per KB on one core, 150x the rest of the scan (bench/RESULTS.md), hence off by default.
+Cost: about 8 ms of CPU per KB, some 50 times the rest of the scan, and on technical English the small model
+calls "Python" or "False" a person (bench/RESULTS.md): hence off by default.
 """
 
 from __future__ import annotations
@@ -92,12 +93,15 @@ class EnglishPersonNerRecognizer(EntityRecognizer):
 def name_span(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The model's PERSON span cut at a line break, without a possessive or trailing punctuation; None when what
     is left holds a digit ("Scura 127", "Box 6025": addresses the model reads as names), a letter that is not
-    Latin, or nothing."""
+    Latin, a first or last word in lowercase, or nothing."""
     cut = _CUT.search(text, start, end)
     end = cut.start() if cut else end
     tail = _TAIL.search(text, start, end)
     end = tail.start() if tail else end
     value = text[start:end]
     if not value.strip() or any(ch.isdigit() for ch in value) or _NON_LATIN_LETTER.search(value):
+        return None
+    words = value.split()
+    if not (words[0][:1].isupper() and words[-1][:1].isupper()):  # "failobj", "endsin anewline": not names
         return None
     return start, end

@@ -73,6 +73,8 @@ def test_off_by_default():
         ("작성자 노은채 / mail", (0, 7), None),  # Hangul: kr_person_name's
         ("Søren Kleist, Ágnes", (0, 12), (0, 12)),  # Latin letters beyond ASCII are Latin
         ("...", (0, 3), None),
+        ("return failobj", (7, 14), None),  # lowercase: an identifier, not a name
+        ("Ludwig van Beethoven", (0, 20), (0, 20)),  # lowercase inside a name is fine
     ],
 )
 def test_name_span(text, span, expected):
