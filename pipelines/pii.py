@@ -25,7 +25,7 @@ import_presidio()  # before Presidio: skip its unused transformers/torch imports
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
+from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NoOpNlpEngine
 
 from haetae.errors import one_line
 from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
@@ -309,8 +309,9 @@ def enabled_recognizers(config: dict) -> list[tuple[str, str]]:
 
 
 def analyzer_for(recognizers: list[EntityRecognizer], config: dict,
-                 nlp_engine: NoOpNlpEngine | None = None) -> AnalyzerEngine:
-    """An AnalyzerEngine over ``recognizers`` with the config's threshold and context settings."""
+                 nlp_engine: NlpEngine | None = None) -> AnalyzerEngine:
+    """An AnalyzerEngine over ``recognizers`` with the config's threshold and context settings; ``nlp_engine``
+    defaults to a new ``no_op`` one (the scanner passes its own to the analyzers of its mixed-language stretches)."""
     languages = list(config["languages"])
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=languages)
     nlp_engine = nlp_engine or NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "no_op"}

@@ -19,7 +19,7 @@ from haetae.pipelines.langid import CLASS_BITS, char_classes
 
 MIN_LETTERS = 3
 """Letters a sentence needs to be labelled, as :class:`~haetae.pipelines.langid.LanguageIdentifier` needs for a
-document: "SSN: 078-05-1120" on its own line (three letters) is an English line."""
+document: "SSN: 536-90-4399" on its own line (three letters) is an English line."""
 HANGUL, LATIN = "hangul", "latin"
 _HANGUL_SHARE = 0.3  # langid.detect's share for Korean
 _LATIN_SHARE = 0.5
