@@ -1,6 +1,7 @@
 """PII detection quality: precision, recall, F1 per entity type, Haetae vs stock Presidio vs Korean PII packages.
 
 Usage: python bench/pii_detection.py [--baseline-python PATH] [--fills 8] [--seed 14] [--json OUT]
+       [--sets ko ko-holdout en] [--ner]
 
 Two sets, every system on both in the same run:
 - (a) English: bench/data/en_pii_presidio_evaluator.jsonl, 1,000 sentences generated with presidio-evaluator's
@@ -15,7 +16,8 @@ Two sets, every system on both in the same run:
   tuned; "ko-holdout" was written afterwards and is scored apart.
 
 Systems: Haetae (``PiiScanner`` with the bundled recognisers; language ko for the Korean set, en for the
-English one); stock Presidio (its predefined recognisers for en and ko plus its five Korean ones, no_op NLP
+English one); with ``--ner`` also "haetae+ner", the same with the optional spaCy recogniser ``en_person_ner`` on
+(pipelines/pii_ner.py; needs ``pip install 'haetae[ner]'``); stock Presidio (its predefined recognisers for en and ko plus its five Korean ones, no_op NLP
 engine, as in bench/audit_throughput.py; the union of its ko and en results, so each of its pattern
 recognisers gets its chance); and the Korean packages of PyPI (ko-pii, maskingtape) run by
 bench/pii_baseline_worker.py in the interpreter given by ``--baseline-python`` (a throwaway virtualenv: they
@@ -53,6 +55,7 @@ ADDRESS = "ADDRESS"
 """Stands for the set's address type: KR_ADDRESS in the Korean set, STREET_ADDRESS in the English one."""
 LABELS = {
     "haetae": {"KR_ADDRESS": ADDRESS},
+    "haetae+ner": {"KR_ADDRESS": ADDRESS},
     "presidio": {"LOCATION": ADDRESS, "US_DRIVER_LICENSE": "US_DRIVER_LICENSE"},
     "ko-pii": {"PERSON": "PERSON", "ADDRESS": ADDRESS, "PHONE": "PHONE_NUMBER", "EMAIL": "EMAIL_ADDRESS",
                "RRN": "KR_RRN", "FRN": "KR_FRN", "CARD": "CREDIT_CARD", "PASSPORT": "KR_PASSPORT",
@@ -219,10 +222,14 @@ def normalise(system: str, spans, address_type: str, types: tuple[str, ...]) -> 
     return out
 
 
-def haetae_system():
-    from haetae.pipelines.pii import PiiScanner
+def haetae_system(ner: bool = False):
+    from haetae.pipelines.pii import PiiScanner, load_config
 
-    scanner = PiiScanner.from_config()
+    config = load_config()
+    if ner:
+        config["recognizers"]["en_person_ner"] = {**(config["recognizers"].get("en_person_ner") or {}),
+                                                  "enabled": True}
+    scanner = PiiScanner.from_config(config)
     return lambda text, lang: [(s.start, s.end, s.type) for s in scanner.scan(text, lang)]
 
 
@@ -317,6 +324,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--json", help="write every table here")
     parser.add_argument("--regenerate-en", type=int, metavar="N",
                         help="regenerate the English set with N sentences (needs presidio-evaluator there)")
+    parser.add_argument("--sets", nargs="+", choices=("ko", "ko-holdout", "en"), default=("ko", "ko-holdout", "en"),
+                        help="the sets to run (default all three)")
+    parser.add_argument("--ner", action="store_true", help="also run Haetae with en_person_ner on")
     parser.add_argument("--show-errors", type=int, default=0, metavar="N",
                         help="print up to N of Haetae's misses and false positives on the Korean set")
     args = parser.parse_args(argv)
@@ -328,11 +338,12 @@ def main(argv: list[str]) -> int:
             parser.error("--regenerate-en needs --baseline-python (an interpreter with presidio-evaluator)")
         subprocess.run([args.baseline_python, str(BENCH / "pii_baseline_worker.py"), "--generate-en",
                         str(args.regenerate_en), "42", str(en_path)], check=True)
-    sets = {
-        "ko": korean_set(BENCH / "data" / "ko_pii_bench.yaml", args.fills, args.seed),
-        "ko-holdout": korean_set(BENCH / "data" / "ko_pii_bench.yaml", args.fills, args.seed, "holdout"),
-        "en": [json.loads(line) for line in en_path.read_text(encoding="utf-8").splitlines() if line.strip()],
+    builders = {
+        "ko": lambda: korean_set(BENCH / "data" / "ko_pii_bench.yaml", args.fills, args.seed),
+        "ko-holdout": lambda: korean_set(BENCH / "data" / "ko_pii_bench.yaml", args.fills, args.seed, "holdout"),
+        "en": lambda: [json.loads(line) for line in en_path.read_text(encoding="utf-8").splitlines() if line.strip()],
     }
+    sets = {name: build() for name, build in builders.items() if name in args.sets}
     types = {"ko": KO_TYPES, "ko-holdout": KO_TYPES, "en": EN_TYPES}
     address_type = {"ko": "KR_ADDRESS", "ko-holdout": "KR_ADDRESS", "en": "STREET_ADDRESS"}
     language = {"ko": "ko", "ko-holdout": "ko", "en": "en"}
@@ -345,7 +356,10 @@ def main(argv: list[str]) -> int:
 
     predictions: dict[str, dict[str, list]] = {}
     seconds: dict[str, float] = {}
-    for system, make in (("haetae", haetae_system), ("presidio", presidio_system)):
+    systems = [("haetae", haetae_system), ("presidio", presidio_system)]
+    if args.ner:
+        systems.insert(1, ("haetae+ner", lambda: haetae_system(ner=True)))
+    for system, make in systems:
         predict = make()
         predict("워밍업 010-0000-0000 성명: 홍길동", "ko")
         started = time.perf_counter()
@@ -378,8 +392,8 @@ def main(argv: list[str]) -> int:
     report["texts_per_s"] = {system: round(total / s, 1) for system, s in seconds.items()}
     if args.show_errors:
         shown = 0
-        pairs = [pair for name in ("ko", "ko-holdout") for pair in zip(sets[name], predictions["haetae"][name],
-                                                                        strict=True)]
+        pairs = [pair for name in ("ko", "ko-holdout") if name in sets
+                 for pair in zip(sets[name], predictions["haetae"][name], strict=True)]
         for row, mine in pairs:
             gold = {(s["start"], s["end"], s["type"]) for s in row["spans"]}
             got = set(normalise("haetae", mine, "KR_ADDRESS", KO_TYPES))

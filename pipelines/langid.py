@@ -27,6 +27,7 @@ _SCRIPTS = {
 # holds non-letters, such as unassigned code points and kana marks, and the counts keep them like the regexes).
 _CLASSES = {"letters": _LETTER, **_SCRIPTS}
 _BITS = {name: 1 << i for i, name in enumerate(_CLASSES)}
+CLASS_BITS = dict(_BITS)
 _VALUES = 1 << len(_CLASSES)
 # _MEMBERSHIP[value, i] = 1 when table value ``value`` has bit i: bincount @ _MEMBERSHIP counts each class.
 _MEMBERSHIP = (np.arange(_VALUES)[:, None] >> np.arange(len(_CLASSES))) & 1
@@ -35,6 +36,11 @@ _MEMBERSHIP = (np.arange(_VALUES)[:, None] >> np.arange(len(_CLASSES))) & 1
 @functools.cache
 def _class_table() -> np.ndarray:
     return code_point_table((_BITS[name], rx) for name, rx in _CLASSES.items())
+
+
+def char_classes(text: str) -> np.ndarray:
+    """The class bits of each character of ``text`` (:data:`CLASS_BITS`: letters, then one bit per script)."""
+    return _class_table()[code_points(text)]
 
 
 def class_counts(text: str) -> dict[str, int]:

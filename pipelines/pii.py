@@ -25,7 +25,7 @@ import_presidio()  # before Presidio: skip its unused transformers/torch imports
 
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, NoOpNlpEngine
+from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NoOpNlpEngine
 
 from haetae.errors import one_line
 from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
@@ -39,6 +39,7 @@ from haetae.pipelines.pseudonyms import (
     Pseudonymizer,
     presidio_spec,
 )
+from haetae.pipelines.script_spans import HANGUL, LATIN, may_mix, script_spans
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 _TOP_KEYS = {
@@ -51,6 +52,7 @@ _TOP_KEYS = {
     "context_min_score": (int, float),
     "recognizers": dict,
     "operators": dict,
+    "mixed_language_spans": bool,
 }
 _RECOGNIZER_KEYS = {"enabled": bool, "languages": list, "context": list, "options": dict}
 OPERATOR_PARAMS: dict[str, tuple[str, ...]] = {
@@ -65,6 +67,10 @@ OPERATOR_PARAMS: dict[str, tuple[str, ...]] = {
 ``pseudonym`` (:mod:`haetae.pipelines.pseudonyms`); ``hash`` with ``keyed: true`` is an HMAC under the user's
 key. ``encrypt`` is left out: reversible redaction is not a goal."""
 OPERATOR_TYPES = tuple(OPERATOR_PARAMS)
+
+
+SCRIPT_LANGUAGES = {HANGUL: "ko", LATIN: "en"}
+"""The language whose recognisers scan a stretch of each script (:mod:`.script_spans`), when it is configured."""
 
 
 class PiiConfigError(ConfigError):
@@ -285,18 +291,31 @@ def build_analyzer(config: dict | str | Path | None = None) -> AnalyzerEngine:
     presidio_log = logging.getLogger("presidio-analyzer")
     if presidio_log.level == logging.NOTSET:  # it logs at INFO on every analyze() call; keep workers quiet
         presidio_log.setLevel(logging.WARNING)
-    languages = list(config["languages"])
     recognizers = []
+    for name, language in enabled_recognizers(config):
+        settings = config["recognizers"][name] or {}
+        recognizers.append(RECOGNIZERS[name].build(language, settings.get("context"), settings.get("options")))
+    return analyzer_for(recognizers, config)
+
+
+def enabled_recognizers(config: dict) -> list[tuple[str, str]]:
+    """``(recogniser name, language)`` for every recogniser the validated config builds, in config order."""
+    pairs = []
     for name, settings in config["recognizers"].items():
         settings = settings or {}
-        if not settings.get("enabled", True):
-            continue
-        for language in settings.get("languages", languages):
-            recognizers.append(
-                RECOGNIZERS[name].build(language, settings.get("context"), settings.get("options"))
-            )
+        if settings.get("enabled", True):
+            pairs.extend((name, language) for language in settings.get("languages", config["languages"]))
+    return pairs
+
+
+def analyzer_for(recognizers: list[EntityRecognizer], config: dict,
+                 nlp_engine: NlpEngine | None = None) -> AnalyzerEngine:
+    """An AnalyzerEngine over ``recognizers`` with the config's threshold and context settings; ``nlp_engine``
+    defaults to a new ``no_op`` one (the scanner passes its own to the analyzers of its mixed-language stretches)."""
+    languages = list(config["languages"])
     registry = RecognizerRegistry(recognizers=recognizers, supported_languages=languages)
-    nlp_engine = NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "no_op"} for lang in languages])
+    nlp_engine = nlp_engine or NoOpNlpEngine(models=[{"lang_code": lang, "model_name": "no_op"}
+                                                     for lang in languages])
     return AnalyzerEngine(
         registry=registry,
         nlp_engine=nlp_engine,
@@ -480,6 +499,29 @@ class PiiScanner:
         self.gates = {lang: EntityGates.for_language(analyzer, lang) for lang in self.languages}
         self._nlp_artifacts = _empty_nlp_artifacts(analyzer, self.languages)
         self._validated_operators: set[str] = set()
+        self.mixed_language_spans = bool(config.get("mixed_language_spans", True))
+        self._span_scans = self._span_analyzers() if self.mixed_language_spans else {}
+
+    def _span_analyzers(self) -> dict[str, dict[str, tuple[str, AnalyzerEngine, EntityGates]]]:
+        """Document language -> script -> (the script's language, an analyzer of the recognisers that language
+        has and the document's has not, their gates). The recogniser objects are the main analyzer's."""
+        built = {(r.supported_language, r.name): r for r in self.analyzer.registry.recognizers}
+        names: dict[str, set[str]] = {}
+        for name, language in enabled_recognizers(self.config):
+            names.setdefault(language, set()).add(name)
+        scans: dict[str, dict[str, tuple[str, AnalyzerEngine, EntityGates]]] = {}
+        for doc_language in self.languages:
+            for script, language in SCRIPT_LANGUAGES.items():
+                if language == doc_language or language not in self.languages:
+                    continue
+                own = sorted(names.get(language, set()) - names.get(doc_language, set()))
+                recognizers = [built[(language, f"{name}_{language}")] for name in own
+                               if (language, f"{name}_{language}") in built]
+                if recognizers:
+                    analyzer = analyzer_for(recognizers, self.config, nlp_engine=self.analyzer.nlp_engine)
+                    scans.setdefault(doc_language, {})[script] = (
+                        language, analyzer, EntityGates.for_language(analyzer, language))
+        return scans
 
     @classmethod
     def from_config(cls, config: dict | str | Path | None = None) -> PiiScanner:
@@ -494,26 +536,43 @@ class PiiScanner:
     def scan(self, text: str, language: str | None) -> list[PiiSpan]:
         """Detected PII spans, non-overlapping and sorted by start offset.
 
-        Presidio runs only the recognisers of the entities whose gates match (see :class:`EntityGates`).
+        Presidio runs only the recognisers of the entities whose gates match (see :class:`EntityGates`). With
+        ``mixed_language_spans`` (the default), each stretch of the text in another script than the document's
+        language (:func:`~haetae.pipelines.script_spans.script_spans`: an English paragraph in a Korean
+        document, a Korean form line in an English one) is also scanned with the recognisers its own language
+        has and the document's has not; their spans are mapped back and overlaps resolved with the rest.
         """
+        return self._scan(text, language, mixed=True)
+
+    def _scan(self, text: str, language: str | None, mixed: bool) -> list[PiiSpan]:
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
         if not text:
             return []
         language = self.resolve_language(language)
-        entities = self.gates[language].entities(text)
+        spans = self._analyze(self.analyzer, self.gates[language], text, language)
+        by_script = self._span_scans.get(language) if mixed else None
+        if by_script and any(may_mix(text, script) for script in by_script):
+            for part in script_spans(text):
+                if part.script in by_script:
+                    other, analyzer, gates = by_script[part.script]
+                    spans += [PiiSpan(s.start + part.start, s.end + part.start, s.type, s.score)
+                              for s in self._analyze(analyzer, gates, text[part.start:part.end], other)]
+        return resolve_overlaps(spans)
+
+    def _analyze(self, analyzer: AnalyzerEngine, gates: EntityGates, text: str, language: str) -> list[PiiSpan]:
+        entities = gates.entities(text)
         if not entities:  # no recogniser's gate matches: Presidio would find nothing
             return []
-        results = self.analyzer.analyze(
+        results = analyzer.analyze(
             text=text, language=language, entities=entities, nlp_artifacts=self._nlp_artifacts.get(language)
         )
-        spans = [PiiSpan(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in results]
-        return resolve_overlaps(spans)
+        return [PiiSpan(r.start, r.end, r.entity_type, round(float(r.score), 4)) for r in results]
 
     def scan_all_languages(self, text: str) -> list[PiiSpan]:
         """Spans found with every language's recognisers (overlaps resolved): for strings with no language
         of their own, such as ids and quarantined raw lines."""
-        return resolve_overlaps([span for language in self.languages for span in self.scan(text, language)])
+        return resolve_overlaps([span for language in self.languages for span in self._scan(text, language, False)])
 
     def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None,
                pseudonyms: Pseudonymizer | None = None) -> str:

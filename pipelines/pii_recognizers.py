@@ -45,7 +45,7 @@ from presidio_analyzer.predefined_recognizers import (
     UsSsnRecognizer,
 )
 
-from haetae.pipelines import pii_korean_addresses, pii_korean_names
+from haetae.pipelines import pii_korean_addresses, pii_korean_names, pii_ner
 
 REGEX_FLAGS = regex.DOTALL | regex.MULTILINE | regex.IGNORECASE | regex.ASCII
 """Presidio's default flags plus ASCII word boundaries (see the module docstring).
@@ -611,3 +611,4 @@ class CryptoWalletRecognizer(CryptoRecognizer):
 
 register(pii_korean_names.KoreanPersonNameRecognizer)
 register(pii_korean_addresses.KoreanAddressRecognizer)
+register(pii_ner.EnglishPersonNerRecognizer)

@@ -234,11 +234,14 @@ def test_language_resolution(scanner):
     assert scanner.resolve_language("ko-KR") == "ko"
     assert scanner.resolve_language("fr") == "en"
     assert scanner.resolve_language(None) == "en"
-    # Korean-only recognisers (names, addresses) do not run for the English/fallback set; the Korean
-    # identifiers, being language-neutral, do.
+    # Korean-only recognisers (names, addresses) are not in the English/fallback set; the Korean identifiers,
+    # being language-neutral, are. A Hangul stretch of a text in another language still gets the Korean ones
+    # (mixed_language_spans, on by default): here the whole text is one.
     text = "성명: 홍길동, 여권번호 M123A4567"
     assert found(scanner, text, "ko") == [("PERSON", "홍길동"), ("KR_PASSPORT", "M123A4567")]
-    assert found(scanner, text, "de") == [("KR_PASSPORT", "M123A4567")]
+    assert found(scanner, text, "de") == [("PERSON", "홍길동"), ("KR_PASSPORT", "M123A4567")]
+    single = PiiScanner.from_config({**load_config(), "mixed_language_spans": False})
+    assert found(single, text, "de") == [("KR_PASSPORT", "M123A4567")]
 
 
 def test_constitution_has_no_pii(scanner):
@@ -486,7 +489,7 @@ def test_every_gate_is_a_necessary_condition():
 def test_libphonenumber_reads_non_ascii_digits_so_it_has_no_gate():
     scanner = PiiScanner.from_config(_all_enabled())
     text = "call (２１２) ５５５-０１２３ now"
-    assert scanner.gates["en"].always == ["PHONE_NUMBER"]
+    assert scanner.gates["en"].always == ["PHONE_NUMBER", "PERSON"]  # en_person_ner (spaCy) has no gate either
     assert found(scanner, text, "en") == [("PHONE_NUMBER", "(２１２) ５５５-０１２３")]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from haetae.pipelines.pii import PiiScanner
+from haetae.pipelines.pii import PiiScanner, load_config
 
 
 @pytest.fixture(scope="module")
@@ -117,5 +117,9 @@ def test_a_surname_initial_word_without_a_cue_is_not_reported(scanner):
 
 
 def test_names_are_korean_only(scanner):
-    """The recogniser is registered for Korean; the English set does not run it."""
-    assert [s for s in scanner.scan("홍길동 기자 = 서울", "en") if s.type == "PERSON"] == []
+    """The recogniser is registered for Korean; the English set does not run it (with mixed_language_spans, the
+    default, a Hangul stretch of an English text does)."""
+    assert "kr_person_name_en" not in {r.name for r in scanner.analyzer.registry.recognizers}
+    single = PiiScanner.from_config({**load_config(), "mixed_language_spans": False})
+    assert [s for s in single.scan("홍길동 기자 = 서울", "en") if s.type == "PERSON"] == []
+    assert [s.type for s in scanner.scan("홍길동 기자 = 서울", "en")] == ["PERSON"]
