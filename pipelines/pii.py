@@ -28,9 +28,10 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NoOpNlpEngine
 
 from haetae.errors import one_line
+from haetae.pipelines import pii_recognizers  # noqa: F401 (importing it registers every recogniser)
 from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
 from haetae.pipelines.pii_fields import FieldSelection
-from haetae.pipelines.pii_recognizers import GATE_START, RECOGNIZERS, compile_gates
+from haetae.pipelines.pii_registry import GATE_START, RECOGNIZERS, compile_gates
 from haetae.pipelines.pseudonyms import (
     CUSTOM_OPERATORS,
     PSEUDONYM,
@@ -419,7 +420,7 @@ class EntityGates:
     """Which entities a text can contain in one language, judged by the recognisers' gates alone.
 
     A gate is a cheap regex that every match of a recogniser contains (see
-    :func:`haetae.pipelines.pii_recognizers.register`). An entity is worth asking Presidio for when
+    :func:`haetae.pipelines.pii_registry.register`). An entity is worth asking Presidio for when
     a gate of one of its recognisers matches; an entity with an ungated recogniser always is. One combined
     pass over the text first settles the common case, a text that matches no gate at all.
     """
