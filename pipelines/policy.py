@@ -1,13 +1,7 @@
-"""Data policy: schema validation (errors name the YAML line) and the decision rules.
+"""Data policy: schema validation (errors name the YAML line), and the decision rules' entry points.
 
-The decision for a record is the first rule that fires, in this order: quarantine (the reader's), language,
-size and quality limits, protected-works registry, licence deny list, licences on no list, copyright notice
-without an allowed licence, PII with a ``drop`` action or too many redactions, duplicates (non-representative
-members), PII with a ``redact`` action, keep. Every rule has a name (``"pii.entities.KR_RRN"``,
-``"dedup.near"``...) that the ledger records.
-
-Licence lists are read on the document's SPDX expression (:mod:`haetae.pipelines.spdx`): ``A OR B`` is allowed
-when either is, ``A AND B`` when both are; it is denied when it cannot be used without a denied licence.
+The rules themselves are :mod:`haetae.pipelines.policy_rules` (an ordered list of :class:`Rule` objects),
+re-exported here.
 """
 
 from __future__ import annotations
@@ -20,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 
 from haetae.errors import UsageError
-from haetae.pipelines import records as R
 from haetae.pipelines.config_files import (
     ConfigError,
     YamlProblem,
@@ -30,14 +23,32 @@ from haetae.pipelines.config_files import (
     read_yaml_file,
 )
 from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
+from haetae.pipelines.policy_rules import (
+    FINAL,
+    FINAL_RULES,
+    PRE_DEDUP,
+    PRE_DEDUP_RULES,
+    REGISTRY_DEFAULTS,
+    RULES,
+    Rule,
+    Verdict,
+    final_verdict,
+    first_verdict,
+    pre_dedup_verdict,
+    registry_rule,
+    rules_named,
+    spans_to_redact,
+)
 from haetae.pipelines.spdx import LicenceLists
-
-REGISTRY_DEFAULTS = {"max_fraction": 0.5, "action": "drop"}
-"""``rights.registry`` without these keys (or ``--registry`` without the section): a document of which more
-than half the 50-character windows are in the registry is dropped."""
 
 if TYPE_CHECKING:
     from haetae.pipelines.pseudonyms import PiiKey
+
+__all__ = [
+    "ACTIONS", "FINAL", "FINAL_RULES", "POLICY_SCHEMA", "PRE_DEDUP", "PRE_DEDUP_RULES", "REGISTRY_DEFAULTS",
+    "RULES", "Policy", "PolicyError", "Rule", "Verdict", "final_verdict", "first_verdict", "load_policy",
+    "pre_dedup_verdict", "registry_rule", "rules_named", "spans_to_redact",
+]
 
 ACTIONS = ("redact", "drop", "keep")
 _ACTION = {"enum": list(ACTIONS)}
@@ -297,87 +308,3 @@ def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Pa
             raise _at(path, root, ["pii", *where, "operator", *([key] if key else [])], message)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    decision: str
-    rule: str  # the policy rule that fired
-    reasons: tuple[str, ...] = ()
-
-
-def pre_dedup_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
-    """Rules that decide a record before deduplication; ``None`` means it goes on to dedup."""
-    langs = policy.section("languages").get("allow") or []
-    if langs and rec.get("lang") not in langs:
-        return Verdict(R.DROP, "languages.allow", (f"language {rec.get('lang')} not allowed",))
-    limits = policy.section("limits")
-    min_chars = limits.get("min_chars")
-    if min_chars is not None and len(rec["text"].strip()) < min_chars:
-        return Verdict(R.DROP, "limits.min_chars", (f"{len(rec['text'].strip())} chars < {min_chars}",))
-    quality, signals = policy.section("quality"), rec.get("quality") or {}
-    for key, signal in (("max_symbol_ratio", "symbol_ratio"), ("max_repeated_line_ratio", "repeated_line_ratio")):
-        limit = quality.get(key)
-        if limit is not None and signals.get(signal, 0.0) > limit:
-            return Verdict(R.DROP, f"quality.{key}", (f"{signal} {signals[signal]:.2f} > {limit}",))
-    fraction = rec.get("registry_fraction")
-    if fraction is not None:
-        max_fraction, action = registry_rule(policy)
-        if fraction > max_fraction and action != "keep":
-            return Verdict(action, "rights.registry", (f"registry fraction {fraction:.3f} > {max_fraction}",))
-    verdict = _licence_verdict(policy, rec)
-    if verdict is not None:
-        return verdict
-    counts = rec.get("pii_counts") or {}
-    for entity in sorted(counts):
-        if policy.entity_rule(entity)["action"] == "drop":
-            return Verdict(R.DROP, f"pii.entities.{entity}", (f"{counts[entity]} x {entity}",))
-    max_red = policy.section("pii").get("max_redactions")
-    n_red = sum(n for e, n in counts.items() if policy.entity_rule(e)["action"] == "redact")
-    if max_red is not None and n_red > max_red:
-        return Verdict(R.DROP, "pii.max_redactions", (f"{n_red} redactions > {max_red}",))
-    return None
-
-
-def registry_rule(policy: Policy) -> tuple[float, str]:
-    """``(max_fraction, action)`` of ``rights.registry``, with :data:`REGISTRY_DEFAULTS`."""
-    section = {**REGISTRY_DEFAULTS, **(policy.section("rights").get("registry") or {})}
-    return float(section["max_fraction"]), section["action"]
-
-
-def _licence_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
-    """The licence and copyright-notice rules, on the document's expression (the AND of what was found)."""
-    rights = policy.section("rights")
-    lists = policy.licence_lists()
-    expression = rec.get("licence")
-    if expression is None and rec.get("licences"):
-        expression = " AND ".join(f"({e})" for e in rec["licences"])
-    if expression is not None and lists.denied(expression):
-        denied = lists.denied_ids(expression)
-        reasons = (f"licence {expression} denied" + (f" ({', '.join(denied)} on the deny list)"
-                                                     if [expression] != denied else ""),)
-        return Verdict(R.DROP, "rights.licences.deny", reasons)
-    allowed = expression is not None and lists.allowed(expression)
-    if expression is not None and not allowed and ((rights.get("licences") or {}).get("unknown") or "keep") == "drop":
-        return Verdict(R.DROP, "rights.licences.unknown", (f"licence {expression} not allowed by the lists",))
-    notices = rec.get("copyright_signals") or []
-    if notices and not allowed:
-        action = (rights.get("copyright") or {}).get("notice_without_allowed_licence", "drop")
-        if action != "keep":
-            return Verdict(action, "rights.copyright.notice_without_allowed_licence",
-                           tuple(f"copyright notice: {n}" for n in notices))
-    return None
-
-
-def final_verdict(policy: Policy, rec: dict[str, Any], dup: dict[str, Any] | None) -> Verdict:
-    """Decide a record that passed the pre-dedup rules, given its duplicate info."""
-    if dup and dup.get("kind") in ("exact", "near"):
-        action = policy.section("dedup").get(dup["kind"], "drop")
-        if action == "drop":
-            return Verdict(R.DROP, f"dedup.{dup['kind']}", (f"{dup['kind']} duplicate of {dup['cluster']}",))
-    redactable = sorted(e for e in (rec.get("pii_counts") or {}) if policy.entity_rule(e)["action"] == "redact")
-    if redactable:
-        return Verdict(R.REDACT, "pii.redact", tuple(f"{rec['pii_counts'][e]} x {e}" for e in redactable))
-    return Verdict(R.KEEP, "default.keep")
-
-
-def spans_to_redact(policy: Policy, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for s in spans if policy.entity_rule(s["type"])["action"] == "redact"]
