@@ -1,6 +1,9 @@
-"""Data policy: schema validation (errors name the YAML line), and the decision rules' entry points.
+"""Data policy: loading and validation (errors name the YAML line), and the decision rules' entry points.
 
-The rules themselves are :mod:`haetae.pipelines.policy_rules` (an ordered list of :class:`Rule` objects),
+The file is validated against its schema (policies/schemas/data_policy.schema.json) through the one
+configuration path (:mod:`haetae.pipelines.config_files`), then by the checks a schema cannot state:
+``dedup.minhash``'s parameters, the detector files it names, entity names that their recognisers report and
+operator parameters as Presidio reads them. The rules themselves are :mod:`haetae.pipelines.policy_rules`,
 re-exported here.
 """
 
@@ -11,18 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
-from haetae.errors import UsageError
 from haetae.pipelines.config_files import (
     ConfigError,
     YamlProblem,
+    at_line,
     did_you_mean,
+    fail,
+    load_schema,
     node_line,
     parse_yaml,
     read_yaml_file,
+    schema_problem,
 )
-from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
+from haetae.pipelines.minhash import DedupParams
 from haetae.pipelines.policy_rules import (
     FINAL,
     FINAL_RULES,
@@ -50,118 +54,13 @@ __all__ = [
     "pre_dedup_verdict", "registry_rule", "rules_named", "spans_to_redact",
 ]
 
-ACTIONS = ("redact", "drop", "keep")
-_ACTION = {"enum": list(ACTIONS)}
-_OPERATOR = {
-    "type": "object",
-    "properties": {"type": {"enum": ["replace", "mask", "hash", "redact", "keep", "pseudonym"]}},
-    "required": ["type"],
-}
-_ENTITY_RULE = {
-    "type": "object",
-    "properties": {"action": _ACTION, "operator": _OPERATOR},
-    "required": ["action"],
-    "additionalProperties": False,
-}
-_RATE = {"type": "number", "minimum": 0, "maximum": 1}
-
-POLICY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name", "version", "limits", "pii", "rights", "dedup", "validation"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1},
-        "version": {"type": ["integer", "string"]},
-        "limits": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "max_bytes": {"type": "integer", "minimum": 1},
-                "min_chars": {"type": "integer", "minimum": 0},
-            },
-        },
-        "pii": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "recognizers": {"type": "string"},
-                "default": _ENTITY_RULE,
-                "entities": {"type": "object", "additionalProperties": _ENTITY_RULE},
-                "max_redactions": {"type": "integer", "minimum": 0},
-                "key": {  # where keyed operators find the key (never the key itself): haetae.pipelines.pseudonyms
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                        "file": {"type": "string", "minLength": 1},
-                    },
-                },
-                "fields": {  # PII outside the text field: haetae.pipelines.pii_fields
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "scan": {"anyOf": [{"const": "all_strings"},
-                                           {"type": "array", "items": {"type": "string", "minLength": 1}}]},
-                        "ids": {"enum": ["hash", "keep"]},
-                        "id_hash_key_file": {"type": "string", "minLength": 1},
-                    },
-                },
-            },
-        },
-        "rights": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "detectors": {"type": "string"},
-                "licences": {
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "allow": {"type": "array", "items": {"type": "string"}},
-                        "deny": {"type": "array", "items": {"type": "string"}},
-                        "unknown": _ACTION,
-                    },
-                },
-                "copyright": {
-                    "type": "object", "additionalProperties": False,
-                    "properties": {"notice_without_allowed_licence": {"enum": ["drop", "keep", "quarantine"]}},
-                },
-                "registry": {  # protected works: haetae.pipelines.registry, haetae.pipelines.rights_registry
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "path": {"type": "string", "minLength": 1},
-                        "max_fraction": _RATE,
-                        "action": {"enum": ["drop", "keep", "quarantine"]},
-                    },
-                },
-            },
-        },
-        "dedup": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"exact": _ACTION, "near": _ACTION, "minhash": DEDUP_PARAMS_SCHEMA},
-        },
-        "quality": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"max_symbol_ratio": _RATE, "max_repeated_line_ratio": _RATE},
-        },
-        "languages": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"allow": {"type": "array", "items": {"type": "string"}}},
-        },
-        "quarantine": {  # the quarantine at rest: haetae.pipelines.quarantine
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "raw": {"enum": ["keep", "redact", "encrypt"]},
-                "key_file": {"type": "string", "minLength": 1},
-            },
-        },
-        "validation": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"max_duplicate_rate": _RATE, "max_quarantine_rate": _RATE},
-        },
-        "inputs": {  # a file that cannot be read to its end: stop the job, or quarantine the file (io.py)
-            "type": "object", "additionalProperties": False,
-            "properties": {"on_corrupt_file": {"enum": ["fail", "quarantine"]}},
-        },
-    },
-}
+SCHEMA = "data_policy"
+POLICY_SCHEMA: dict[str, Any] = load_schema(SCHEMA)
+"""policies/schemas/data_policy.schema.json, as a dict."""
+ACTIONS = tuple(POLICY_SCHEMA["$defs"]["action"]["enum"])
 
 
-class PolicyError(UsageError):
+class PolicyError(ConfigError):
     """A policy file that cannot be used; the message names the file and line."""
 
 
@@ -238,42 +137,23 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if not isinstance(doc, dict):
         raise PolicyError(f"{path}:line {node_line(root, [])}: a policy must be a YAML mapping, not a "
                           f"{type(doc).__name__}")
-    errors = sorted(jsonschema.Draft202012Validator(POLICY_SCHEMA).iter_errors(doc), key=lambda e: list(e.path))
-    if errors:
-        err = errors[0]
-        where = list(err.path)
-        if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            if extra:
-                where = [*where, extra[0]]
-                msg = f"unknown key {extra[0]!r}"
-            else:
-                msg = err.message
-        elif where[:2] == ["pii", "key"] and err.validator in ("type", "pattern"):  # a key value must not be echoed
-            msg = {"env": "must name an environment variable (letters, digits and _), not hold the key",
-                   "file": "must be the path of a key file"}.get(
-                where[2] if len(where) > 2 else "",
-                "must be a mapping {env: VARIABLE} and/or {file: PATH}; the key itself never goes here")
-        else:
-            msg = err.message
-        dotted = ".".join(str(p) for p in where) or "(top level)"
-        raise PolicyError(f"{path}:line {node_line(root, where)}: {dotted}: {msg}")
     try:
-        params = DedupParams.from_dict((doc.get("dedup") or {}).get("minhash") or {})
-    except ValueError as exc:
-        raise PolicyError(f"{path}:line {node_line(root, ['dedup', 'minhash'])}: dedup.minhash: {exc}") from exc
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    policy = Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
-    check_detector_names_and_operators(policy, root, path)
+        problem = schema_problem(doc, SCHEMA)
+        if problem is not None:
+            raise fail(PolicyError, *problem)
+        try:
+            params = DedupParams.from_dict((doc.get("dedup") or {}).get("minhash") or {})
+        except ValueError as exc:
+            raise fail(PolicyError, ("dedup", "minhash"), str(exc)) from None
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        policy = Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
+        check_detector_names_and_operators(policy)
+    except PolicyError as exc:
+        raise PolicyError(at_line(path, root, exc), exc.key_path) from None
     return policy
 
 
-def _at(policy_path: str | Path, root: Any, where: list[str], message: str) -> PolicyError:
-    """A :class:`PolicyError` ``FILE:line N: dotted.key: message`` for the node at ``where``."""
-    return PolicyError(f"{policy_path}:line {node_line(root, where)}: {'.'.join(where)}: {message}")
-
-
-def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Path) -> None:
+def check_detector_names_and_operators(policy: Policy) -> None:
     """Load the detector configurations the policy names, then check its entity names and operators.
 
     An entity name no configured recogniser reports is an error, not a rule that never fires: ``KR_RNN: drop``
@@ -290,14 +170,14 @@ def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Pa
         try:
             configs[key] = loader(policy.resolve(policy.section(where[0]).get(where[1], default)))
         except ConfigError as exc:
-            raise _at(path, root, where, str(exc)) from None
+            raise fail(PolicyError, key, str(exc)) from None
     known = pii.configured_entities(configs["pii.recognizers"])
     entities = section.get("entities") or {}
     for entity in entities:
         if entity not in known:
             recognizers = section.get("recognizers", pii.DEFAULT_CONFIG)
-            raise _at(path, root, ["pii", "entities", entity], f"unknown entity {entity!r}: no recogniser in "
-                      f"{recognizers} reports it; {did_you_mean(entity, known)}")
+            raise fail(PolicyError, ("pii", "entities", entity), f"unknown entity {entity!r}: no recogniser in "
+                       f"{recognizers} reports it; {did_you_mean(entity, known)}")
     rules = {("entities", entity): rule for entity, rule in entities.items()}
     if "default" in section:
         rules[("default",)] = section["default"]
@@ -305,6 +185,4 @@ def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Pa
         problem = pii.operator_problem(rule["operator"]) if "operator" in rule else None
         if problem:
             key, message = problem
-            raise _at(path, root, ["pii", *where, "operator", *([key] if key else [])], message)
-
-
+            raise fail(PolicyError, ("pii", *where, "operator", *([key] if key else [])), message)
