@@ -215,7 +215,7 @@ def first_verdict(rules: Iterable[Rule], policy: Policy, rec: dict[str, Any],
                   dup: dict[str, Any] | None = None) -> Verdict | None:
     """The verdict of the first of ``rules`` that fires, or None."""
     for rule in rules:
-        verdict = rule.applies(rec, policy, dup)
+        verdict = rule.check(rec, policy, dup)  # applies() without its call: this runs per record
         if verdict is not None:
             return verdict
     return None
