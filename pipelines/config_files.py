@@ -1,17 +1,27 @@
-"""The one YAML loading path of Haetae's configuration files (policy, detector configs, taxonomy).
+"""The one loading and validation path of Haetae's configuration files (policy, detector configs, gate, taxonomy).
 
 :func:`read_yaml_file` and :func:`parse_yaml` turn an unreadable, non-UTF-8 or malformed file, and a mapping
 that repeats a key at any depth, into a :class:`YamlProblem` with the line; callers wrap it in their own error
 class with the file name. YAML itself lets the last of two equal keys win silently, so a second
-``KR_RRN: {action: keep}`` further down would quietly undo the first. :func:`load_config_file` loads the
-detector configurations (recognisers, rights detectors): a parsed dict, a YAML path, or ``None`` for the file
-shipped in ``policies/``; validation errors carry the dotted key path, and for files the file and line.
+``KR_RRN: {action: keep}`` further down would quietly undo the first.
+
+Each configuration file has one JSON schema, shipped as package data in ``policies/schemas/NAME.schema.json``
+(a schema may ``$ref`` another by its ``$id``, ``urn:haetae:schema:NAME``). :func:`schema_problem` validates a
+document against it and turns the first error (in key-path order) into a key path and a one-line message: an
+unknown key with a did-you-mean, a missing key, a wrong type or bound in words; a schema node's ``x-message``
+replaces the message of errors found at that node (the key file of a policy never echoes a value that could be
+the key). What a schema cannot say (recogniser names in their registry, operator parameters, ``bands * rows``)
+is checked after it by small functions of the module that owns the file. :func:`load_config_file` runs both for
+the detector configurations and the gate: a parsed dict, a YAML path, or ``None`` for the file shipped in
+``policies/``; errors carry the dotted key path, and for files ``FILE:line N:`` from the YAML node.
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
+import functools
+import json
 import re
 from collections.abc import Callable, Iterable
 from importlib import resources
@@ -21,6 +31,10 @@ from typing import Any
 import yaml
 
 from haetae.errors import UsageError
+
+SCHEMA_PACKAGE, SCHEMA_FOLDER, SCHEMA_SUFFIX = "haetae.policies", "schemas", ".schema.json"
+MESSAGE_KEY = "x-message"
+"""A schema node's own message for the errors found at it (not for unknown or missing keys below it)."""
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 # YAML 1.2 (and JSON) read ``3e-3`` as a number; PyYAML's YAML 1.1 resolver needs a dot (``3.0e-3``) and turns
@@ -136,40 +150,138 @@ def node_line(root: yaml.Node | None, path: list[Any]) -> int | None:
     return line
 
 
-def did_you_mean(name: object, known: Iterable[str]) -> str:
-    """``"did you mean 'KR_RRN'?"`` for the closest known name, else the list of known names."""
+def did_you_mean(name: object, known: Iterable[str], label: str = "known") -> str:
+    """``"did you mean 'KR_RRN'?"`` for the closest known name, else ``"LABEL: [the known names]"``."""
     known = sorted(known)
     close = difflib.get_close_matches(str(name), known, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"known: {known}"
+    return f"did you mean {close[0]!r}?" if close else f"{label}: {known}"
 
 
 class ConfigError(UsageError):
     """An invalid configuration; the message names the key (and line, for files)."""
 
-    def __init__(self, message: str, key_path: tuple[str, ...] = ()):
+    def __init__(self, message: str, key_path: tuple[Any, ...] = ()):
         super().__init__(message)
         self.key_path = key_path
 
 
-def fail(error: type[ConfigError], path: str, message: str) -> ConfigError:
-    """An ``error`` for the dotted key ``path`` ("" for the top level)."""
-    return error(f"{path}: {message}" if path else message, tuple(path.split(".")) if path else ())
+KeyPath = str | tuple[Any, ...]
+"""A dotted key path (``"recognizers.kr_phone"``, ``""`` for the top level) or its parts (list indices as ints)."""
 
 
-def check_top_level(config: Any, allowed: dict, error: type[ConfigError]) -> None:
-    """The top level must be a mapping whose keys are all in ``allowed``."""
-    if not isinstance(config, dict):
-        raise fail(error, "", "the top level must be a mapping")
-    for key in config:
-        if key not in allowed:
-            raise fail(error, str(key), f"unknown key; allowed: {sorted(allowed)}")
+def dotted(path: KeyPath) -> str:
+    return path if isinstance(path, str) else ".".join(str(part) for part in path)
+
+
+def fail(error: type[ConfigError], path: KeyPath, message: str) -> ConfigError:
+    """An ``error`` ``"dotted.key.path: message"`` for the key ``path`` (just the message at the top level)."""
+    parts = tuple(path.split(".")) if isinstance(path, str) and path else () if isinstance(path, str) else path
+    return error(f"{dotted(path)}: {message}" if parts else message, tuple(parts))
+
+
+def at_line(where: object, root: yaml.Node | None, exc: ConfigError) -> str:
+    """``WHERE:line N: dotted.key: message``, the line that of the YAML node at the error's key path."""
+    return f"{where}:line {node_line(root, list(exc.key_path))}: {exc}"
+
+
+# ---------------------------------------------------------------------------------------------- schemas
+
+
+@functools.lru_cache(maxsize=1)
+def _schemas() -> dict[str, dict]:
+    folder = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER)
+    return {entry.name[: -len(SCHEMA_SUFFIX)]: json.loads(entry.read_text(encoding="utf-8"))
+            for entry in folder.iterdir() if entry.name.endswith(SCHEMA_SUFFIX)}
+
+
+def load_schema(name: str) -> dict:
+    """A copy of the schema ``policies/schemas/NAME.schema.json``."""
+    return copy.deepcopy(_schemas()[name])
+
+
+@functools.cache
+def schema_validator(name: str):
+    """A Draft 2020-12 validator of the schema ``name`` that resolves ``$ref``s to the other shipped schemas."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    schemas = _schemas()
+    registry = Registry().with_resources(
+        (schema["$id"], DRAFT202012.create_resource(schema)) for schema in schemas.values())
+    return Draft202012Validator(schemas[name], registry=registry)
+
+
+def _path_order(path: Iterable[Any]) -> tuple:
+    """Errors sort by key path (list indices numerically), as the document's keys would be listed."""
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in path)
+
+
+_TYPE_NAMES = {"boolean": "true/false", "integer": "an integer", "number": "a number", "string": "a string",
+               "array": "a list", "object": "a mapping", "null": "null"}
+
+
+def _type_of(value: Any) -> str:
+    return "true/false" if isinstance(value, bool) else "null" if value is None else type(value).__name__
+
+
+def _bounds(schema: dict) -> str:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        return f"must be between {low} and {high}"
+    parts = [f"{op} {schema[key]}" for key, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
+                                                    ("maximum", "<="), ("exclusiveMaximum", "<")) if key in schema]
+    return "must be " + " and ".join(parts)
+
+
+def _explain(error) -> tuple[tuple[Any, ...], str]:
+    """The key path and message of one jsonschema error."""
+    where, schema = tuple(error.path), error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = schema.get("properties") or {}
+        extra = sorted((key for key in error.instance if key not in allowed), key=str)
+        if extra:
+            return (*where, str(extra[0])), f"unknown key; {did_you_mean(extra[0], allowed, label='allowed')}"
+    if kind == "required":
+        missing = next((key for key in error.validator_value if key not in error.instance), None)
+        return where, f"missing required key {missing!r}"
+    if MESSAGE_KEY in schema:
+        return where, schema[MESSAGE_KEY]
+    if kind == "type":
+        expected = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
+        return where, f"must be {' or '.join(_TYPE_NAMES[t] for t in expected)}, got {_type_of(error.instance)}"
+    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        return where, _bounds(schema)
+    if kind in ("minLength", "minItems") and error.validator_value == 1:
+        return where, "must not be empty"
+    return where, error.message
+
+
+def schema_problem(doc: Any, schema: str) -> tuple[tuple[Any, ...], str] | None:
+    """``(key path, message)`` of the first error of ``doc`` against the shipped schema ``schema``, or None."""
+    first = min(schema_validator(schema).iter_errors(doc), key=lambda e: _path_order(e.path), default=None)
+    return None if first is None else _explain(first)
+
+
+def check_schema(doc: Any, schema: str, error: type[ConfigError]) -> None:
+    """Raise ``error`` (``dotted.key: message``, with the key path) for the first schema error of ``doc``."""
+    problem = schema_problem(doc, schema)
+    if problem is not None:
+        raise fail(error, *problem)
 
 
 def load_config_file(
-    source: dict | str | Path | None, *, default_name: str, kind: str,
-    validate: Callable[[Any], None], error: type[ConfigError],
+    source: dict | str | Path | None, *, default_name: str, kind: str, schema: str,
+    error: type[ConfigError], check: Callable[[dict], None] | None = None,
 ) -> dict:
-    """Return a validated copy of a configuration; ``validate`` raises ``error`` with a key path."""
+    """Return a validated copy of a configuration: the schema ``schema``, then ``check`` (the cross-field
+    rules), which raises ``error`` with a key path."""
+    def validate(config: Any) -> None:
+        check_schema(config, schema, error)
+        if check is not None:
+            check(config)
+
     if source is not None and not isinstance(source, str | Path):
         config = copy.deepcopy(source)
         try:
@@ -191,7 +303,7 @@ def load_config_file(
     try:
         validate(config)
     except error as exc:
-        raise error(f"{where}:line {node_line(root, list(exc.key_path))}: {exc}", exc.key_path) from None
+        raise error(at_line(where, root, exc), exc.key_path) from None
     return config
 
 

@@ -31,38 +31,14 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from haetae.pipelines.chars import code_point_table, code_points
+from haetae.pipelines.config_files import load_schema
 
 UNITS = ("char", "morpheme")
 VERIFY_MODES = ("signature", "shingles")
 
-DEDUP_PARAMS_SCHEMA: dict = {
-    "type": "object",
-    "description": "MinHash near-duplicate detection. bands * rows must equal num_perm.",
-    "additionalProperties": False,
-    "properties": {
-        "num_perm": {"type": "integer", "minimum": 1, "maximum": 1024,
-                     "description": "MinHash permutations (signature length)."},
-        "bands": {"type": "integer", "minimum": 1, "description": "LSH bands."},
-        "rows": {"type": "integer", "minimum": 1, "description": "Signature rows per LSH band."},
-        "ngram": {"type": "integer", "minimum": 1, "maximum": 64,
-                  "description": "Shingle length in units (characters or morphemes)."},
-        "unit": {"enum": list(UNITS), "description": "Shingle unit: char (whitespace-free) or morpheme."},
-        "threshold": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
-                      "description": "Minimum estimated Jaccard similarity for a verified duplicate edge."},
-        "seed": {"type": "integer", "minimum": 0, "description": "Seed of the MinHash permutations."},
-        "max_bucket_size": {"type": "integer", "minimum": 2,
-                            "description": "Buckets larger than this are compared as a star plus a chain."},
-        "verify": {"enum": list(VERIFY_MODES),
-                   "description": "Verify candidates by signature estimate or by exact shingle-set Jaccard."},
-        "lsh_partitions": {"type": "integer", "minimum": 1, "maximum": 1048576,
-                           "description": "Shuffle keys of the LSH stage: band keys are batched per bundle into "
-                                          "this many partitions (fewer, larger shuffle elements)."},
-        "star_rounds": {"type": "integer", "minimum": 0, "maximum": 64,
-                        "description": "0: components by one union-find; k: k large-star/small-star rounds."},
-        "fold_particles": {"type": "boolean",
-                           "description": "Fold Korean particle pairs (은/는, 이/가, 을/를, 와/과) before char shingling."},
-    },
-}
+DEDUP_PARAMS_SCHEMA: dict = load_schema("dedup_params")
+"""The ``dedup.minhash`` section of a data policy: policies/schemas/dedup_params.schema.json (its ``unit`` and
+``verify`` enums are :data:`UNITS` and :data:`VERIFY_MODES`, a test holds them equal)."""
 
 
 @dataclass(frozen=True)

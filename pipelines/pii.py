@@ -28,9 +28,10 @@ from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngine, NoOpNlpEngine
 
 from haetae.errors import one_line
-from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
+from haetae.pipelines import pii_recognizers  # noqa: F401 (importing it registers every recogniser)
+from haetae.pipelines.config_files import ConfigError, KeyPath, did_you_mean, fail, load_config_file
 from haetae.pipelines.pii_fields import FieldSelection
-from haetae.pipelines.pii_recognizers import GATE_START, RECOGNIZERS, compile_gates
+from haetae.pipelines.pii_registry import GATE_START, RECOGNIZERS, compile_gates
 from haetae.pipelines.pseudonyms import (
     CUSTOM_OPERATORS,
     PSEUDONYM,
@@ -42,19 +43,9 @@ from haetae.pipelines.pseudonyms import (
 from haetae.pipelines.script_spans import HANGUL, LATIN, may_mix, script_spans
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
-_TOP_KEYS = {
-    "version": int,
-    "languages": list,
-    "fallback_language": str,
-    "score_threshold": (int, float),
-    "context_window": int,
-    "context_boost": (int, float),
-    "context_min_score": (int, float),
-    "recognizers": dict,
-    "operators": dict,
-    "mixed_language_spans": bool,
-}
-_RECOGNIZER_KEYS = {"enabled": bool, "languages": list, "context": list, "options": dict}
+SCHEMA = "pii_recognizers"
+"""policies/schemas/pii_recognizers.schema.json"""
+
 OPERATOR_PARAMS: dict[str, tuple[str, ...]] = {
     "replace": ("new_value",),
     "mask": ("masking_char", "chars_to_mask", "from_end"),
@@ -99,73 +90,42 @@ def load_config(source: dict | str | Path | None = None) -> dict:
     ``source`` is a parsed dict, a YAML path, or None for the bundled policies/pii_recognizers.yaml.
     Errors in a file name the file and line.
     """
-    return load_config_file(source, default_name=DEFAULT_CONFIG, kind="PII config", validate=validate_config,
-                            error=PiiConfigError)
+    return load_config_file(source, default_name=DEFAULT_CONFIG, kind="PII config", schema=SCHEMA,
+                            check=check_config, error=PiiConfigError)
 
 
-def _fail(path: str, message: str) -> PiiConfigError:
+def _fail(path: KeyPath, message: str) -> PiiConfigError:
     """A :class:`PiiConfigError` for the dotted key ``path`` ("" for the top level)."""
     return fail(PiiConfigError, path, message)
 
 
-def _check_type(value: Any, expected: type | tuple, path: str) -> None:
-    if isinstance(value, bool) and expected is not bool:
-        raise _fail(path, f"must be {_type_name(expected)}, got true/false")
-    if not isinstance(value, expected):
-        raise _fail(path, f"must be {_type_name(expected)}, got {type(value).__name__}")
-
-
-def _type_name(expected: type | tuple) -> str:
-    if isinstance(expected, tuple):
-        return "a number"
-    names = {int: "an integer", str: "a string", list: "a list", dict: "a mapping", bool: "true/false"}
-    return names.get(expected, expected.__name__)
-
-
-def validate_config(config: Any) -> None:
-    """Raise :class:`PiiConfigError` naming the dotted key path of the first problem found."""
-    check_top_level(config, _TOP_KEYS, PiiConfigError)
-    for key, value in config.items():
-        _check_type(value, _TOP_KEYS[key], key)
-    for required in ("languages", "recognizers"):
-        if required not in config:
-            raise _fail("", f"missing required key {required!r}")
+def check_config(config: dict) -> None:
+    """The rules the schema cannot state: languages that are configured, recognisers and their options that
+    are registered, operator parameters, and operators only for entities that a recogniser reports."""
     languages = config["languages"]
-    if not languages or not all(isinstance(lang, str) and lang for lang in languages):
-        raise _fail("languages", "must be a non-empty list of language codes")
     fallback = config.get("fallback_language", languages[0])
     if fallback not in languages:
         raise _fail("fallback_language", f"{fallback!r} is not in languages {languages}")
-    for key in ("score_threshold", "context_boost", "context_min_score"):
-        if key in config and not 0.0 <= float(config[key]) <= 1.0:
-            raise _fail(key, "must be between 0 and 1")
-    if config.get("context_window", 0) < 0:
-        raise _fail("context_window", "must be >= 0")
     for name, settings in config["recognizers"].items():
-        path = f"recognizers.{name}"
+        path = ("recognizers", name)
         if name not in RECOGNIZERS:
             raise _fail(path, f"unknown recogniser; {did_you_mean(name, RECOGNIZERS)}")
-        settings = {} if settings is None else settings
-        _check_type(settings, dict, path)
-        for key, value in settings.items():
-            if key not in _RECOGNIZER_KEYS:
-                raise _fail(f"{path}.{key}", f"unknown key; allowed: {sorted(_RECOGNIZER_KEYS)}")
-            _check_type(value, _RECOGNIZER_KEYS[key], f"{path}.{key}")
+        settings = settings or {}
         bad_langs = [lang for lang in settings.get("languages", []) if lang not in languages]
         if bad_langs:
-            raise _fail(f"{path}.languages", f"{bad_langs} not in languages {languages}")
+            raise _fail((*path, "languages"), f"{bad_langs} not in languages {languages}")
         allowed = RECOGNIZERS[name].option_names()
         unknown_opts = set(settings.get("options", {})) - allowed
         if unknown_opts:
             raise _fail(
-                f"{path}.options", f"unknown option(s) {sorted(unknown_opts)}; allowed: {sorted(allowed)}"
+                (*path, "options"), f"unknown option(s) {sorted(unknown_opts)}; allowed: {sorted(allowed)}"
             )
     operators = config.get("operators") or {}
     validate_operators(operators)
     known = configured_entities(config) | {"DEFAULT"}
     for entity in operators:
         if entity not in known:
-            raise _fail(f"operators.{entity}", f"unknown entity: no recogniser above reports it; "
+            raise _fail(("operators", entity), f"unknown entity: no recogniser above reports it; "
                         f"{did_you_mean(entity, known)}")
 
 
@@ -177,12 +137,13 @@ def configured_entities(config: dict) -> set[str]:
 
 def validate_operators(operators: Any) -> None:
     """Check operator specs (``{entity: {type, **params}}``) with :func:`operator_problem`."""
-    _check_type(operators, dict, "operators")
+    if not isinstance(operators, dict):
+        raise _fail("operators", f"must be a mapping, got {type(operators).__name__}")
     for entity, spec in operators.items():
         problem = operator_problem(spec)
         if problem:
             key, message = problem
-            raise _fail(f"operators.{entity}" + (f".{key}" if key else ""), message)
+            raise _fail(("operators", entity, *([key] if key else [])), message)
 
 
 def operator_problem(spec: Any) -> tuple[str, str] | None:
@@ -419,7 +380,7 @@ class EntityGates:
     """Which entities a text can contain in one language, judged by the recognisers' gates alone.
 
     A gate is a cheap regex that every match of a recogniser contains (see
-    :func:`haetae.pipelines.pii_recognizers.register`). An entity is worth asking Presidio for when
+    :func:`haetae.pipelines.pii_registry.register`). An entity is worth asking Presidio for when
     a gate of one of its recognisers matches; an entity with an ungated recogniser always is. One combined
     pass over the text first settles the common case, a text that matches no gate at all.
     """

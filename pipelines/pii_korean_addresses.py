@@ -20,6 +20,8 @@ import_presidio()
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from haetae.pipelines.pii_registry import register
+
 SP = r"[ \t\u00a0\u3000]"
 PROVINCES = (
     "서울특별시", "서울시", "서울", "부산광역시", "부산시", "부산", "대구광역시", "대구시", "대구", "인천광역시",
@@ -67,6 +69,7 @@ GATE = "|".join(
 before) its number, or a postal-code label before its code. 2024년 or 제1조 do not pass it."""
 
 
+@register
 class KoreanAddressRecognizer(EntityRecognizer):
     """Korean addresses (도로명, 지번, abbreviated) and labelled postal codes; entity KR_ADDRESS."""
 

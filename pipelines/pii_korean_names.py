@@ -25,6 +25,8 @@ import_presidio()
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from haetae.pipelines.pii_registry import HANGUL_GATE_START, register
+
 SINGLE_SURNAMES = (
     "김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허남심노하곽성차주우구민류나진지엄채원천방공현함변"
     "염여추도소석선설마길연위표명기반라왕금옥육인맹제모탁국어은편용예경봉사부가복태목형계피두감음빈동온호범좌팽승"
@@ -202,6 +204,7 @@ def kiwi_reads_as_name(name: str) -> bool:
     return not kiwi_vetoes(name)  # split oddly (엄/태/경, 편하/랑) and not fluent: as a cued name would stand
 
 
+@register
 class KoreanPersonNameRecognizer(EntityRecognizer):
     """Korean person names framed by a cue word (see the module docstring); entity PERSON."""
 
@@ -209,7 +212,7 @@ class KoreanPersonNameRecognizer(EntityRecognizer):
     ENTITY = "PERSON"
     DESCRIPTION = "Korean person names: surname + given name framed by a title or form label, Kiwi veto"
     GATE = GATE
-    GATE_START = "[가-힣]"
+    GATE_START = HANGUL_GATE_START
     """Its matches start with a Hangul syllable (a surname or a label): compiled apart from the digit-led gates."""
 
     CUE_SCORE = 0.85

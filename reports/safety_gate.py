@@ -1,7 +1,8 @@
 """The release gate: a run's ``metrics.json`` checked against ``policies/safety_gate.yaml``, rule by rule.
 
-The policy is loaded strictly through the project's YAML loader (repeated keys, unknown keys with a did-you-mean,
-wrong types and out-of-range rates are one-line errors naming the file and line). Every rule yields a
+The policy is loaded strictly through the project's one configuration path and its schema
+(policies/schemas/safety_gate.schema.json: repeated keys, unknown keys with a did-you-mean, wrong types and
+out-of-range rates are one-line errors naming the file and line). Every rule yields a
 :class:`RuleResult`; a rule whose number the metrics lack (no judged item, no benign item, a domain the policy
 names but the run has no items for) fails, because a release is signed off on evidence only.
 """
@@ -19,9 +20,8 @@ from haetae.reports.safety_metrics import METRICS_KIND, SCHEMA_VERSION
 
 DEFAULT_GATE = "safety_gate.yaml"
 WEIGHTINGS = ("area_weighted", "item_weighted")
-_SECTIONS = {"min_safe_rate": ("overall", "per_domain", "domains"), "max_ci_width": ("overall", "per_domain")}
-_TOP_KEYS = ("schema_version", "weighting", "min_safe_rate", "max_over_refusal", "min_judge_coverage",
-             "max_ci_width")
+SCHEMA = "safety_gate"
+"""policies/schemas/safety_gate.schema.json"""
 
 
 class GatePolicyError(ConfigError):
@@ -49,54 +49,20 @@ class RuleResult:
 
 def load_gate_policy(source: dict | str | Path | None = None) -> dict:
     """A validated gate policy: a dict, a YAML path, or ``None`` for the shipped ``policies/safety_gate.yaml``."""
-    return load_config_file(source, default_name=DEFAULT_GATE, kind="gate policy", validate=validate_gate_policy,
-                            error=GatePolicyError)
+    return load_config_file(source, default_name=DEFAULT_GATE, kind="gate policy", schema=SCHEMA,
+                            check=check_gate_policy, error=GatePolicyError)
 
 
-def _rate(value: Any, path: str) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        raise fail(GatePolicyError, path, f"must be a fraction between 0 and 1 (0.9 = 90 %) or null, got {value!r}")
-
-
-def validate_gate_policy(config: Any) -> None:
-    """Raise :class:`GatePolicyError` naming the dotted key of the first problem."""
-    if not isinstance(config, dict):
-        raise fail(GatePolicyError, "", "the top level must be a mapping")
-    for key in config:
-        if key not in _TOP_KEYS:
-            raise fail(GatePolicyError, str(key), f"unknown key; {did_you_mean(key, _TOP_KEYS)}")
-    missing = [k for k in _TOP_KEYS if k not in config]
-    if missing:
-        raise fail(GatePolicyError, "", f"missing key(s) {missing} (null switches a rule off)")
+def check_gate_policy(config: dict) -> None:
+    """What the schema leaves to the code: the metrics version this haetae reads and its weightings; a null
+    ``min_safe_rate.domains`` is read as none."""
     if config["schema_version"] != SCHEMA_VERSION:
         raise fail(GatePolicyError, "schema_version", f"must be {SCHEMA_VERSION}, got {config['schema_version']!r}")
     if config["weighting"] not in WEIGHTINGS:
         raise fail(GatePolicyError, "weighting", f"must be one of {list(WEIGHTINGS)}; "
                    f"{did_you_mean(config['weighting'], WEIGHTINGS)}")
-    for key in ("max_over_refusal", "min_judge_coverage"):
-        _rate(config[key], key)
-    for section, keys in _SECTIONS.items():
-        body = config[section]
-        if not isinstance(body, dict):
-            raise fail(GatePolicyError, section, f"must be a mapping with keys {list(keys)}")
-        for key in body:
-            if key not in keys:
-                raise fail(GatePolicyError, f"{section}.{key}", f"unknown key; {did_you_mean(key, keys)}")
-        for key in keys:
-            if key not in body:
-                raise fail(GatePolicyError, section, f"missing key {key!r} (null switches the rule off)")
-        for key in ("overall", "per_domain"):
-            _rate(body[key], f"{section}.{key}")
-    domains = config["min_safe_rate"]["domains"]
-    if domains is None:
+    if config["min_safe_rate"]["domains"] is None:
         config["min_safe_rate"]["domains"] = {}
-    elif not isinstance(domains, dict):
-        raise fail(GatePolicyError, "min_safe_rate.domains", "must be a mapping of domain id to a rate, e.g. {KOR: 0.9}")
-    else:
-        for domain, value in domains.items():
-            _rate(value, f"min_safe_rate.domains.{domain}")
 
 
 # ------------------------------------------------------------------------------------------------ metrics

@@ -3,8 +3,9 @@
 ``mode="pipeline"`` (default) runs the data-audit job itself (``haetae.pipelines.audit.run_audit``, Apache
 Beam) over one document per item with the generated-data policy ``data/generated_data_policy.yaml`` and
 reads each item's decision back from the audit ledger. ``mode="inline"`` applies the same PII rules and
-exact-duplicate rule in-process with ``PiiScanner`` and ``exact_key`` (seconds instead of a Beam start-up;
-for small runs and tests). Anything the audit does not ``keep`` is not written as training data.
+exact-duplicate rule in-process, the policy's own :class:`~haetae.pipelines.policy_rules.Rule` objects over
+``PiiScanner`` counts and ``exact_key`` (seconds instead of a Beam start-up; for small runs and tests).
+Anything the audit does not ``keep`` is not written as training data.
 """
 
 from __future__ import annotations
@@ -78,27 +79,28 @@ def _pipeline(docs: list[dict], work_dir: Path) -> AuditResult:
 
 
 def _inline(docs: list[dict]) -> AuditResult:
+    """The policy's own PII rules, then its exact-duplicate rule among the documents they left undecided (as the
+    pipeline's dedup sees only those), then redaction and keep: the audit's rule list, less the rules whose
+    signals (quality, licences, registry) are not computed here."""
     from haetae.pipelines.minhash import exact_key
-    from haetae.pipelines.pii import PiiScanner
-    from haetae.pipelines.policy import load_policy
+    from haetae.pipelines.pii import PiiScanner, count_by_type
+    from haetae.pipelines.policy import PRE_DEDUP, first_verdict, load_policy, rules_named
 
     policy = load_policy(GENERATED_DATA_POLICY)
     pii = policy.section("pii")
     scanner = PiiScanner.from_config(str(policy.resolve(pii.get("recognizers", "pii_recognizers.yaml"))))
-    actions = {name: rule.get("action") for name, rule in (pii.get("entities") or {}).items()}
-    default = (pii.get("default") or {}).get("action", "redact")
+    rules = rules_named("pii.", "dedup.exact", "default.keep")
+    before_dedup = [r for r in rules if r.phase == PRE_DEDUP]
+    after_dedup = [r for r in rules if r.phase != PRE_DEDUP]
     seen: dict[str, str] = {}
     decisions: dict[str, tuple[str, str, list[str]]] = {}
     for d in sorted(docs, key=lambda d: d["id"]):  # representative = smallest id, as in the pipeline
-        key = exact_key(d["text"])
-        if key in seen:
-            decisions[d["id"]] = ("drop", "dedup.exact", [f"exact duplicate of {seen[key]}"])
-            continue
-        seen[key] = d["id"]
-        flagged = [s for s in scanner.scan(d["text"], d.get("lang")) if actions.get(s.type, default) != "keep"]
-        if flagged:
-            types = sorted({s.type for s in flagged})
-            decisions[d["id"]] = ("drop", f"pii.entities.{types[0]}", [f"{s.type} at {s.start}:{s.end}" for s in flagged])
-        else:
-            decisions[d["id"]] = ("keep", "default.keep", [])
+        rec = {**d, "pii_counts": count_by_type(scanner.scan(d["text"], d.get("lang")))}
+        verdict = first_verdict(before_dedup, policy, rec)
+        if verdict is None:
+            key = exact_key(d["text"])
+            dup = {"kind": "exact", "cluster": seen[key]} if key in seen else None
+            seen.setdefault(key, d["id"])
+            verdict = first_verdict(after_dedup, policy, rec, dup)
+        decisions[d["id"]] = (verdict.decision, verdict.rule, list(verdict.reasons))
     return AuditResult("inline", decisions)

@@ -233,7 +233,7 @@ def test_dedup_job_user_errors_exit_nonzero(tmp_path, capsys):
     assert "matches no file" in capsys.readouterr().err
     policy = _policy_with_minhash(tmp_path / "p.yaml", "{treshold: 0.7}")
     assert run_dedup(_job_args([str(src)], tmp_path / "o", str(policy)), []) == 2
-    assert "dedup.minhash.treshold: unknown key 'treshold'" in capsys.readouterr().err
+    assert "dedup.minhash.treshold: unknown key; did you mean 'threshold'?" in capsys.readouterr().err
     _policy_with_minhash(policy, "{num_perm: 100}")
     assert run_dedup(_job_args([str(src)], tmp_path / "o", str(policy)), []) == 2
     assert "bands * rows must equal num_perm" in capsys.readouterr().err

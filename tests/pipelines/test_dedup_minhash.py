@@ -19,6 +19,8 @@ from haetae.pipelines.dedup import (
     shingles,
 )
 from haetae.pipelines.minhash import (
+    UNITS,
+    VERIFY_MODES,
     UnionFind,
     band_keys,
     bucket_pairs,
@@ -48,6 +50,8 @@ def test_params_defaults_validate_and_match_schema():
     p = DedupParams()
     assert p.bands * p.rows == p.num_perm
     jsonschema.validate(p.to_dict(), DEDUP_PARAMS_SCHEMA)
+    props = DEDUP_PARAMS_SCHEMA["properties"]
+    assert (props["unit"]["enum"], props["verify"]["enum"]) == (list(UNITS), list(VERIFY_MODES))
     assert DedupParams.from_dict({"threshold": 0.8, "ngram": 4}) == DedupParams(threshold=0.8, ngram=4)
     assert DedupParams.from_dict(None) == p
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from haetae.pipelines import pii_recognizers
+from haetae.pipelines import pii_registry
 from haetae.pipelines.pii import (
     PiiConfigError,
     PiiScanner,
@@ -21,7 +21,8 @@ from haetae.pipelines.pii import (
     measure_scan_speed,
     resolve_overlaps,
 )
-from haetae.pipelines.pii_recognizers import RECOGNIZERS, compile_gates, offline_tld_extractor
+from haetae.pipelines.pii_recognizers import offline_tld_extractor
+from haetae.pipelines.pii_registry import RECOGNIZERS, compile_gates
 
 CONSTITUTION = Path(__file__).resolve().parents[2] / "pipelines" / "data" / "legal" / "ko_constitution.txt"
 
@@ -447,7 +448,7 @@ def test_gates_do_not_change_results(monkeypatch, config):
     """The cheap gates are an optimisation only: an ungated scanner finds exactly the same spans."""
     gated = PiiScanner.from_config(config)
     for name, spec in list(RECOGNIZERS.items()):
-        monkeypatch.setitem(pii_recognizers.RECOGNIZERS, name, dataclasses.replace(spec, gate=None))
+        monkeypatch.setitem(pii_registry.RECOGNIZERS, name, dataclasses.replace(spec, gate=None))
     ungated = PiiScanner.from_config(config)
     assert not ungated.gates["ko"].any_gates and "KR_RRN" in ungated.gates["ko"].entities("no digits")
     texts = [

@@ -10,7 +10,7 @@ import pytest
 
 from haetae.pipelines.pii import PiiScanner
 from haetae.pipelines.pii_korean_addresses import GATE
-from haetae.pipelines.pii_recognizers import GATE_START, compile_gates
+from haetae.pipelines.pii_registry import GATE_START, compile_gates
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,13 @@ a Korean identifier in English text, or a +CC number in Korean text, is found th
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 from haetae.pipelines.pii import PiiScanner, load_config
-from haetae.pipelines.pii_recognizers import RECOGNIZERS, PaymentCardRecognizer
+from haetae.pipelines.pii_recognizers import PaymentCardRecognizer
+from haetae.pipelines.pii_registry import RECOGNIZERS
 
 BOTH = pytest.mark.parametrize("language", ["ko", "en"])
 
@@ -231,3 +234,5 @@ def test_every_recogniser_is_declared_once_on_its_class():
         cls = spec.factory
         assert cls.NAME == name and cls.ENTITY == spec.entity and cls.DESCRIPTION == spec.description
         assert getattr(cls, "GATE", None) == spec.gate
+        # registered where it is declared: the decorator above the class is its only other mention
+        assert inspect.getsource(cls).lstrip().startswith("@register\n"), f"{name}: register it with @register"

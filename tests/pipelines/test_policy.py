@@ -12,7 +12,17 @@ import pytest
 
 from haetae.pipelines import records as R
 from haetae.pipelines.config_files import YamlProblem, parse_yaml
-from haetae.pipelines.policy import PolicyError, final_verdict, load_policy, pre_dedup_verdict
+from haetae.pipelines.policy import (
+    FINAL,
+    PRE_DEDUP,
+    RULES,
+    PolicyError,
+    final_verdict,
+    first_verdict,
+    load_policy,
+    pre_dedup_verdict,
+    rules_named,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "policies" / "data_policy.yaml"
@@ -334,3 +344,42 @@ def test_cli_audit_with_a_bad_policy_exits_2_with_one_line_and_touches_no_output
     assert proc.stderr.splitlines() == [f"haetae audit: error: {path}:line {line}: {message.format(offset=offset)}"]
     assert sorted(p.name for p in out.iterdir()) == ["aggregates.json", "kept"]
     assert (out / "aggregates.json").read_text(encoding="utf-8") == "{}"
+
+
+# ------------------------------------------------------------------------------------------- the rule list
+
+_FIRES = [  # (rule, record fields, duplicate info): a record that this rule, and no rule before it, decides
+    ("languages.allow", {"lang": "en"}, None),
+    ("limits.min_chars", {"text": "짧다"}, None),
+    ("quality.max_symbol_ratio", {"quality": {"symbol_ratio": 0.9, "repeated_line_ratio": 0.0}}, None),
+    ("quality.max_repeated_line_ratio", {"quality": {"symbol_ratio": 0.0, "repeated_line_ratio": 0.9}}, None),
+    ("rights.registry", {"registry_fraction": 0.9}, None),
+    ("rights.licences.deny", {"licences": ["CC-BY-NC-4.0"]}, None),
+    ("rights.licences.unknown", {"licence": "GPL-2.0-only"}, None),
+    ("rights.copyright.notice_without_allowed_licence", {"copyright_signals": ["copyright_symbol"]}, None),
+    ("pii.entities", {"pii_counts": {"KR_RRN": 1, "EMAIL_ADDRESS": 1}}, None),
+    ("pii.max_redactions", {"pii_counts": {"EMAIL_ADDRESS": 51}}, None),
+    ("dedup.exact", {"pii_counts": {"EMAIL_ADDRESS": 1}}, {"kind": "exact", "cluster": "b"}),
+    ("dedup.near", {}, {"kind": "near", "cluster": "b"}),
+    ("pii.redact", {"pii_counts": {"EMAIL_ADDRESS": 1}}, {"kind": "representative"}),
+    ("default.keep", {}, None),
+]
+
+
+def test_the_rule_list_is_the_precedence_and_names_the_ledger_rule(tmp_path):
+    """Every rule fires for its record and no earlier one does; the verdict's rule is the Rule's name
+    (``pii.entities`` as ``pii.entities.<TYPE>``); pre-dedup rules come before the final ones."""
+    policy = load_policy(_variant(tmp_path, "allow: []", "allow: [ko]"))
+    policy.doc["rights"]["licences"]["unknown"] = "drop"
+    assert [name for name, _, _ in _FIRES] == [r.name for r in RULES]
+    assert [r.phase for r in RULES] == sorted((r.phase for r in RULES), key=[PRE_DEDUP, FINAL].index)
+    for rule, (name, fields, dup) in zip(RULES, _FIRES, strict=True):
+        rec = _record(**fields)
+        verdict = first_verdict(RULES, policy, rec, dup)
+        assert verdict == rule.applies(rec, policy, dup) and verdict.rule.split(".KR_")[0] == name, name
+        if rule.phase == PRE_DEDUP:
+            assert pre_dedup_verdict(policy, rec) == verdict
+        else:
+            assert pre_dedup_verdict(policy, rec) is None and final_verdict(policy, rec, dup) == verdict
+    assert first_verdict(rules_named("pii.entities"), policy, _record(pii_counts={"KR_RRN": 2})).reasons == \
+        ("2 x KR_RRN",)

@@ -278,7 +278,7 @@ PERSON_RULE = "PERSON: {action: redact}"
      "'pseudonym']"),
     ("  max_redactions: 50\n  key: s3cret-value", "key:",
      "pii.key: must be a mapping {env: VARIABLE} and/or {file: PATH}; the key itself never goes here"),
-    ("  max_redactions: 50\n  key: {value: s3cret}", "key:", "pii.key.value: unknown key 'value'"),
+    ("  max_redactions: 50\n  key: {value: s3cret}", "key:", "pii.key.value: unknown key; allowed: ['env', 'file']"),
     ("  max_redactions: 50\n  key: {env: 1s3cret}", "key:",
      "pii.key.env: must name an environment variable (letters, digits and _), not hold the key"),
 ])

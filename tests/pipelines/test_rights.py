@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import apache_beam as beam
@@ -207,6 +208,12 @@ def test_yaml_switch_and_errors(tmp_path):
     path.write_text("detectors: [kogl\n", encoding="utf-8")
     with pytest.raises(RightsConfigError, match="invalid YAML"):
         load_config(path)
+
+
+def test_every_detector_is_registered_where_it_is_declared():
+    for name, cls in DETECTORS.items():
+        assert cls.name == name
+        assert inspect.getsource(cls).lstrip().startswith("@register_detector\n"), name
 
 
 def test_retired_licence_detectors_still_load(tmp_path, caplog):

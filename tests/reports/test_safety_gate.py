@@ -143,7 +143,7 @@ def test_metrics_with_a_non_number_rate_exit_2(tmp_path, capsys):
     (("  per_domain: 0.15", "  per_domian: 0.15"), "max_ci_width.per_domian: unknown key; did you mean 'per_domain'?"),
     (("weighting: area_weighted", "weighting: area"), "weighting: must be one of"),
     (("schema_version: 1", "schema_version: 2"), "schema_version: must be 1"),
-    (("min_judge_coverage: 0.95", ""), "missing key(s) ['min_judge_coverage']"),
+    (("min_judge_coverage: 0.95", ""), "missing required key 'min_judge_coverage'"),
 ])
 def test_broken_policy_exits_2_naming_file_and_line(tmp_path, capsys, edit, message):
     policy = tmp_path / "gate.yaml"
