@@ -53,6 +53,7 @@ from haetae.pipelines.io import (
     input_order,
     raise_for_file_faults,
 )
+from haetae.pipelines.ledger import LedgerRow, ledger_schema
 from haetae.pipelines.pii_fields import (
     FieldSelection,
     IdHasher,
@@ -80,7 +81,6 @@ from haetae.pipelines.quarantine import (
     quarantine_pii_fields,
     raw_mode,
 )
-from haetae.pipelines.rights import RIGHTS_COLUMNS, rights_columns
 from haetae.pipelines.runners import pipeline_options, resolve_runner
 
 if TYPE_CHECKING:
@@ -93,26 +93,6 @@ log = logging.getLogger(__name__)
 DEDUP_TAG = "dedup"
 EXAMPLES_PER_RULE = 3
 EXAMPLE_CHARS = 240
-
-
-def ledger_schema():
-    import pyarrow as pa
-
-    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "list<string>": pa.list_(pa.string())}
-    return pa.schema([
-        ("key", pa.string()), ("id", pa.string()), ("id_key", pa.string()), ("source", pa.string()), ("line", pa.int64()),
-        ("offset", pa.int64()), ("sha256", pa.string()), ("bytes", pa.int64()),
-        ("lang", pa.string()), ("lang_score", pa.float64()),
-        ("pii_counts", pa.list_(pa.struct([("type", pa.string()), ("count", pa.int64())]))),
-        ("pii_total", pa.int64()), ("pii_fields", pa.list_(pa.string())),
-        *((name, types[kind]) for name, kind in RIGHTS_COLUMNS),
-        ("dup_cluster", pa.string()), ("dup_kind", pa.string()), ("dup_cluster_size", pa.int64()),
-        ("dup_similarity", pa.float64()),
-        ("chars", pa.int64()), ("symbol_ratio", pa.float64()), ("repeated_line_ratio", pa.float64()),
-        ("decision", pa.string()), ("rule", pa.string()), ("reasons", pa.list_(pa.string())),
-        ("redactions", pa.int64()), ("residual_pii", pa.int64()),
-        ("policy", pa.string()), ("policy_sha256", pa.string()),
-    ])
 
 
 # ------------------------------------------------------------------------------------------------- steps
@@ -253,47 +233,18 @@ def _with_verdict(rec: dict[str, Any], verdict: Verdict, dup: dict[str, Any] | N
             "dup": dup, "redactions": 0, "residual_pii": 0}
 
 
-def ledger_row(rec: dict[str, Any], policy: Policy, text_field: str = "text", id_field: str = "id") -> dict[str, Any]:
-    """One ledger row for a decided record (``id`` and ``dup_cluster`` as display strings, ``id_key`` the id
-    as JSON text; ``pii_counts`` count the spans of every scanned field)."""
-    dup = rec.get("dup") or {}
-    cluster = dup.get("cluster")
-    quality = rec.get("quality") or {}
-    counts = rec.get("pii_counts") or {}
-    return {
-        "key": R.record_key(rec["source"], rec["offset"]), "id": rec["id"], "id_key": rec["id_key"],
-        "source": rec["source"],
-        "line": rec["line"], "offset": rec["offset"], "sha256": rec["sha256"], "bytes": rec["bytes"],
-        "lang": rec.get("lang"), "lang_score": rec.get("lang_score"),
-        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())],
-        "pii_total": sum(counts.values()), "pii_fields": pii_field_labels(rec, policy, text_field, id_field),
-        **rights_columns(rec),
-        "dup_cluster": None if cluster is None else str(cluster), "dup_kind": dup.get("kind"), "dup_cluster_size": dup.get("cluster_size"),
-        "dup_similarity": dup.get("similarity"),
-        "chars": int(quality.get("chars", len(rec["text"]))), "symbol_ratio": quality.get("symbol_ratio"),
-        "repeated_line_ratio": quality.get("repeated_line_ratio"),
-        "decision": rec["decision"], "rule": rec["rule"], "reasons": rec["reasons"],
-        "redactions": rec.get("redactions", 0), "residual_pii": rec.get("residual_pii", 0),
-        "policy": policy.name, "policy_sha256": policy.sha256,
-    }
+def ledger_row(rec: R.Record, policy: Policy, text_field: str = "text", id_field: str = "id") -> dict[str, Any]:
+    """The ledger row of a decided record (:meth:`~haetae.pipelines.ledger.LedgerRow.of_record`), with the
+    fields that hold PII the policy acts on."""
+    return LedgerRow.of_record(rec, policy=policy.name, policy_sha256=policy.sha256,
+                               pii_fields=pii_field_labels(rec, policy, text_field, id_field)).as_dict()
 
 
-def quarantine_ledger_row(q: dict[str, Any], policy: Policy, id_field: str = "id") -> dict[str, Any]:
-    """The ledger row of a reader's or duplicate-id quarantine row (after :class:`ScanQuarantine`): ``sha256``
-    and ``bytes`` of the input as read (not of the stored, possibly cut, copy; a file-level row has the file's
-    bytes not read and no sha256), PII counts of its raw line."""
-    counts = Counter(s["type"] for s in q.get(RAW_SPANS) or [])
-    return {
-        "key": q["key"], "id": q.get("id"), "id_key": q.get("id_key"), "source": q["source"], "line": q["line"],
-        "offset": q["offset"], "sha256": q["sha256"], "bytes": q["bytes"], "lang": None, "lang_score": None,
-        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())], "pii_total": counts.total(),
-        "pii_fields": quarantine_pii_fields(q, policy, id_field) if RAW_SPANS in q else [],
-        **rights_columns(),
-        "dup_cluster": None, "dup_kind": None, "dup_cluster_size": None, "dup_similarity": None,
-        "chars": None, "symbol_ratio": None, "repeated_line_ratio": None,
-        "decision": R.QUARANTINE, "rule": f"input.{q['reason']}", "reasons": [q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
-        "redactions": 0, "residual_pii": 0, "policy": policy.name, "policy_sha256": policy.sha256,
-    }
+def quarantine_ledger_row(q: R.QuarantineRow, policy: Policy, id_field: str = "id") -> dict[str, Any]:
+    """The ledger row of a reader's or duplicate-id quarantine row after :class:`ScanQuarantine`
+    (:meth:`~haetae.pipelines.ledger.LedgerRow.of_quarantine`)."""
+    fields = quarantine_pii_fields(q, policy, id_field) if RAW_SPANS in q else []
+    return LedgerRow.of_quarantine(q, policy=policy.name, policy_sha256=policy.sha256, pii_fields=fields).as_dict()
 
 
 def kept_line(rec: dict[str, Any], text_field: str, id_field: str) -> str:

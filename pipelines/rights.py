@@ -40,26 +40,6 @@ LICENCES_ENTRY = "licences"
 """The config entry that switches licence identification (:mod:`haetae.pipelines.licences`) on or off."""
 RETIRED_LICENCE_DETECTORS = ("spdx_header", "licence_text", "creative_commons", "kogl", "licence_reference")
 
-RIGHTS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("copyright_signals", "list<string>"), ("copyright_holders", "list<string>"),
-    ("licence", "string"), ("licences", "list<string>"), ("licence_score", "float64"),
-    ("registry_fraction", "float64"), ("registry_shingles", "int64"),
-)
-"""The ledger columns of the rights step, in order, with their Arrow types: the one definition that the
-ledger's schema, its rows of decided records and its rows of quarantined ones derive from."""
-
-
-def rights_columns(rec: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The rights columns of one ledger row: the record's values, or empty lists and nulls (a record that
-    was never scored, such as a reader's quarantine row)."""
-    rec = rec or {}
-    out = {}
-    for name, kind in RIGHTS_COLUMNS:
-        value = rec.get(name)
-        out[name] = list(value or []) if kind.startswith("list") else value
-    return out
-
-
 class RightsConfigError(ConfigError):
     """The rights detector configuration is invalid; the message names the key (and line, for files)."""
 
@@ -374,8 +354,9 @@ class RightsScanner:
 
 
 class ScoreRights(beam.DoFn):
-    """Add the :data:`RIGHTS_COLUMNS` to each record: ``copyright_signals`` (kinds), ``copyright_holders``,
-    ``licence`` (one SPDX expression or None), ``licences``, ``licence_score``, and with a ``registry``
+    """Add the rights keys of :class:`~haetae.pipelines.records.Record` to each record: ``copyright_signals``
+    (kinds), ``copyright_holders``, ``licence`` (one SPDX expression or None), ``licences``, ``licence_score``,
+    and with a ``registry``
     (:class:`~haetae.pipelines.rights_registry.RegistrySettings`) ``registry_fraction`` and
     ``registry_shingles`` (None without one).
 
