@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from haetae.pipelines import records as R
 from haetae.pipelines.dedup import DeduplicateSketches, document_sketch
@@ -82,6 +81,7 @@ from haetae.pipelines.quarantine import (
     raw_mode,
 )
 from haetae.pipelines.runners import pipeline_options, resolve_runner
+from haetae.pipelines.steps import Step, counter_key
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import SharedScanner
@@ -98,32 +98,31 @@ EXAMPLE_CHARS = 240
 # ------------------------------------------------------------------------------------------------- steps
 
 
-class DetectLanguage(beam.DoFn):
-    """Add ``lang`` and ``lang_score``."""
+class DetectLanguage(Step):
+    """Add ``lang`` and ``lang_score``; counters (namespace "lang"): records per language."""
+
+    NAMESPACE = "lang"
 
     def setup(self):
         from haetae.pipelines.langid import LanguageIdentifier
 
         self._langid = LanguageIdentifier()
-        self._counters: dict[str, Any] = {}
         self._progress = ProgressLog("score")
 
-    def process(self, rec):
+    def process(self, rec: R.Record):
         self._progress.tick()
         lang, score = self._langid.detect(rec["text"])
-        if lang not in self._counters:
-            self._counters[lang] = Metrics.counter("lang", lang)
-        self._counters[lang].inc()
+        self.count(lang)
         yield {**rec, "lang": lang, "lang_score": score}
 
 
-def score_quality(rec: dict[str, Any]) -> dict[str, Any]:
+def score_quality(rec: R.Record) -> R.Record:
     from haetae.pipelines.quality import quality_signals
 
     return {**rec, "quality": quality_signals(rec["text"])}
 
 
-class PreDecide(beam.DoFn):
+class PreDecide(Step):
     """Apply the rules that do not need dedup: a record they decide carries its verdict from here on."""
 
     def __init__(self, policy: Policy):
@@ -134,7 +133,7 @@ class PreDecide(beam.DoFn):
         yield rec if verdict is None else _with_verdict(rec, verdict)
 
 
-class SketchForDedup(beam.DoFn):
+class SketchForDedup(Step):
     """record -> (id key, record) for the final join, and on ``dedup`` the record's claim on its id:
     (id key, (source, offset, sketch)), with the MinHash sketch of an undecided record and None for a decided
     one. Keys are ``id_key`` (the id as JSON text), so ids ``123`` and ``"123"`` are different records.
@@ -166,22 +165,29 @@ def first_claims(element):
         yield doc_id, sketch
 
 
-class FinalDecide(beam.DoFn):
+class FinalDecide(Step):
     """Join the records of an id with the duplicate info: later records of the id are quarantined (on the
     ``quarantine`` output), the first is decided (dedup rules), redacted and re-scanned, and its id replaced
-    by a keyed hash when it holds PII."""
+    by a keyed hash when it holds PII. Counters: records per rule (namespace "decide"), and the later records
+    as ``read.duplicate_ids``."""
+
+    NAMESPACE = "decide"
 
     def __init__(self, policy: Policy, scanner: SharedScanner, hasher: IdHasher | None = None,
                  pii_key: PiiKey | None = None):
         self.policy, self.shared_scanner, self.hasher, self.pii_key = policy, scanner, hasher, pii_key
-        self._counters: dict[str, Any] = {}
 
     def setup(self):
         self._scanner = self.shared_scanner.acquire()
         self._operators = self.policy.operators()
         self._progress = ProgressLog("decide")
         self._public_ids = PublicIds(self._scanner, self.policy, self.hasher)
-        self._duplicate_ids = Metrics.counter("read", "duplicate_ids")
+
+    def duplicate_id(self, later: R.Record, first: R.Record) -> R.QuarantineRow:
+        """The quarantine row of a later record of an id (counted as ``read.duplicate_ids``): also what the
+        local runner calls, which finds the first record of each id itself."""
+        self.count("duplicate_ids", namespace="read")
+        return duplicate_id_row(later, first)
 
     def process(self, element):
         _, joined = element
@@ -190,8 +196,7 @@ class FinalDecide(beam.DoFn):
             return
         first = recs[0]
         for later in recs[1:]:
-            self._duplicate_ids.inc()
-            yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, duplicate_id_row(later, first))
+            yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, self.duplicate_id(later, first))
         self._progress.tick()
         doc_id, hashed = self._public_ids(first["id"])
         dup = next(iter(joined["dup"]), None)
@@ -200,9 +205,7 @@ class FinalDecide(beam.DoFn):
         out = first if "decision" in first else self._decide(first, dup)
         if hashed:
             out = {**out, "id": doc_id, "id_key": R.id_key(doc_id), "id_hashed": True}
-        if out["rule"] not in self._counters:
-            self._counters[out["rule"]] = Metrics.counter("decide", out["rule"])
-        self._counters[out["rule"]].inc()
+        self.count(out["rule"])
         yield out
 
     def _decide(self, rec: dict[str, Any], dup: dict[str, Any] | None) -> dict[str, Any]:
@@ -228,7 +231,7 @@ class FinalDecide(beam.DoFn):
         return out
 
 
-def _with_verdict(rec: dict[str, Any], verdict: Verdict, dup: dict[str, Any] | None = None) -> dict[str, Any]:
+def _with_verdict(rec: R.Record, verdict: Verdict, dup: R.DupResult | None = None) -> R.Record:
     return {**rec, "decision": verdict.decision, "rule": verdict.rule, "reasons": list(verdict.reasons),
             "dup": dup, "redactions": 0, "residual_pii": 0}
 
@@ -285,7 +288,7 @@ def mask_text(text: str, spans: list[dict[str, Any]], limit: int = EXAMPLE_CHARS
     return masked[:limit] + ("…" if len(masked) > limit else "")
 
 
-class PartialAggregates(beam.DoFn):
+class PartialAggregates(Step):
     """Summarise ledger rows per bundle (a map-side combine that works on every runner)."""
 
     def start_bundle(self):
@@ -296,11 +299,8 @@ class PartialAggregates(beam.DoFn):
         add_row(self._agg, row, text, spans)
 
     def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindow
-        from apache_beam.utils.windowed_value import WindowedValue
-
         if self._agg["rows"]:
-            yield WindowedValue(json.dumps(self._agg, ensure_ascii=False), 0, [GlobalWindow()])
+            yield self.bundle_output(json.dumps(self._agg, ensure_ascii=False))
 
 
 REGISTRY_BUCKETS = ((0.0, "0"), (0.1, "<= 0.1"), (0.5, "<= 0.5"), (0.9, "<= 0.9"), (1.0, "<= 1"))
@@ -767,7 +767,7 @@ def runner_counters(result) -> dict[str, int]:
         except Exception:  # DaskRunner has no metrics
             return {}
         for c in counters:
-            totals[f"{c.key.metric.namespace}.{c.key.metric.name}"] += c.committed or c.attempted or 0
+            totals[counter_key(c.key.metric.namespace, c.key.metric.name)] += c.committed or c.attempted or 0
     return dict(totals)
 
 
