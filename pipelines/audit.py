@@ -52,7 +52,7 @@ from haetae.pipelines.io import (
     input_order,
     raise_for_file_faults,
 )
-from haetae.pipelines.ledger import LedgerRow, ledger_schema
+from haetae.pipelines.ledger import decided_row, ledger_schema, quarantined_row
 from haetae.pipelines.pii_fields import (
     FieldSelection,
     IdHasher,
@@ -237,17 +237,17 @@ def _with_verdict(rec: R.Record, verdict: Verdict, dup: R.DupResult | None = Non
 
 
 def ledger_row(rec: R.Record, policy: Policy, text_field: str = "text", id_field: str = "id") -> dict[str, Any]:
-    """The ledger row of a decided record (:meth:`~haetae.pipelines.ledger.LedgerRow.of_record`), with the
-    fields that hold PII the policy acts on."""
-    return LedgerRow.of_record(rec, policy=policy.name, policy_sha256=policy.sha256,
-                               pii_fields=pii_field_labels(rec, policy, text_field, id_field)).as_dict()
+    """The ledger row of a decided record (:func:`~haetae.pipelines.ledger.decided_row`), with the fields that
+    hold PII the policy acts on."""
+    return decided_row(rec, policy=policy.name, policy_sha256=policy.sha256,
+                       pii_fields=pii_field_labels(rec, policy, text_field, id_field))
 
 
 def quarantine_ledger_row(q: R.QuarantineRow, policy: Policy, id_field: str = "id") -> dict[str, Any]:
     """The ledger row of a reader's or duplicate-id quarantine row after :class:`ScanQuarantine`
-    (:meth:`~haetae.pipelines.ledger.LedgerRow.of_quarantine`)."""
+    (:func:`~haetae.pipelines.ledger.quarantined_row`)."""
     fields = quarantine_pii_fields(q, policy, id_field) if RAW_SPANS in q else []
-    return LedgerRow.of_quarantine(q, policy=policy.name, policy_sha256=policy.sha256, pii_fields=fields).as_dict()
+    return quarantined_row(q, policy=policy.name, policy_sha256=policy.sha256, pii_fields=fields)
 
 
 def kept_line(rec: dict[str, Any], text_field: str, id_field: str) -> str:

@@ -1,9 +1,11 @@
 """The audit's ledger: one row per input record, and the one place its columns are listed.
 
 :class:`LedgerRow` names every column, in the order of the Parquet files, with its Arrow type in the field's
-metadata; :func:`ledger_schema` is derived from it, and rows are built only through its two constructors
-(:meth:`LedgerRow.of_record` for a decided record, :meth:`LedgerRow.of_quarantine` for an input the audit could
-not process), so a column cannot be added to the schema and forgotten in a row, or the other way round.
+metadata; :func:`ledger_schema` is derived from it. Rows are made only by :func:`decided_row` (a decided
+record) and :func:`quarantined_row` (an input the audit could not process), as plain dicts keyed by
+LedgerRow's fields in order: building a frozen instance per record would cost twice as much (16 us of ~1.5 ms
+per record), so ``tests/pipelines/test_ledger.py`` checks both against LedgerRow (``LedgerRow(**row)`` fails
+on a missing or unknown column) instead of every record at run time.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class PiiCount(TypedDict):
 
 @dataclass(frozen=True)
 class LedgerRow:
-    """One ledger row (``ledger/*.parquet``). Quarantined inputs have nulls where nothing was scored."""
+    """One ledger row (``ledger/*.parquet``); quarantined inputs have nulls where nothing was scored.
+    ``LedgerRow(**row)`` checks a row dict (a missing or unknown column is a TypeError) and types it."""
 
     key: str = column(STRING, "source@offset: names one input line or row, unique across the job")
     id: str | None = column(STRING, "the id as a display string (a keyed hash when it holds PII)")
@@ -76,61 +79,57 @@ class LedgerRow:
     policy: str = column(STRING, "the policy's name")
     policy_sha256: str = column(STRING, "the policy file's hash")
 
-    def as_dict(self) -> dict[str, Any]:
-        """The row as the Parquet writer and the aggregates take it (column -> value)."""
-        return dict(vars(self))
-
-    @classmethod
-    def of_record(cls, rec: R.Record, *, policy: str, policy_sha256: str, pii_fields: list[str]) -> LedgerRow:
-        """A decided record's row (``dup_cluster`` as a display string; ``pii_counts`` sorted by type)."""
-        dup = rec.get("dup") or {}
-        cluster = dup.get("cluster")
-        quality = rec.get("quality") or {}
-        counts = rec.get("pii_counts") or {}
-        return cls(
-            key=R.record_key(rec["source"], rec["offset"]), id=rec["id"], id_key=rec["id_key"],
-            source=rec["source"], line=rec["line"], offset=rec["offset"], sha256=rec["sha256"], bytes=rec["bytes"],
-            lang=rec.get("lang"), lang_score=rec.get("lang_score"),
-            pii_counts=[{"type": t, "count": n} for t, n in sorted(counts.items())],
-            pii_total=sum(counts.values()), pii_fields=pii_fields,
-            copyright_signals=list(rec.get("copyright_signals") or []),
-            copyright_holders=list(rec.get("copyright_holders") or []),
-            licence=rec.get("licence"), licences=list(rec.get("licences") or []),
-            licence_score=rec.get("licence_score"), registry_fraction=rec.get("registry_fraction"),
-            registry_shingles=rec.get("registry_shingles"),
-            dup_cluster=None if cluster is None else str(cluster), dup_kind=dup.get("kind"),
-            dup_cluster_size=dup.get("cluster_size"), dup_similarity=dup.get("similarity"),
-            chars=int(quality.get("chars", len(rec["text"]))), symbol_ratio=quality.get("symbol_ratio"),
-            repeated_line_ratio=quality.get("repeated_line_ratio"),
-            decision=rec["decision"], rule=rec["rule"], reasons=rec["reasons"],
-            redactions=rec.get("redactions", 0), residual_pii=rec.get("residual_pii", 0),
-            policy=policy, policy_sha256=policy_sha256,
-        )
-
-    @classmethod
-    def of_quarantine(cls, q: R.QuarantineRow, *, policy: str, policy_sha256: str,
-                      pii_fields: list[str]) -> LedgerRow:
-        """A reader's or duplicate-id quarantine row's row (after ``ScanQuarantine``): ``sha256`` and ``bytes``
-        of the input as read (a file-level row: the file's bytes not read, no sha256), PII counts of its raw
-        line, nothing scored."""
-        counts = Counter(s["type"] for s in q.get("raw_spans") or [])
-        return cls(
-            key=q["key"], id=q.get("id"), id_key=q.get("id_key"), source=q["source"], line=q["line"],
-            offset=q["offset"], sha256=q["sha256"], bytes=q["bytes"], lang=None, lang_score=None,
-            pii_counts=[{"type": t, "count": n} for t, n in sorted(counts.items())], pii_total=counts.total(),
-            pii_fields=pii_fields,
-            copyright_signals=[], copyright_holders=[], licence=None, licences=[], licence_score=None,
-            registry_fraction=None, registry_shingles=None,
-            dup_cluster=None, dup_kind=None, dup_cluster_size=None, dup_similarity=None,
-            chars=None, symbol_ratio=None, repeated_line_ratio=None,
-            decision=R.QUARANTINE, rule=f"input.{q['reason']}",
-            reasons=[q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
-            redactions=0, residual_pii=0, policy=policy, policy_sha256=policy_sha256,
-        )
 
 
 LEDGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LedgerRow))
 """The ledger's column names, in order."""
+
+
+def decided_row(rec: R.Record, *, policy: str, policy_sha256: str, pii_fields: list[str]) -> dict[str, Any]:
+    """A decided record's row (``dup_cluster`` as a display string; ``pii_counts`` sorted by type)."""
+    dup = rec.get("dup") or {}
+    cluster = dup.get("cluster")
+    quality = rec.get("quality") or {}
+    counts = rec.get("pii_counts") or {}
+    return {
+        "key": R.record_key(rec["source"], rec["offset"]), "id": rec["id"], "id_key": rec["id_key"],
+        "source": rec["source"], "line": rec["line"], "offset": rec["offset"], "sha256": rec["sha256"],
+        "bytes": rec["bytes"], "lang": rec.get("lang"), "lang_score": rec.get("lang_score"),
+        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())],
+        "pii_total": sum(counts.values()), "pii_fields": pii_fields,
+        "copyright_signals": list(rec.get("copyright_signals") or []),
+        "copyright_holders": list(rec.get("copyright_holders") or []),
+        "licence": rec.get("licence"), "licences": list(rec.get("licences") or []),
+        "licence_score": rec.get("licence_score"), "registry_fraction": rec.get("registry_fraction"),
+        "registry_shingles": rec.get("registry_shingles"),
+        "dup_cluster": None if cluster is None else str(cluster), "dup_kind": dup.get("kind"),
+        "dup_cluster_size": dup.get("cluster_size"), "dup_similarity": dup.get("similarity"),
+        "chars": int(quality.get("chars", len(rec["text"]))), "symbol_ratio": quality.get("symbol_ratio"),
+        "repeated_line_ratio": quality.get("repeated_line_ratio"),
+        "decision": rec["decision"], "rule": rec["rule"], "reasons": rec["reasons"],
+        "redactions": rec.get("redactions", 0), "residual_pii": rec.get("residual_pii", 0),
+        "policy": policy, "policy_sha256": policy_sha256,
+    }
+
+
+def quarantined_row(q: R.QuarantineRow, *, policy: str, policy_sha256: str, pii_fields: list[str]) -> dict[str, Any]:
+    """A reader's or duplicate-id quarantine row's row (after ``ScanQuarantine``): ``sha256`` and ``bytes`` of
+    the input as read (a file-level row: the file's bytes not read, no sha256), PII counts of its raw line,
+    nothing scored."""
+    counts = Counter(s["type"] for s in q.get("raw_spans") or [])
+    return {
+        "key": q["key"], "id": q.get("id"), "id_key": q.get("id_key"), "source": q["source"], "line": q["line"],
+        "offset": q["offset"], "sha256": q["sha256"], "bytes": q["bytes"], "lang": None, "lang_score": None,
+        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())], "pii_total": counts.total(),
+        "pii_fields": pii_fields,
+        "copyright_signals": [], "copyright_holders": [], "licence": None, "licences": [], "licence_score": None,
+        "registry_fraction": None, "registry_shingles": None,
+        "dup_cluster": None, "dup_kind": None, "dup_cluster_size": None, "dup_similarity": None,
+        "chars": None, "symbol_ratio": None, "repeated_line_ratio": None,
+        "decision": R.QUARANTINE, "rule": f"input.{q['reason']}",
+        "reasons": [q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
+        "redactions": 0, "residual_pii": 0, "policy": policy, "policy_sha256": policy_sha256,
+    }
 
 
 def ledger_schema():

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from haetae.pipelines import records as R
-from haetae.pipelines.ledger import LEDGER_COLUMNS, LedgerRow, ledger_schema
+from haetae.pipelines.ledger import LEDGER_COLUMNS, LedgerRow, decided_row, ledger_schema, quarantined_row
 
 # The ledger's schema as audits before LedgerRow wrote it: a column moved, renamed or retyped breaks readers.
 WRITTEN_SCHEMA = pa.schema([
@@ -61,8 +61,8 @@ def _record() -> R.Record:
 
 
 def test_a_decided_records_row():
-    row = LedgerRow.of_record(_record(), policy="default", policy_sha256="cd", pii_fields=["text"]).as_dict()
-    assert tuple(row) == LEDGER_COLUMNS
+    row = decided_row(_record(), policy="default", policy_sha256="cd", pii_fields=["text"])
+    assert tuple(row) == LEDGER_COLUMNS and LedgerRow(**row).dup_kind == "representative"
     assert row["key"] == "in.jsonl@40" and row["chars"] == 5 and isinstance(row["chars"], int)
     assert row["pii_counts"] == [{"type": "EMAIL_ADDRESS", "count": 2}, {"type": "PHONE_NUMBER", "count": 1}]
     assert row["pii_total"] == 3 and row["copyright_signals"] == ["copyright_statement"]
@@ -74,17 +74,19 @@ def test_a_decided_records_row():
 def test_a_quarantine_rows_row_has_nothing_scored():
     q = R.quarantine_row("in.jsonl", 9, 80, R.MALFORMED_JSON, "{oops", "Expecting value")
     q["raw_spans"] = [{"start": 0, "end": 1, "type": "PHONE_NUMBER", "score": 1.0}]
-    row = LedgerRow.of_quarantine(q, policy="default", policy_sha256="cd", pii_fields=["raw"]).as_dict()
-    assert tuple(row) == LEDGER_COLUMNS
+    row = quarantined_row(q, policy="default", policy_sha256="cd", pii_fields=["raw"])
+    assert tuple(row) == LEDGER_COLUMNS and LedgerRow(**row).pii_fields == ["raw"]
     assert row["decision"] == R.QUARANTINE and row["rule"] == "input.malformed_json"
     assert row["reasons"] == ["malformed_json: Expecting value"] and row["pii_total"] == 1
     assert row["licences"] == [] and row["licence"] is None and row["chars"] is None
     assert pa.Table.from_pylist([row], schema=ledger_schema()).num_rows == 1
 
 
-def test_a_row_cannot_leave_a_column_out():
+def test_a_row_cannot_leave_a_column_out_or_add_one():
     with pytest.raises(TypeError, match="residual_pii"):
         LedgerRow(**{name: None for name in LEDGER_COLUMNS if name != "residual_pii"})
+    with pytest.raises(TypeError, match="extra"):
+        LedgerRow(**dict.fromkeys(LEDGER_COLUMNS), extra=1)
 
 
 def test_validation_reads_ledger_columns():
