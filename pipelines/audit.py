@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from haetae.pipelines import records as R
 from haetae.pipelines.dedup import DeduplicateSketches, document_sketch
@@ -53,6 +52,7 @@ from haetae.pipelines.io import (
     input_order,
     raise_for_file_faults,
 )
+from haetae.pipelines.ledger import decided_row, ledger_schema, quarantined_row
 from haetae.pipelines.pii_fields import (
     FieldSelection,
     IdHasher,
@@ -80,8 +80,8 @@ from haetae.pipelines.quarantine import (
     quarantine_pii_fields,
     raw_mode,
 )
-from haetae.pipelines.rights import RIGHTS_COLUMNS, rights_columns
 from haetae.pipelines.runners import pipeline_options, resolve_runner
+from haetae.pipelines.steps import Step, counter_key
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import SharedScanner
@@ -95,55 +95,34 @@ EXAMPLES_PER_RULE = 3
 EXAMPLE_CHARS = 240
 
 
-def ledger_schema():
-    import pyarrow as pa
-
-    types = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "list<string>": pa.list_(pa.string())}
-    return pa.schema([
-        ("key", pa.string()), ("id", pa.string()), ("id_key", pa.string()), ("source", pa.string()), ("line", pa.int64()),
-        ("offset", pa.int64()), ("sha256", pa.string()), ("bytes", pa.int64()),
-        ("lang", pa.string()), ("lang_score", pa.float64()),
-        ("pii_counts", pa.list_(pa.struct([("type", pa.string()), ("count", pa.int64())]))),
-        ("pii_total", pa.int64()), ("pii_fields", pa.list_(pa.string())),
-        *((name, types[kind]) for name, kind in RIGHTS_COLUMNS),
-        ("dup_cluster", pa.string()), ("dup_kind", pa.string()), ("dup_cluster_size", pa.int64()),
-        ("dup_similarity", pa.float64()),
-        ("chars", pa.int64()), ("symbol_ratio", pa.float64()), ("repeated_line_ratio", pa.float64()),
-        ("decision", pa.string()), ("rule", pa.string()), ("reasons", pa.list_(pa.string())),
-        ("redactions", pa.int64()), ("residual_pii", pa.int64()),
-        ("policy", pa.string()), ("policy_sha256", pa.string()),
-    ])
-
-
 # ------------------------------------------------------------------------------------------------- steps
 
 
-class DetectLanguage(beam.DoFn):
-    """Add ``lang`` and ``lang_score``."""
+class DetectLanguage(Step):
+    """Add ``lang`` and ``lang_score``; counters (namespace "lang"): records per language."""
+
+    NAMESPACE = "lang"
 
     def setup(self):
         from haetae.pipelines.langid import LanguageIdentifier
 
         self._langid = LanguageIdentifier()
-        self._counters: dict[str, Any] = {}
         self._progress = ProgressLog("score")
 
-    def process(self, rec):
+    def process(self, rec: R.Record):
         self._progress.tick()
         lang, score = self._langid.detect(rec["text"])
-        if lang not in self._counters:
-            self._counters[lang] = Metrics.counter("lang", lang)
-        self._counters[lang].inc()
+        self.count(lang)
         yield {**rec, "lang": lang, "lang_score": score}
 
 
-def score_quality(rec: dict[str, Any]) -> dict[str, Any]:
+def score_quality(rec: R.Record) -> R.Record:
     from haetae.pipelines.quality import quality_signals
 
     return {**rec, "quality": quality_signals(rec["text"])}
 
 
-class PreDecide(beam.DoFn):
+class PreDecide(Step):
     """Apply the rules that do not need dedup: a record they decide carries its verdict from here on."""
 
     def __init__(self, policy: Policy):
@@ -154,7 +133,7 @@ class PreDecide(beam.DoFn):
         yield rec if verdict is None else _with_verdict(rec, verdict)
 
 
-class SketchForDedup(beam.DoFn):
+class SketchForDedup(Step):
     """record -> (id key, record) for the final join, and on ``dedup`` the record's claim on its id:
     (id key, (source, offset, sketch)), with the MinHash sketch of an undecided record and None for a decided
     one. Keys are ``id_key`` (the id as JSON text), so ids ``123`` and ``"123"`` are different records.
@@ -186,22 +165,29 @@ def first_claims(element):
         yield doc_id, sketch
 
 
-class FinalDecide(beam.DoFn):
+class FinalDecide(Step):
     """Join the records of an id with the duplicate info: later records of the id are quarantined (on the
     ``quarantine`` output), the first is decided (dedup rules), redacted and re-scanned, and its id replaced
-    by a keyed hash when it holds PII."""
+    by a keyed hash when it holds PII. Counters: records per rule (namespace "decide"), and the later records
+    as ``read.duplicate_ids``."""
+
+    NAMESPACE = "decide"
 
     def __init__(self, policy: Policy, scanner: SharedScanner, hasher: IdHasher | None = None,
                  pii_key: PiiKey | None = None):
         self.policy, self.shared_scanner, self.hasher, self.pii_key = policy, scanner, hasher, pii_key
-        self._counters: dict[str, Any] = {}
 
     def setup(self):
         self._scanner = self.shared_scanner.acquire()
         self._operators = self.policy.operators()
         self._progress = ProgressLog("decide")
         self._public_ids = PublicIds(self._scanner, self.policy, self.hasher)
-        self._duplicate_ids = Metrics.counter("read", "duplicate_ids")
+
+    def duplicate_id(self, later: R.Record, first: R.Record) -> R.QuarantineRow:
+        """The quarantine row of a later record of an id (counted as ``read.duplicate_ids``): also what the
+        local runner calls, which finds the first record of each id itself."""
+        self.count("duplicate_ids", namespace="read")
+        return duplicate_id_row(later, first)
 
     def process(self, element):
         _, joined = element
@@ -210,8 +196,7 @@ class FinalDecide(beam.DoFn):
             return
         first = recs[0]
         for later in recs[1:]:
-            self._duplicate_ids.inc()
-            yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, duplicate_id_row(later, first))
+            yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, self.duplicate_id(later, first))
         self._progress.tick()
         doc_id, hashed = self._public_ids(first["id"])
         dup = next(iter(joined["dup"]), None)
@@ -220,9 +205,7 @@ class FinalDecide(beam.DoFn):
         out = first if "decision" in first else self._decide(first, dup)
         if hashed:
             out = {**out, "id": doc_id, "id_key": R.id_key(doc_id), "id_hashed": True}
-        if out["rule"] not in self._counters:
-            self._counters[out["rule"]] = Metrics.counter("decide", out["rule"])
-        self._counters[out["rule"]].inc()
+        self.count(out["rule"])
         yield out
 
     def _decide(self, rec: dict[str, Any], dup: dict[str, Any] | None) -> dict[str, Any]:
@@ -248,52 +231,23 @@ class FinalDecide(beam.DoFn):
         return out
 
 
-def _with_verdict(rec: dict[str, Any], verdict: Verdict, dup: dict[str, Any] | None = None) -> dict[str, Any]:
+def _with_verdict(rec: R.Record, verdict: Verdict, dup: R.DupResult | None = None) -> R.Record:
     return {**rec, "decision": verdict.decision, "rule": verdict.rule, "reasons": list(verdict.reasons),
             "dup": dup, "redactions": 0, "residual_pii": 0}
 
 
-def ledger_row(rec: dict[str, Any], policy: Policy, text_field: str = "text", id_field: str = "id") -> dict[str, Any]:
-    """One ledger row for a decided record (``id`` and ``dup_cluster`` as display strings, ``id_key`` the id
-    as JSON text; ``pii_counts`` count the spans of every scanned field)."""
-    dup = rec.get("dup") or {}
-    cluster = dup.get("cluster")
-    quality = rec.get("quality") or {}
-    counts = rec.get("pii_counts") or {}
-    return {
-        "key": R.record_key(rec["source"], rec["offset"]), "id": rec["id"], "id_key": rec["id_key"],
-        "source": rec["source"],
-        "line": rec["line"], "offset": rec["offset"], "sha256": rec["sha256"], "bytes": rec["bytes"],
-        "lang": rec.get("lang"), "lang_score": rec.get("lang_score"),
-        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())],
-        "pii_total": sum(counts.values()), "pii_fields": pii_field_labels(rec, policy, text_field, id_field),
-        **rights_columns(rec),
-        "dup_cluster": None if cluster is None else str(cluster), "dup_kind": dup.get("kind"), "dup_cluster_size": dup.get("cluster_size"),
-        "dup_similarity": dup.get("similarity"),
-        "chars": int(quality.get("chars", len(rec["text"]))), "symbol_ratio": quality.get("symbol_ratio"),
-        "repeated_line_ratio": quality.get("repeated_line_ratio"),
-        "decision": rec["decision"], "rule": rec["rule"], "reasons": rec["reasons"],
-        "redactions": rec.get("redactions", 0), "residual_pii": rec.get("residual_pii", 0),
-        "policy": policy.name, "policy_sha256": policy.sha256,
-    }
+def ledger_row(rec: R.Record, policy: Policy, text_field: str = "text", id_field: str = "id") -> dict[str, Any]:
+    """The ledger row of a decided record (:func:`~haetae.pipelines.ledger.decided_row`), with the fields that
+    hold PII the policy acts on."""
+    return decided_row(rec, policy=policy.name, policy_sha256=policy.sha256,
+                       pii_fields=pii_field_labels(rec, policy, text_field, id_field))
 
 
-def quarantine_ledger_row(q: dict[str, Any], policy: Policy, id_field: str = "id") -> dict[str, Any]:
-    """The ledger row of a reader's or duplicate-id quarantine row (after :class:`ScanQuarantine`): ``sha256``
-    and ``bytes`` of the input as read (not of the stored, possibly cut, copy; a file-level row has the file's
-    bytes not read and no sha256), PII counts of its raw line."""
-    counts = Counter(s["type"] for s in q.get(RAW_SPANS) or [])
-    return {
-        "key": q["key"], "id": q.get("id"), "id_key": q.get("id_key"), "source": q["source"], "line": q["line"],
-        "offset": q["offset"], "sha256": q["sha256"], "bytes": q["bytes"], "lang": None, "lang_score": None,
-        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())], "pii_total": counts.total(),
-        "pii_fields": quarantine_pii_fields(q, policy, id_field) if RAW_SPANS in q else [],
-        **rights_columns(),
-        "dup_cluster": None, "dup_kind": None, "dup_cluster_size": None, "dup_similarity": None,
-        "chars": None, "symbol_ratio": None, "repeated_line_ratio": None,
-        "decision": R.QUARANTINE, "rule": f"input.{q['reason']}", "reasons": [q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
-        "redactions": 0, "residual_pii": 0, "policy": policy.name, "policy_sha256": policy.sha256,
-    }
+def quarantine_ledger_row(q: R.QuarantineRow, policy: Policy, id_field: str = "id") -> dict[str, Any]:
+    """The ledger row of a reader's or duplicate-id quarantine row after :class:`ScanQuarantine`
+    (:func:`~haetae.pipelines.ledger.quarantined_row`)."""
+    fields = quarantine_pii_fields(q, policy, id_field) if RAW_SPANS in q else []
+    return quarantined_row(q, policy=policy.name, policy_sha256=policy.sha256, pii_fields=fields)
 
 
 def kept_line(rec: dict[str, Any], text_field: str, id_field: str) -> str:
@@ -334,7 +288,7 @@ def mask_text(text: str, spans: list[dict[str, Any]], limit: int = EXAMPLE_CHARS
     return masked[:limit] + ("…" if len(masked) > limit else "")
 
 
-class PartialAggregates(beam.DoFn):
+class PartialAggregates(Step):
     """Summarise ledger rows per bundle (a map-side combine that works on every runner)."""
 
     def start_bundle(self):
@@ -345,11 +299,8 @@ class PartialAggregates(beam.DoFn):
         add_row(self._agg, row, text, spans)
 
     def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindow
-        from apache_beam.utils.windowed_value import WindowedValue
-
         if self._agg["rows"]:
-            yield WindowedValue(json.dumps(self._agg, ensure_ascii=False), 0, [GlobalWindow()])
+            yield self.bundle_output(json.dumps(self._agg, ensure_ascii=False))
 
 
 REGISTRY_BUCKETS = ((0.0, "0"), (0.1, "<= 0.1"), (0.5, "<= 0.5"), (0.9, "<= 0.9"), (1.0, "<= 1"))
@@ -816,7 +767,7 @@ def runner_counters(result) -> dict[str, int]:
         except Exception:  # DaskRunner has no metrics
             return {}
         for c in counters:
-            totals[f"{c.key.metric.namespace}.{c.key.metric.name}"] += c.committed or c.attempted or 0
+            totals[counter_key(c.key.metric.namespace, c.key.metric.name)] += c.committed or c.attempted or 0
     return dict(totals)
 
 

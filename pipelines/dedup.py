@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.metrics import Metrics
 
 from haetae.pipelines.minhash import (
     DEDUP_PARAMS_SCHEMA,
@@ -66,6 +65,7 @@ from haetae.pipelines.minhash import (
     small_star,
     verify_similarity,
 )
+from haetae.pipelines.steps import Step
 
 __all__ = [
     "DEDUP_PARAMS_SCHEMA",
@@ -88,6 +88,12 @@ __all__ = [
 NAMESPACE = "dedup"
 
 
+class _DedupStep(Step):
+    """A stage of dedup: its counters are in the "dedup" namespace."""
+
+    NAMESPACE = NAMESPACE
+
+
 def _sig(raw: bytes) -> np.ndarray:
     """A signature from its bytes (signatures travel between stages as bytes)."""
     return np.frombuffer(raw, dtype=np.uint32)
@@ -104,7 +110,7 @@ def document_sketch(hasher: MinHasher, text: str) -> Sketch:
     return key, sig.tobytes(), extra
 
 
-class SketchDocuments(beam.DoFn):
+class SketchDocuments(_DedupStep):
     """(id, text) -> (id, sketch); the permutations are built once per worker, in ``setup()``."""
 
     def __init__(self, params: DedupParams) -> None:
@@ -119,22 +125,16 @@ class SketchDocuments(beam.DoFn):
         yield doc_id, document_sketch(self.hasher, text)
 
 
-class _KeyByExactKey(beam.DoFn):
-    def __init__(self) -> None:
-        self.documents = Metrics.counter(NAMESPACE, "documents")
-
+class _KeyByExactKey(_DedupStep):
     def process(self, element):
         doc_id, (key, sig, extra) = element
-        self.documents.inc()
+        self.count("documents")
         yield key, (doc_id, sig, extra)
 
 
-class _ExactGroups(beam.DoFn):
+class _ExactGroups(_DedupStep):
     """(exact key, [(id, signature, verification bytes)...]) -> (representative, (sorted members, signature,
     verification bytes)) with the representative's (smallest id's) sketch."""
-
-    def __init__(self) -> None:
-        self.exact_duplicates = Metrics.counter(NAMESPACE, "exact_duplicates")
 
     def process(self, element):
         _, docs = element
@@ -144,11 +144,11 @@ class _ExactGroups(beam.DoFn):
             if rep is None or doc_id < rep:
                 rep, rep_sig, rep_extra = doc_id, sig, extra
         members.sort()
-        self.exact_duplicates.inc(len(members) - 1)
+        self.count("exact_duplicates", len(members) - 1)
         yield rep, (members, rep_sig, rep_extra)
 
 
-class _BatchBandKeys(beam.DoFn):
+class _BatchBandKeys(_DedupStep):
     """(group rep, (members, signature, _)) -> (partition, (band keys as uint64 bytes, reps)), batched.
 
     One shuffle element per (batch, partition) instead of one per (document, band): the LSH stage is the
@@ -173,11 +173,8 @@ class _BatchBandKeys(beam.DoFn):
             yield from self._flush()
 
     def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindow
-        from apache_beam.utils.windowed_value import WindowedValue
-
         for item in self._flush():
-            yield WindowedValue(item, 0, [GlobalWindow()])
+            yield self.bundle_output(item)
 
     def _flush(self):
         p = self.params
@@ -194,13 +191,12 @@ class _BatchBandKeys(beam.DoFn):
             yield int(parts[chunk[0]]), (keys[chunk].tobytes(), owners[chunk].tolist())
 
 
-class _BucketCandidatePairs(beam.DoFn):
+class _BucketCandidatePairs(_DedupStep):
     """(partition, [(band keys, reps)...]) -> candidate pairs of every bucket of the partition, as (a, b) and
     (b, a): each end of a pair learns its partner (a pair that met in several bands comes several times)."""
 
     def __init__(self, max_bucket_size: int) -> None:
         self.max_bucket_size = max_bucket_size
-        self.oversized = Metrics.counter(NAMESPACE, "lsh_buckets_oversized")
 
     def process(self, element):
         _, batches = element
@@ -214,7 +210,7 @@ class _BucketCandidatePairs(beam.DoFn):
         for start, end in zip(starts[ends - starts > 1].tolist(), ends[ends - starts > 1].tolist()):
             pairs, oversized = bucket_pairs([reps[i] for i in order[start:end].tolist()], self.max_bucket_size)
             if oversized:
-                self.oversized.inc()
+                self.count("lsh_buckets_oversized")
             for a, b in pairs:
                 yield a, b
                 yield b, a
@@ -236,14 +232,11 @@ def _offer_sketch(element):
             yield z, (x, sketch)
 
 
-class _VerifyPairs(beam.DoFn):
+class _VerifyPairs(_DedupStep):
     """(b, [(None, sketch_b), (a, sketch_a)...]) -> verified edges (a, b), one check per candidate pair."""
 
     def __init__(self, params: DedupParams) -> None:
         self.params = params
-        self.candidates = Metrics.counter(NAMESPACE, "candidate_pairs")
-        self.verified = Metrics.counter(NAMESPACE, "verified_edges")
-        self.rejected = Metrics.counter(NAMESPACE, "rejected_pairs")
 
     def process(self, element):
         b, offers = element
@@ -254,15 +247,15 @@ class _VerifyPairs(beam.DoFn):
             else:
                 others.append((a, sketch))
         for a, sketch_a in others:
-            self.candidates.inc()
+            self.count("candidate_pairs")
             if verify_similarity(_sig(sketch_a), own, self.params) >= self.params.threshold:
-                self.verified.inc()
+                self.count("verified_edges")
                 yield a, b
             else:
-                self.rejected.inc()
+                self.count("rejected_pairs")
 
 
-class _ConnectedComponents(beam.DoFn):
+class _ConnectedComponents(_DedupStep):
     """(None, all verified edges) -> (node, smallest id of its component) for every node of an edge.
 
     The edges arrive as one grouped iterable (streamed by the runner); only the union-find parent map is held.
@@ -378,16 +371,12 @@ def _route_group(element):
         yield from cluster_assignments(g, [(g, members, _sig(sig))])
 
 
-class _AssignMembers(beam.DoFn):
-    def __init__(self) -> None:
-        self.clusters = Metrics.counter(NAMESPACE, "near_duplicate_clusters")
-        self.near = Metrics.counter(NAMESPACE, "near_duplicates")
-
+class _AssignMembers(_DedupStep):
     def process(self, element):
         rep, groups = element
         groups = list(groups)
-        self.clusters.inc()
-        self.near.inc(len(groups) - 1)
+        self.count("near_duplicate_clusters")
+        self.count("near_duplicates", len(groups) - 1)
         yield from cluster_assignments(rep, [(g, members, _sig(sig)) for g, members, sig in groups])
 
 

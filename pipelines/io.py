@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 
 from haetae.errors import UsageError
 from haetae.pipelines import records as R
@@ -44,6 +43,7 @@ from haetae.pipelines.input_files import (
     json_value,
     open_input,
 )
+from haetae.pipelines.steps import Step
 
 if TYPE_CHECKING:
     from haetae.pipelines.policy import Policy
@@ -229,24 +229,22 @@ def iter_jsonl_range(fr: FileRange) -> Iterator[tuple[int, int, bytes]]:
             pos += len(raw)
 
 
-class ReadRanges(beam.DoFn):
+class ReadRanges(Step):
     """Parse the lines or rows of one file range into records; bad input goes to the quarantine output.
 
     A row read from part of a split file does not know its line number yet: it carries ``range_line``
     (range start, line within the range), and the range's line count goes to the ``lines`` output, from
     which :class:`NumberLines` sets the line numbers. A file that cannot be read to its end gives one
     file-level quarantine row, also on the ``file_faults`` output.
+
+    Counters (namespace "read"): ``lines``, ``blank_lines``, ``bytes``, ``records``, ``quarantined``, ``bom``
+    and ``file_faults``.
     """
+
+    NAMESPACE = "read"
 
     def __init__(self, text_field: str, id_field: str, max_bytes: int | None):
         self.text_field, self.id_field, self.max_bytes = text_field, id_field, max_bytes
-        self.lines = Metrics.counter("read", "lines")
-        self.blank = Metrics.counter("read", "blank_lines")
-        self.read_bytes = Metrics.counter("read", "bytes")
-        self.ok = Metrics.counter("read", "records")
-        self.bad = Metrics.counter("read", "quarantined")
-        self.bom = Metrics.counter("read", "bom")
-        self.faults = Metrics.counter("read", "file_faults")
 
     def setup(self):
         self._progress = ProgressLog("read")
@@ -261,7 +259,7 @@ class ReadRanges(beam.DoFn):
             for row in rows:
                 yield self._output(row)
         except FileFault as fault:
-            self.faults.inc()
+            self.count("file_faults")
             log.warning("input %s: %s", fr.path, fault.detail)
             row = R.file_fault_row(fr.path, fault.reason, fault.detail, offset=fault.offset,
                                    unread_bytes=fault.unread_bytes)
@@ -274,31 +272,28 @@ class ReadRanges(beam.DoFn):
         self._progress.tick()
         self._produced += 1
         if "reason" in row:
-            self.bad.inc()
+            self.count("quarantined")
             return beam.pvalue.TaggedOutput(QUARANTINE_TAG, row)
-        self.ok.inc()
+        self.count("records")
         return row
 
     def finish_bundle(self):
         """The number of records and quarantine rows this bundle produced, on the ``counts`` output: the
         input count the audit reconciles its ledger with, counted where the input is read."""
-        from apache_beam.transforms.window import GlobalWindow
-        from apache_beam.utils.windowed_value import WindowedValue
-
         if self._produced:
-            yield beam.pvalue.TaggedOutput(COUNTS_TAG, WindowedValue(self._produced, 0, [GlobalWindow()]))
+            yield self.bundle_output(self._produced, COUNTS_TAG)
 
     def _jsonl_rows(self, fr: FileRange) -> Iterator[dict[str, Any]]:
         for line_no, offset, raw in iter_jsonl_range(fr):
             self._range_lines = line_no
-            self.read_bytes.inc(len(raw) + 1)
+            self.count("bytes", len(raw) + 1)
             if offset == 0 and raw.startswith(UTF8_BOM):
-                self.bom.inc()
+                self.count("bom")
                 raw = raw[len(UTF8_BOM):]
             if not raw.strip():
-                self.blank.inc()
+                self.count("blank_lines")
                 continue
-            self.lines.inc()
+            self.count("lines")
             row = parse_json_line(
                 raw, source=fr.path, line=line_no if fr.whole else None, offset=offset,
                 text_field=self.text_field, id_field=self.id_field, max_bytes=self.max_bytes,
@@ -314,10 +309,10 @@ class ReadRanges(beam.DoFn):
             index = 0
             for batch in parquet_batches(handle, fr.size):
                 for obj in batch.to_pylist():
-                    self.lines.inc()
+                    self.count("lines")
                     values = {k: json_value(v) for k, v in obj.items()}
                     raw = json.dumps(values, ensure_ascii=False)
-                    self.read_bytes.inc(len(raw))
+                    self.count("bytes", len(raw))
                     if self.text_field in obj and not isinstance(obj[self.text_field], str | None):
                         values[self.text_field] = obj[self.text_field]
                     yield parse_object(
@@ -471,16 +466,15 @@ def input_order(rec: dict[str, Any]) -> tuple[str, int]:
     return rec["source"], rec["offset"]
 
 
-class _SplitDuplicates(beam.DoFn):
-    def __init__(self):
-        self.dups = Metrics.counter("read", "duplicate_ids")
+class _SplitDuplicates(Step):
+    NAMESPACE = "read"
 
     def process(self, element):
         _, group = element
         first, *later = sorted(group, key=input_order)
         yield first
         for rec in later:
-            self.dups.inc()
+            self.count("duplicate_ids")
             yield beam.pvalue.TaggedOutput(QUARANTINE_TAG, duplicate_id_row(rec, first))
 
 
@@ -504,7 +498,7 @@ class ProgressLog:
 # shards come out empty), so on Dask the bundle sinks below are used: each bundle writes its own shard file.
 
 
-class _WriteBundleShards(beam.DoFn):
+class _WriteBundleShards(Step):
     def __init__(self, directory: str, prefix: str, fmt: str, schema=None, max_rows: int = 100_000):
         self.directory, self.prefix, self.fmt, self.schema, self.max_rows = directory, prefix, fmt, schema, max_rows
 
@@ -517,11 +511,8 @@ class _WriteBundleShards(beam.DoFn):
             yield self._flush()
 
     def finish_bundle(self):
-        from apache_beam.transforms.window import GlobalWindow
-        from apache_beam.utils.windowed_value import WindowedValue
-
         if self._rows:
-            yield WindowedValue(self._flush(), 0, [GlobalWindow()])
+            yield self.bundle_output(self._flush())
 
     def _flush(self) -> str:
         rows, self._rows = self._rows, []

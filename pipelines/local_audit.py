@@ -231,7 +231,9 @@ class _Tracker:
         self.metrics_container.get_metric_cell(typed_metric_name).update(value)
 
     def counters(self) -> dict[str, int]:
-        return {f"{k.metric.namespace}.{k.metric.name}": v for k, v in
+        from haetae.pipelines.steps import counter_key
+
+        return {counter_key(k.metric.namespace, k.metric.name): v for k, v in
                 self.metrics_container.get_cumulative().counters.items()}
 
 
@@ -445,6 +447,14 @@ def _find(parent: np.ndarray, x: int) -> int:
     return root
 
 
+def _dedup(name: str) -> str:
+    """A dedup counter as the Beam job's dedup stages name it (:data:`haetae.pipelines.dedup.NAMESPACE`)."""
+    from haetae.pipelines.dedup import NAMESPACE
+    from haetae.pipelines.steps import counter_key
+
+    return counter_key(NAMESPACE, name)
+
+
 def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
                 say: Callable[[str], None]) -> dict[str, int]:
     """Duplicate ids and dedup over all claims; writes ``result-N`` per range; returns counters."""
@@ -484,7 +494,7 @@ def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
     part_seq = np.flatnonzero(is_first & sketched)
     part_seq = part_seq[np.argsort(rank[part_seq], kind="stable")]
     m = len(part_seq)
-    counters["dedup.documents"] = m
+    counters[_dedup("documents")] = m
     node_of = np.full(n_total, -1, dtype=np.int64)
     node_of[part_seq] = np.arange(m)
     keys = claims.rows("keys", part_seq) if m else np.zeros((0, 4), np.uint64)
@@ -497,7 +507,7 @@ def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
     group_rep = np.empty(m, dtype=np.int64)
     group_rep[order] = np.repeat(order[group_start], np.diff(np.r_[group_start, m]))  # smallest node per key
     del keys, ks
-    counters["dedup.exact_duplicates"] = int(m - len(group_start))
+    counters[_dedup("exact_duplicates")] = int(m - len(group_start))
     is_rep = group_rep == np.arange(m)
     rep_banded = is_rep & banded[part_seq]
 
@@ -558,8 +568,8 @@ def global_step(spec: _Spec, facts: list[dict[str, Any]], budget_left: int,
     size = np.bincount(root, minlength=m)[root] if m else np.zeros(0, np.int64)
     clustered_groups = np.flatnonzero(in_edge & is_rep)
     roots = np.unique(root_of_group[clustered_groups])
-    counters["dedup.near_duplicate_clusters"] = len(roots)
-    counters["dedup.near_duplicates"] = len(clustered_groups) - len(roots)
+    counters[_dedup("near_duplicate_clusters")] = len(roots)
+    counters[_dedup("near_duplicates")] = len(clustered_groups) - len(roots)
     kind = np.where(size == 1, 0, np.where(np.arange(m) == root, 1, np.where(group_rep == root, 2, 3))).astype(np.int8)
     similarity = np.ones(m, dtype=np.float64)
     off = np.flatnonzero(is_rep & (root_of_group != np.arange(m)))
@@ -682,9 +692,9 @@ class _Components:
     def counters(self) -> dict[str, int]:
         """candidate_pairs = verified_edges + rejected_pairs + pairs_already_connected (distinct pairs per buffer:
         a pair met in two buffers counts twice)."""
-        return {"dedup.lsh_buckets_oversized": self.oversized, "dedup.candidate_pairs": self.candidates,
-                "dedup.verified_edges": self.verified, "dedup.rejected_pairs": self.rejected,
-                "dedup.pairs_already_connected": self.connected}
+        return {_dedup("lsh_buckets_oversized"): self.oversized, _dedup("candidate_pairs"): self.candidates,
+                _dedup("verified_edges"): self.verified, _dedup("rejected_pairs"): self.rejected,
+                _dedup("pairs_already_connected"): self.connected}
 
 
 def _extra(spec: _Spec, claims: _Claims, cache: dict[int, list[bytes]], seq: int) -> np.ndarray:
@@ -731,8 +741,6 @@ def decide_range(index: int, first_line: int | None, out_dir: str | None = None,
                  keep_inputs: bool = False) -> dict[str, Any]:
     """Decide one range into ``out_dir`` (default: the job's); its spill and result are removed unless
     ``keep_inputs`` (a Beam runner may retry the task: :mod:`haetae.pipelines.beam_phases`)."""
-    from apache_beam.metrics import Metrics
-
     from haetae.pipelines import records as R
     from haetae.pipelines.audit import (
         add_row,
@@ -743,7 +751,7 @@ def decide_range(index: int, first_line: int | None, out_dir: str | None = None,
         policy_quarantine_row,
         quarantine_ledger_row,
     )
-    from haetae.pipelines.io import duplicate_id_row, number_line
+    from haetae.pipelines.io import number_line
 
     spec = _setup()
     fr = spec.ranges[index]
@@ -773,7 +781,6 @@ def decide_range(index: int, first_line: int | None, out_dir: str | None = None,
 
     k = d = later = pending = 0
     with _counting() as tracker, open(_path(spec, "scored", index, "pkl"), "rb") as spill:
-        duplicate_ids = Metrics.counter("read", "duplicate_ids")
         while True:
             try:
                 tag, item = pickle.load(spill)
@@ -791,8 +798,7 @@ def decide_range(index: int, first_line: int | None, out_dir: str | None = None,
             if status == 2:
                 first = {"source": sources[int(res["first_range"][later])], "offset": int(res["first_offset"][later])}
                 later += 1
-                duplicate_ids.inc()
-                input_quarantine(duplicate_id_row(item, first))
+                input_quarantine(spec.final.duplicate_id(item, first))
                 continue
             dup = []
             if status == 0:

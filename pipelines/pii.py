@@ -17,8 +17,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import apache_beam as beam
-
 from haetae.offline import import_presidio  # isort: split
 
 import_presidio()  # before Presidio: skip its unused transformers/torch imports
@@ -41,6 +39,7 @@ from haetae.pipelines.pseudonyms import (
     presidio_spec,
 )
 from haetae.pipelines.script_spans import HANGUL, LATIN, may_mix, script_spans
+from haetae.pipelines.steps import Step
 
 DEFAULT_CONFIG = "pii_recognizers.yaml"
 SCHEMA = "pii_recognizers"
@@ -598,7 +597,7 @@ class SharedScanner:
         return self._handle.acquire(lambda: PiiScanner.from_config(self.config))
 
 
-class ScorePii(beam.DoFn):
+class ScorePii(Step):
     """Add "pii_spans" (list of {"start","end","type","score"}) and "pii_counts" ({type: n}) to each record.
 
     With ``fields`` (a :class:`~haetae.pipelines.pii_fields.FieldSelection`), the strings of the record's
@@ -611,6 +610,8 @@ class ScorePii(beam.DoFn):
     ``records``, ``records_with_pii``, ``chars`` (of the text), and ``entity_<TYPE>`` per entity type.
     """
 
+    NAMESPACE = "pii"
+
     def __init__(
         self, config: dict | str | Path | None = None, text_field: str = "text", lang_field: str = "lang",
         scanner: SharedScanner | None = None, fields: FieldSelection | None = None,
@@ -620,18 +621,9 @@ class ScorePii(beam.DoFn):
         self._lang_field = lang_field
         self._fields = fields
         self._scanner: PiiScanner | None = None
-        self._entity_counters: dict[str, Any] = {}
 
     def setup(self) -> None:
         self._scanner = self._shared.acquire()
-        self._records = beam.metrics.Metrics.counter("pii", "records")
-        self._with_pii = beam.metrics.Metrics.counter("pii", "records_with_pii")
-        self._chars = beam.metrics.Metrics.counter("pii", "chars")
-
-    def _entity_counter(self, entity: str):
-        if entity not in self._entity_counters:
-            self._entity_counters[entity] = beam.metrics.Metrics.counter("pii", f"entity_{entity}")
-        return self._entity_counters[entity]
 
     def process(self, record: dict):
         text = record.get(self._text_field)
@@ -649,11 +641,11 @@ class ScorePii(beam.DoFn):
                     scored["field_spans"].append([list(path), [s.to_dict() for s in in_field]])
                     found += in_field
         counts = count_by_type(found)
-        self._records.inc()
-        self._chars.inc(len(text))
+        self.count("records")
+        self.count("chars", len(text))
         if found:
-            self._with_pii.inc()
+            self.count("records_with_pii")
         for entity, n in counts.items():
-            self._entity_counter(entity).inc(n)
+            self.count(f"entity_{entity}", n)
         scored["pii_counts"] = counts
         yield scored

@@ -26,6 +26,7 @@ from typing import Any
 import apache_beam as beam
 
 from haetae.errors import UsageError
+from haetae.pipelines.steps import Step
 
 NAMESPACE = "pii_scan"
 
@@ -49,8 +50,11 @@ def output_line(record: dict[str, Any]) -> str:
     )
 
 
-class SetLanguage(beam.DoFn):
-    """Add "lang" to each record: detected per record (``"auto"``) or the given code."""
+class SetLanguage(Step):
+    """Add "lang" to each record: detected per record (``"auto"``) or the given code; counted per language
+    as ``pii_scan.lang_<code>``."""
+
+    NAMESPACE = NAMESPACE
 
     def __init__(self, language: str = "auto"):
         self.language = language
@@ -61,13 +65,10 @@ class SetLanguage(beam.DoFn):
             from haetae.pipelines.langid import LanguageIdentifier
 
             self._detect = LanguageIdentifier().detect
-        self._counters: dict[str, Any] = {}
 
     def process(self, record: dict):
         lang = self._detect(record["text"])[0] if self._detect else self.language
-        if lang not in self._counters:
-            self._counters[lang] = beam.metrics.Metrics.counter(NAMESPACE, f"lang_{lang}")
-        self._counters[lang].inc()
+        self.count(f"lang_{lang}")
         yield {**record, "lang": lang}
 
 

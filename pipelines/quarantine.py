@@ -23,11 +23,10 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import apache_beam as beam
-
 from haetae.errors import UsageError
 from haetae.pipelines import records as R
 from haetae.pipelines.pii_fields import IdHasher, PublicIds, actionable
+from haetae.pipelines.steps import Step
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii import SharedScanner
@@ -99,7 +98,7 @@ def quarantine_cipher(policy: Policy | None = None, key_file: str | None = None)
 # ---------------------------------------------------------------------------------------------- Beam steps
 
 
-class ScanQuarantine(beam.DoFn):
+class ScanQuarantine(Step):
     """Before a quarantine row reaches the ledger or the quarantine: its id hashed when it holds PII (the
     same hash as the record's), and its raw line scanned (``raw_spans``: the ledger's PII counts)."""
 
@@ -124,7 +123,7 @@ def quarantine_pii_fields(row: dict[str, Any], policy: Policy, id_field: str) ->
     return ([id_field] if row.get(ID_HASHED) else []) + (["raw"] if actionable(policy, row[RAW_SPANS]) else [])
 
 
-class StoreQuarantine(beam.DoFn):
+class StoreQuarantine(Step):
     """The row as it is written: its raw line kept, redacted or encrypted (``quarantine.raw``)."""
 
     def __init__(self, policy: Policy, scanner: SharedScanner, cipher: QuarantineCipher | None):

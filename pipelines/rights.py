@@ -25,11 +25,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
-
-import apache_beam as beam
+from typing import ClassVar
 
 from haetae.pipelines.config_files import ConfigError, did_you_mean, fail, load_config_file
+from haetae.pipelines.steps import Step
 
 log = logging.getLogger(__name__)
 
@@ -41,25 +40,6 @@ _FLAGS = re.IGNORECASE | re.MULTILINE
 LICENCES_ENTRY = "licences"
 """The config entry that switches licence identification (:mod:`haetae.pipelines.licences`) on or off."""
 RETIRED_LICENCE_DETECTORS = ("spdx_header", "licence_text", "creative_commons", "kogl", "licence_reference")
-
-RIGHTS_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("copyright_signals", "list<string>"), ("copyright_holders", "list<string>"),
-    ("licence", "string"), ("licences", "list<string>"), ("licence_score", "float64"),
-    ("registry_fraction", "float64"), ("registry_shingles", "int64"),
-)
-"""The ledger columns of the rights step, in order, with their Arrow types: the one definition that the
-ledger's schema, its rows of decided records and its rows of quarantined ones derive from."""
-
-
-def rights_columns(rec: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The rights columns of one ledger row: the record's values, or empty lists and nulls (a record that
-    was never scored, such as a reader's quarantine row)."""
-    rec = rec or {}
-    out = {}
-    for name, kind in RIGHTS_COLUMNS:
-        value = rec.get(name)
-        out[name] = list(value or []) if kind.startswith("list") else value
-    return out
 
 
 class RightsConfigError(ConfigError):
@@ -358,9 +338,10 @@ class RightsScanner:
 # ---------------------------------------------------------------------------------------------- Beam
 
 
-class ScoreRights(beam.DoFn):
-    """Add the :data:`RIGHTS_COLUMNS` to each record: ``copyright_signals`` (kinds), ``copyright_holders``,
-    ``licence`` (one SPDX expression or None), ``licences``, ``licence_score``, and with a ``registry``
+class ScoreRights(Step):
+    """Add the rights keys of :class:`~haetae.pipelines.records.Record` to each record: ``copyright_signals``
+    (kinds), ``copyright_holders``, ``licence`` (one SPDX expression or None), ``licences``, ``licence_score``,
+    and with a ``registry``
     (:class:`~haetae.pipelines.rights_registry.RegistrySettings`) ``registry_fraction`` and
     ``registry_shingles`` (None without one).
 
@@ -368,11 +349,12 @@ class ScoreRights(beam.DoFn):
     ``records_in_registry`` (any shingle found), ``copyright_<kind>`` and ``licence_<expression>``.
     """
 
+    NAMESPACE = "rights"
+
     def __init__(self, config: dict | str | Path | None = None, text_field: str = "text", registry=None):
         self._config = load_config(config)
         self._text_field = text_field
         self._registry_settings = registry
-        self._counters: dict[str, Any] = {}
 
     def preload(self) -> None:
         """Build the process-wide licence index now (~1.5 s CPU, ~170 MB). The local runner calls this in the
@@ -388,31 +370,26 @@ class ScoreRights(beam.DoFn):
         self._scanner.load_index()  # once per worker process (cached), not per record
         self._registry = self._registry_settings.load() if self._registry_settings is not None else None
 
-    def _inc(self, name: str, n: int = 1) -> None:
-        if name not in self._counters:
-            self._counters[name] = beam.metrics.Metrics.counter("rights", name)
-        self._counters[name].inc(n)
-
     def process(self, record: dict):
         text = record.get(self._text_field)
         if not isinstance(text, str):
             raise TypeError(f"record {record.get('id')!r}: field {self._text_field!r} must be a string")
         signals = self._scanner.scan(text)
-        self._inc("records")
+        self.count("records")
         if signals.copyright:
-            self._inc("records_with_copyright")
+            self.count("records_with_copyright")
         if signals.licences:
-            self._inc("records_with_licence")
+            self.count("records_with_licence")
         for kind, n in Counter(e.signal for e in signals.copyright_spans).items():
-            self._inc(f"copyright_{kind}", n)
+            self.count(f"copyright_{kind}", n)
         for spdx in signals.licences:
-            self._inc(f"licence_{spdx}")
+            self.count(f"licence_{spdx}")
         fraction = shingles = None
         if self._registry is not None:
             match = self._registry.match(text)
             fraction, shingles = round(match.fraction, 6), match.shingles
             if match.found:
-                self._inc("records_in_registry")
+                self.count("records_in_registry")
         yield {
             **record,
             "copyright_signals": signals.copyright,

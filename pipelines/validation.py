@@ -21,7 +21,7 @@ from typing import Any
 from haetae.pipelines import records as R
 from haetae.pipelines.policy import Policy
 
-LEDGER_COLUMNS = ["key", "id", "id_key", "decision", "residual_pii"]
+VALIDATED_COLUMNS = ["key", "id", "id_key", "decision", "residual_pii"]  # columns of ledger.LedgerRow
 
 
 def _lazy_module(name: str) -> None:
@@ -65,8 +65,8 @@ def read_ledger(out_dir: str):
     import pyarrow.parquet as pq
 
     files = sorted(glob.glob(os.path.join(out_dir, "ledger", "*.parquet")))
-    frames = [pq.read_table(f, columns=LEDGER_COLUMNS).to_pandas() for f in files]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=LEDGER_COLUMNS)
+    frames = [pq.read_table(f, columns=VALIDATED_COLUMNS).to_pandas() for f in files]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALIDATED_COLUMNS)
 
 
 def _describe(result) -> dict[str, Any]:
