@@ -44,6 +44,7 @@ Scores are containment x the reference's relevance (0-1).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -114,94 +115,143 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return a[keep]
 
 
-class LicenceIndex:
-    """The compiled reference texts with their shingle index (built once per process from the .npz)."""
+def index_cache_key(path: Path = DATA_FILE) -> str:
+    """What the index arrays are built from: the SHA-256 of the data file and of this module's code."""
+    from haetae.pipelines.array_cache import cache_key
 
-    def __init__(self, path: Path = DATA_FILE):
+    return cache_key(hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+                     hashlib.sha256(Path(__file__).read_bytes()).hexdigest())
+
+
+def compiled_arrays(path: Path = DATA_FILE) -> dict[str, np.ndarray]:
+    """The index arrays of the reference texts at ``path``, from the per-machine array cache when a process
+    built them already (each array's checksum verified: a damaged cache is rebuilt, never used)."""
+    from haetae.pipelines.array_cache import cached_arrays
+
+    return cached_arrays("licence-index", index_cache_key(path), lambda: _compile(path), verify=True)
+
+
+def _compile(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the index (see the module notes), from the reference texts at ``path``."""
+    with np.load(path) as data:
+        words = data["vocab"].tobytes().decode("utf-8").split("\n")
+        tokens = data["tokens"].astype(np.int64)
+        starts = data["starts"].astype(np.int64)
+        meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+    spdx = [m[0] for m in meta]
+    kind = [KINDS[m[1]] for m in meta]
+    name = [m[4] for m in meta]
+    out: dict[str, np.ndarray] = {}
+    relevance = out["relevance"] = np.array([m[2] for m in meta], dtype=np.float64) / 100.0
+    expr_ids: dict[str, int] = {}
+    out["expr_id"] = np.array([expr_ids.setdefault(e, len(expr_ids)) for e in spdx], dtype=np.int64)
+    # required phrases: their tokens concatenated, phrase i is required_tokens[bounds[i]:bounds[i+1]] of rule[i]
+    spans = [(i, starts[i] + a, starts[i] + b) for i, m in enumerate(meta) for a, b in m[5]]
+    out["required_rule"] = np.array([r for r, _, _ in spans], dtype=np.int64)
+    out["required_bounds"] = np.concatenate([[0], np.cumsum([b - a for _, a, b in spans])]).astype(np.int64)
+    out["required_tokens"] = np.concatenate([np.zeros(0, np.uint16)] + [tokens[a:b].astype(np.uint16)
+                                                                        for _, a, b in spans])
+    lengths = out["lengths"] = np.diff(starts)
+    n_rules = len(meta)
+    # thresholds: the rule's own minimum coverage, else by length
+    default = np.where(lengths < 12, 1.0, np.where(lengths < 40, 0.9, np.where(lengths < 200, 0.8, 0.7)))
+    own = np.array([m[3] for m in meta], dtype=np.float64) / 100.0
+    threshold = np.where(own > 0, np.maximum(own, 0.5), default)
+    threshold = out["threshold"] = np.where(lengths < 12, 1.0, threshold)
+    # shingles of every reference, deduplicated per reference
+    hashes = _hash_shingles(tokens)
+    rule_of = np.repeat(np.arange(n_rules, dtype=np.int64), lengths)[: len(hashes)]
+    valid = np.arange(len(hashes)) + K <= starts[rule_of + 1]
+    hashes, rule_of = hashes[valid], rule_of[valid]
+    if n_rules >= 1 << 16 or len(words) >= 1 << 16:
+        raise ValueError("the licence index packs rule and token ids in 16 bits")
+    # sort by (rule, hash) and by (hash, rule) on packed keys (rule ids < 2**16)
+    key = _sorted_unique((rule_of.astype(np.uint64) << np.uint64(40)) | hashes)
+    rule_hashes = out["rule_hashes"] = key & _H40  # sorted within each rule
+    rule_of = (key >> np.uint64(40)).astype(np.int64)
+    n_shingles = out["n_shingles"] = np.bincount(rule_of, minlength=n_rules)
+    out["rule_start"] = np.concatenate([[0], np.cumsum(n_shingles)])
+    # retrieval index: the long references by a sample of their shingles (hash mod _SAMPLE == 0, the same
+    # sample on the query side, so the share found estimates containment), the short ones by all of them
+    small = n_shingles <= _SMALL
+    sampled = (rule_hashes & np.uint64(_SAMPLE - 1)) == 0
+    # a shingle that many full-text variants share ("in no event shall") is kept in the sampled index only
+    # for the licences' own texts and for notices: the variants are found by their rarer shingles
+    by_hash = np.sort(rule_hashes[sampled & ~small[rule_of]])
+    first = np.concatenate([[True], by_hash[1:] != by_hash[:-1]]) if len(by_hash) else np.zeros(0, bool)
+    distinct = by_hash[first]
+    df = np.diff(np.concatenate([np.flatnonzero(first), [len(by_hash)]]))
+    at = np.minimum(np.searchsorted(distinct, rule_hashes), max(len(distinct) - 1, 0))
+    common = (distinct[at] == rule_hashes) & (df[at] > _DF_CAP)
+    canonical = out["canonical"] = np.array([k == "text" and not re.search(r"_\d+$", n)
+                                             for n, k in zip(name, kind)])
+    exempt = canonical | (np.array(kind) != "text")
+    sampled &= ~common | exempt[rule_of]
+    keep = (sampled & ~small[rule_of]) | small[rule_of]
+    key = np.sort((rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
+    out["post_rules"] = (key & np.uint64(0xFFFF)).astype(np.int64)
+    hashes = key >> np.uint64(16)
+    first = np.concatenate([[True], hashes[1:] != hashes[:-1]]) if len(hashes) else np.zeros(0, bool)
+    out["post_hashes"] = hashes[first]  # distinct hashes; postings of the i-th: post_start[i]:post_start[i+1]
+    out["post_start"] = np.concatenate([np.flatnonzero(first), [len(hashes)]])
+    n_index = out["n_index"] = np.bincount(rule_of[keep], minlength=n_rules)
+    margin = np.where(small, 0.0, 0.12)
+    retrieve_at = np.maximum(0.5, threshold - margin)
+    out["min_hits"] = np.maximum(1, np.ceil(retrieve_at * n_index - 1e-9)).astype(np.int64)
+    # references shorter than K tokens: exact token runs, one table per length (the best rule per run)
+    versionish = out["versionish"] = np.zeros(len(words) + 1, dtype=bool)
+    versionish[[i for i, w in enumerate(words) if w[:1].isdigit() or w in ("v", "version")]] = True
+    by_run: dict[tuple[int, ...], int] = {}
+    for r in np.flatnonzero(lengths < K).tolist():
+        run = tuple(tokens[starts[r] : starts[r + 1]].tolist())
+        if run not in by_run or relevance[r] > relevance[by_run[run]]:
+            by_run[run] = r
+    out["short_lengths"] = np.array(sorted({len(run) for run in by_run}), dtype=np.int64)
+    runs = sorted((_short_code(run), r) for run, r in by_run.items())
+    out["short_codes"] = np.array([c for c, _ in runs], dtype=np.uint64)
+    out["short_rule"] = np.array([r for _, r in runs], dtype=np.int64)
+    # bare ids (relevance 50 in ScanCode: "mpl-2.0") count when they carry a version; "mit" alone does not
+    digit_word = np.array([w[:1].isdigit() or "+" in w for w in words] + [False])
+    has_digit = np.add.reduceat(digit_word[tokens].astype(np.int64), starts[:-1]) > 0 if len(tokens) else \
+        np.zeros(n_rules, bool)
+    has_digit &= lengths > 0
+    out["short_versioned"] = has_digit
+    # an unversioned name right before a version ("GNU General Public License version 3") is not the match
+    out["unversioned_name"] = ~has_digit & np.isin(np.array(kind), ["reference", "tag"])
+    kinds_ok = np.array([k not in ("intro", "clue") for k in kind])
+    short_ok = out["short_ok"] = kinds_ok & ((relevance >= 0.8) | ((relevance >= 0.5) & (lengths >= 2) & has_digit))
+    # the first tokens of the usable short runs: a query position holding none of them starts no short match
+    usable = [run for run, r in by_run.items() if short_ok[r]]
+    out["short_first"] = np.zeros(len(words) + 1, dtype=bool)
+    out["short_first"][[run[0] for run in usable]] = True
+    return out
+
+
+class LicenceIndex:
+    """The compiled reference texts with their shingle index.
+
+    The index arrays are derived from the .npz alone (about 1.7 s of CPU); :func:`compiled_arrays` keeps them
+    in the per-machine array cache (:mod:`.array_cache`), so after the first process a build is a memory map.
+    """
+
+    def __init__(self, path: Path = DATA_FILE, cache: bool = True):
         with np.load(path) as data:
             words = data["vocab"].tobytes().decode("utf-8").split("\n")
-            tokens = data["tokens"].astype(np.int64)
-            starts = data["starts"].astype(np.int64)
             meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-        self.vocab = {w: i for i, w in enumerate(words)}
+        self.vocab = dict(zip(words, range(len(words))))
         self.unknown = len(words)
         self.spdx = [m[0] for m in meta]
         self.kind = [KINDS[m[1]] for m in meta]
-        self.relevance = np.array([m[2] for m in meta], dtype=np.float64) / 100.0
         self.name = [m[4] for m in meta]
-        expr_ids: dict[str, int] = {}
-        self.expr_id = np.array([expr_ids.setdefault(e, len(expr_ids)) for e in self.spdx], dtype=np.int64)
-        self.required = {i: [tokens[starts[i] + a : starts[i] + b].astype(np.uint16).tobytes() for a, b in m[5]]
-                         for i, m in enumerate(meta) if m[5]}
-        lengths = np.diff(starts)
-        self.lengths = lengths
-        n_rules = len(meta)
-        # thresholds: the rule's own minimum coverage, else by length
-        default = np.where(lengths < 12, 1.0, np.where(lengths < 40, 0.9, np.where(lengths < 200, 0.8, 0.7)))
-        own = np.array([m[3] for m in meta], dtype=np.float64) / 100.0
-        self.threshold = np.where(own > 0, np.maximum(own, 0.5), default)
-        self.threshold = np.where(lengths < 12, 1.0, self.threshold)
-        # shingles of every reference, deduplicated per reference
-        hashes = _hash_shingles(tokens)
-        rule_of = np.repeat(np.arange(n_rules, dtype=np.int64), lengths)[: len(hashes)]
-        valid = np.arange(len(hashes)) + K <= starts[rule_of + 1]
-        hashes, rule_of = hashes[valid], rule_of[valid]
-        if n_rules >= 1 << 16 or self.unknown >= 1 << 16:
-            raise ValueError("the licence index packs rule and token ids in 16 bits")
-        # sort by (rule, hash) and by (hash, rule) on packed keys (rule ids < 2**16)
-        key = _sorted_unique((rule_of.astype(np.uint64) << np.uint64(40)) | hashes)
-        self.rule_hashes = key & _H40  # sorted within each rule
-        rule_of = (key >> np.uint64(40)).astype(np.int64)
-        self.n_shingles = np.bincount(rule_of, minlength=n_rules)
-        self.rule_start = np.concatenate([[0], np.cumsum(self.n_shingles)])
-        # retrieval index: the long references by a sample of their shingles (hash mod _SAMPLE == 0, the same
-        # sample on the query side, so the share found estimates containment), the short ones by all of them
-        small = self.n_shingles <= _SMALL
-        sampled = (self.rule_hashes & np.uint64(_SAMPLE - 1)) == 0
-        # a shingle that many full-text variants share ("in no event shall") is kept in the sampled index only
-        # for the licences' own texts and for notices: the variants are found by their rarer shingles
-        by_hash = np.sort(self.rule_hashes[sampled & ~small[rule_of]])
-        first = np.concatenate([[True], by_hash[1:] != by_hash[:-1]]) if len(by_hash) else np.zeros(0, bool)
-        distinct = by_hash[first]
-        df = np.diff(np.concatenate([np.flatnonzero(first), [len(by_hash)]]))
-        at = np.minimum(np.searchsorted(distinct, self.rule_hashes), max(len(distinct) - 1, 0))
-        common = (distinct[at] == self.rule_hashes) & (df[at] > _DF_CAP)
-        self.canonical = np.array([k == "text" and not re.search(r"_\d+$", n) for n, k in zip(self.name, self.kind)])
-        exempt = self.canonical | (np.array(self.kind) != "text")
-        sampled &= ~common | exempt[rule_of]
-        keep = (sampled & ~small[rule_of]) | small[rule_of]
-        key = np.sort((self.rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
-        self.post_rules = (key & np.uint64(0xFFFF)).astype(np.int64)
-        hashes = key >> np.uint64(16)
-        first = np.concatenate([[True], hashes[1:] != hashes[:-1]]) if len(hashes) else np.zeros(0, bool)
-        self.post_hashes = hashes[first]  # distinct hashes; postings of the i-th: post_start[i]:post_start[i+1]
-        self.post_start = np.concatenate([np.flatnonzero(first), [len(hashes)]])
-        self.n_index = np.bincount(rule_of[keep], minlength=n_rules)
-        margin = np.where(small, 0.0, 0.12)
-        self.retrieve_at = np.maximum(0.5, self.threshold - margin)
-        self.min_hits = np.maximum(1, np.ceil(self.retrieve_at * self.n_index - 1e-9)).astype(np.int64)
-        # references shorter than K tokens: exact token runs, one table per length (the best rule per run)
-        self.versionish = np.zeros(len(words) + 1, dtype=bool)
-        self.versionish[[i for i, w in enumerate(words) if w[:1].isdigit() or w in ("v", "version")]] = True
-        by_run: dict[tuple[int, ...], int] = {}
-        for r in np.flatnonzero(lengths < K).tolist():
-            run = tuple(tokens[starts[r] : starts[r + 1]].tolist())
-            if run not in by_run or self.relevance[r] > self.relevance[by_run[run]]:
-                by_run[run] = r
-        self.short_lengths = sorted({len(run) for run in by_run})
-        runs = sorted((_short_code(run), r) for run, r in by_run.items())
-        self.short_codes = np.array([c for c, _ in runs], dtype=np.uint64)
-        self.short_rule = np.array([r for _, r in runs], dtype=np.int64)
-        # bare ids (relevance 50 in ScanCode: "mpl-2.0") count when they carry a version; "mit" alone does not
-        digit_word = np.array([w[:1].isdigit() or "+" in w for w in words] + [False])
-        has_digit = np.add.reduceat(digit_word[tokens].astype(np.int64), starts[:-1]) > 0 if len(tokens) else \
-            np.zeros(n_rules, bool)
-        has_digit &= lengths > 0
-        self.short_versioned = has_digit
-        # an unversioned name right before a version ("GNU General Public License version 3") is not the match
-        self.unversioned_name = ~has_digit & np.isin(np.array(self.kind), ["reference", "tag"])
-        kinds_ok = np.array([k not in ("intro", "clue") for k in self.kind])
-        self.short_ok = kinds_ok & ((self.relevance >= 0.8) | ((self.relevance >= 0.5) & (lengths >= 2) & has_digit))
+        arrays = compiled_arrays(path) if cache else _compile(path)
+        for field, array in arrays.items():
+            setattr(self, field, np.asarray(array))  # a plain view of a memory map: no np.memmap overhead
+        self.short_lengths = self.short_lengths.tolist()
+        phrases = self.required_tokens.tobytes()
+        self.required: dict[int, list[bytes]] = {}
+        for r, a, b in zip(self.required_rule.tolist(), self.required_bounds[:-1].tolist(),
+                           self.required_bounds[1:].tolist()):
+            self.required.setdefault(r, []).append(phrases[2 * a : 2 * b])
 
     def ids(self, tokens: list[str]) -> np.ndarray:
         return np.fromiter(map(self.vocab.get, tokens, repeat(self.unknown, len(tokens))), dtype=np.int64,
@@ -364,30 +414,35 @@ class LicenceIndex:
     def _match_short(self, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         """References shorter than K tokens: exact runs, longest first, on tokens no other match explains."""
         n = len(ids)
-        lengths = [length for length in self.short_lengths if n >= length]
-        if not lengths:
+        # only a position whose token begins some usable run can hold one: pack runs there alone
+        starts = np.flatnonzero(self.short_first[ids])
+        if not len(starts):
             return []
-        codes = np.concatenate([_pack(ids, length) | np.uint64(length << 62) for length in lengths])
+        bands = []
+        for length in self.short_lengths:
+            pos = starts[: np.searchsorted(starts, n - length, "right")]
+            if len(pos):
+                bands.append((length, pos, _pack_at(ids, pos, length) | np.uint64(length << 62)))
+        if not bands:
+            return []
+        codes = np.concatenate([code for _, _, code in bands])
         at = np.searchsorted(self.short_codes, codes)
         at[at >= len(self.short_codes)] = 0
-        hit = np.flatnonzero(self.short_codes[at] == codes)
-        if len(hit):
-            hit = hit[self.short_ok[self.short_rule[at[hit]]]]
-        if not len(hit):
+        hit = self.short_codes[at] == codes
+        hit &= self.short_ok[self.short_rule[at]]
+        if not hit.any():
             return []
+        hits = []  # longest first, then by position
+        end = len(codes)
+        for length, pos, _ in reversed(bands):
+            ok, slots = hit[end - len(pos) : end], at[end - len(pos) : end]
+            hits.extend((length, i, slot) for i, slot in zip(pos[ok].tolist(), slots[ok].tolist()))
+            end -= len(pos)
         found = []
-        offsets = np.cumsum([0] + [n - length + 1 for length in lengths])
-        hits = []
-        for h in hit.tolist():
-            band = int(np.searchsorted(offsets, h, "right")) - 1
-            hits.append((-lengths[band], h - int(offsets[band]), int(at[h])))
-        for neg_len, i, slot in sorted(hits):
-            length = -neg_len
+        for length, i, slot in hits:
             if covered[i : i + length].any():
                 continue
             r = int(self.short_rule[slot])
-            if not self.short_ok[r]:
-                continue
             if not self.short_versioned[r] and self.versionish[ids[i + length : i + length + 3]].any():
                 continue  # "Mozilla Public License v. 2.0": the unversioned name is not the licence meant
             covered[i : i + length] = True
@@ -404,13 +459,11 @@ def _short_code(run: tuple[int, ...]) -> int:
     return code | (len(run) << 62)
 
 
-def _pack(ids: np.ndarray, length: int) -> np.ndarray:
-    """Every run of ``length`` (< K) token ids packed into one integer."""
-    ids = ids.astype(np.uint64)
-    n = len(ids) - length + 1
-    code = ids[0:n].copy()
+def _pack_at(ids: np.ndarray, pos: np.ndarray, length: int) -> np.ndarray:
+    """The runs of ``length`` (< K) token ids starting at positions ``pos``, each packed into one integer."""
+    code = ids[pos].astype(np.uint64)
     for j in range(1, length):
-        code = (code << np.uint64(16)) | ids[j : j + n]
+        code = (code << np.uint64(16)) | ids[pos + j].astype(np.uint64)
     return code
 
 
