@@ -227,6 +227,22 @@ def _compile(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+class _Distinct:
+    """A query's distinct shingle hashes (sorted) and, for each shingle position, the index of its hash there."""
+
+    __slots__ = ("values", "inverse", "all_distinct")
+
+    def __init__(self, q: np.ndarray):
+        order = np.argsort(q, kind="stable")
+        ordered = q[order]
+        first = np.ones(len(q), dtype=bool)
+        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+        self.values = ordered[first]
+        self.inverse = np.empty(len(q), dtype=np.int64)
+        self.inverse[order] = np.cumsum(first) - 1
+        self.all_distinct = len(self.values) == len(q)
+
+
 class LicenceIndex:
     """The compiled reference texts with their shingle index.
 
@@ -289,17 +305,19 @@ class LicenceIndex:
     def _match_shingles(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         found: list[Match] = []
         free = np.ones(len(q), dtype=bool)
+        distinct = _Distinct(q)
         # a round: retrieve on the still-free shingles, verify the best candidates, cover greedily; another
         # round only while many tokens are unexplained (a second licence further on) and the last one found some
         for _ in range(_ROUNDS):
-            cand = self._retrieve(q[free & self._long_runs(covered, len(q))] if found else q)
+            cand = self._retrieve(_sorted_unique(q[free & self._long_runs(covered, len(q))]) if found else
+                                  distinct.values)
             if found and len(cand):
                 seen = {m.spdx for m in found}
                 cand = np.array([r for r in cand.tolist() if self.spdx[r] not in seen], dtype=np.int64)
             if not len(cand):
                 break
             before = len(found)
-            self._greedy(q, ids, covered, free, self._verify(q, cand[:_RETRIEVED]), found)
+            self._greedy(q, ids, covered, free, self._verify(distinct, cand[:_RETRIEVED]), found, distinct)
             if len(found) == before or not self._long_runs(covered, len(q)).any():
                 break
         return found
@@ -315,11 +333,11 @@ class LicenceIndex:
                 out[start : max(start, end - K + 1)] = True
         return out
 
-    def _retrieve(self, q: np.ndarray) -> np.ndarray:
-        """Candidate references for shingles ``q``, best first, at most _PER_EXPRESSION per expression."""
-        if not len(q):
+    def _retrieve(self, uq: np.ndarray) -> np.ndarray:
+        """Candidate references for the distinct shingles ``uq`` (sorted), best first, at most _PER_EXPRESSION
+        per expression."""
+        if not len(uq):
             return np.zeros(0, dtype=np.int64)
-        uq = _sorted_unique(q)
         # long references are indexed by a sample of their shingles only, so a query shingle outside the sample
         # finds only short ones; both are in one table of distinct hashes
         at = np.searchsorted(self.post_hashes, uq)
@@ -349,35 +367,43 @@ class LicenceIndex:
             cand = cand[rank < _PER_EXPRESSION]
         return cand
 
-    def _verify(self, q: np.ndarray, cand: np.ndarray) -> dict[int, np.ndarray]:
+    def _verify(self, distinct: _Distinct, cand: np.ndarray) -> dict[int, np.ndarray]:
         """Which query shingle positions are each candidate's shingles (all of them, not only the sampled):
-        one search for all candidates, their sorted shingles concatenated and keyed by candidate slot."""
+        one search of the distinct query shingles for all candidates, their sorted shingles concatenated and
+        keyed by candidate slot, then spread back to the positions."""
         starts, ends = self.rule_start[cand], self.rule_start[cand + 1]
         sizes = ends - starts
         slot_of = np.repeat(np.arange(len(cand), dtype=np.uint64), sizes)
         flat = self.rule_hashes[np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
                                 + np.arange(int(sizes.sum()))]
         keys = (slot_of << np.uint64(40)) | flat
-        probe = (np.arange(len(cand), dtype=np.uint64)[:, None] << np.uint64(40)) | q[None, :]
-        at = np.searchsorted(keys, probe)
+        probe = (np.arange(len(cand), dtype=np.uint64)[:, None] << np.uint64(40)) | distinct.values[None, :]
+        at = np.searchsorted(keys, probe)  # probes in sorted order: a fast search
         at[at >= len(keys)] = 0
-        matrix = keys[at] == probe
+        matrix = (keys[at] == probe)[:, distinct.inverse]
         n_hit = matrix.sum(axis=1)
         return {int(r): matrix[i] for i, r in enumerate(cand.tolist())
                 if n_hit[i] >= self.threshold[r] * self.n_shingles[r]}
 
     def _greedy(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray, free: np.ndarray,
-                masks: dict[int, np.ndarray], found: list[Match]) -> None:
+                masks: dict[int, np.ndarray], found: list[Match], distinct: _Distinct) -> None:
         """Greedy cover: repeatedly accept the candidate explaining most still-free tokens x containment."""
         scored: dict[int, tuple[float, float, int, int]] = {}
         stale = list(masks)
+        matched = {r: np.flatnonzero(mask) for r, mask in masks.items()}  # each candidate's matched positions
         while masks:
             for r in stale:  # (re)score the candidates whose tokens changed
                 scored.pop(r, None)
-                span = self._cluster(masks[r] & free)
-                if span is not None:
-                    lo, hi = span
-                    cov = len(_sorted_unique(q[lo:hi][masks[r][lo:hi] & free[lo:hi]])) / self.n_shingles[r]
+                pos = matched[r]
+                pos = matched[r] = pos[free[pos]]
+                run = self._cluster(pos)
+                if run is not None:
+                    first, last = run
+                    lo, hi = int(pos[first]), int(pos[last]) + 1
+                    # distinct shingles matched in the span [lo, hi): its matched positions, unless some repeat
+                    n_matched = last + 1 - first if distinct.all_distinct else \
+                        len(_sorted_unique(q[pos[first : last + 1]]))
+                    cov = n_matched / self.n_shingles[r]
                     # covered tokens only grow, so a reference below its threshold stays below it
                     if cov >= self.threshold[r] and self._has_required(r, ids, lo, hi) and not (
                             self.unversioned_name[r] and self.versionish[ids[hi + K - 1 : hi + K + 2]].any()):
@@ -398,18 +424,17 @@ class LicenceIndex:
             stale = [r for r in masks if masks[r][a:b].any()]
 
     @staticmethod
-    def _cluster(mask: np.ndarray) -> tuple[int, int] | None:
-        """The densest run of matched shingle positions (gaps of at most _GAP): [lo, hi) or None."""
-        pos = mask.nonzero()[0]
+    def _cluster(pos: np.ndarray) -> tuple[int, int] | None:
+        """The densest run of matched shingle positions ``pos`` (sorted; gaps of at most _GAP): the indexes
+        into ``pos`` of its first and last position, or None when there is none."""
         if not len(pos):
             return None
         if pos[-1] - pos[0] <= _GAP:
-            return int(pos[0]), int(pos[-1]) + 1
-        breaks = ((pos[1:] - pos[:-1]) > _GAP).nonzero()[0]
-        bounds = np.concatenate([[0], breaks + 1, [len(pos)]])
-        sizes = np.diff(bounds)
-        i = int(np.argmax(sizes))
-        return int(pos[bounds[i]]), int(pos[bounds[i + 1] - 1]) + 1
+            return 0, len(pos) - 1
+        ends = np.flatnonzero((pos[1:] - pos[:-1]) > _GAP)  # a run ends at each of these, and at the last
+        edges = np.concatenate(([-1], ends, [len(pos) - 1]))
+        i = int((edges[1:] - edges[:-1]).argmax())
+        return int(edges[i]) + 1, int(edges[i + 1])
 
     def _match_short(self, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         """References shorter than K tokens: exact runs, longest first, on tokens no other match explains."""
