@@ -369,18 +369,16 @@ class LicenceIndex:
 
     def _verify(self, distinct: _Distinct, cand: np.ndarray) -> dict[int, np.ndarray]:
         """Which query shingle positions are each candidate's shingles (all of them, not only the sampled):
-        one search of the distinct query shingles for all candidates, their sorted shingles concatenated and
-        keyed by candidate slot, then spread back to the positions."""
+        the distinct query shingles (sorted) searched in each candidate's sorted shingles, spread back to the
+        positions."""
+        uq = distinct.values
         starts, ends = self.rule_start[cand], self.rule_start[cand + 1]
-        sizes = ends - starts
-        slot_of = np.repeat(np.arange(len(cand), dtype=np.uint64), sizes)
-        flat = self.rule_hashes[np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
-                                + np.arange(int(sizes.sum()))]
-        keys = (slot_of << np.uint64(40)) | flat
-        probe = (np.arange(len(cand), dtype=np.uint64)[:, None] << np.uint64(40)) | distinct.values[None, :]
-        at = np.searchsorted(keys, probe)  # probes in sorted order: a fast search
-        at[at >= len(keys)] = 0
-        matrix = (keys[at] == probe)[:, distinct.inverse]
+        at = np.empty((len(cand), len(uq)), dtype=np.int64)
+        for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist())):
+            at[i] = self.rule_hashes[start:end].searchsorted(uq)
+        at += starts[:, None]
+        np.minimum(at, (ends - 1)[:, None], out=at)  # every candidate has shingles: end > start
+        matrix = (self.rule_hashes[at] == uq)[:, distinct.inverse]
         n_hit = matrix.sum(axis=1)
         return {int(r): matrix[i] for i, r in enumerate(cand.tolist())
                 if n_hit[i] >= self.threshold[r] * self.n_shingles[r]}
