@@ -106,7 +106,8 @@ def _hash_shingles(ids: np.ndarray) -> np.ndarray:
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:
     """``np.unique`` by sort (numpy 2's hash-based unique is far slower on millions of 64-bit keys)."""
-    a = np.sort(a)
+    a = a.copy()
+    a.sort()
     if len(a) < 2:
         return a
     keep = np.empty(len(a), dtype=bool)
@@ -230,17 +231,16 @@ def _compile(path: Path) -> dict[str, np.ndarray]:
 class _Distinct:
     """A query's distinct shingle hashes (sorted) and, for each shingle position, the index of its hash there."""
 
-    __slots__ = ("values", "inverse", "all_distinct")
+    __slots__ = ("values", "all_distinct", "_q")
 
     def __init__(self, q: np.ndarray):
-        order = np.argsort(q, kind="stable")
-        ordered = q[order]
-        first = np.ones(len(q), dtype=bool)
-        np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-        self.values = ordered[first]
-        self.inverse = np.empty(len(q), dtype=np.int64)
-        self.inverse[order] = np.cumsum(first) - 1
+        self.values = _sorted_unique(q)
         self.all_distinct = len(self.values) == len(q)
+        self._q = q
+
+    @property
+    def inverse(self) -> np.ndarray:
+        return self.values.searchsorted(self._q)
 
 
 class LicenceIndex:
@@ -306,11 +306,11 @@ class LicenceIndex:
         found: list[Match] = []
         free = np.ones(len(q), dtype=bool)
         distinct = _Distinct(q)
+        rest = free  # after a round: the shingles in long unexplained runs
         # a round: retrieve on the still-free shingles, verify the best candidates, cover greedily; another
         # round only while many tokens are unexplained (a second licence further on) and the last one found some
         for _ in range(_ROUNDS):
-            cand = self._retrieve(_sorted_unique(q[free & self._long_runs(covered, len(q))]) if found else
-                                  distinct.values)
+            cand = self._retrieve(_sorted_unique(q[free & rest]) if found else distinct.values)
             if found and len(cand):
                 seen = {m.spdx for m in found}
                 cand = np.array([r for r in cand.tolist() if self.spdx[r] not in seen], dtype=np.int64)
@@ -318,15 +318,19 @@ class LicenceIndex:
                 break
             before = len(found)
             self._greedy(q, ids, covered, free, self._verify(distinct, cand[:_RETRIEVED]), found, distinct)
-            if len(found) == before or not self._long_runs(covered, len(q)).any():
+            if len(found) == before:
+                break
+            rest = self._long_runs(covered, len(q))
+            if not rest.any():
                 break
         return found
 
     @staticmethod
     def _long_runs(covered: np.ndarray, nq: int) -> np.ndarray:
         """Shingle positions inside runs of at least _REST_MIN unexplained tokens (room for another licence)."""
-        free = ~covered
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], free.view(np.int8), [0]])))
+        free = np.zeros(len(covered) + 2, dtype=bool)
+        free[1:-1] = ~covered
+        edges = (free[1:] != free[:-1]).nonzero()[0]  # where a free run starts, and where it ends
         out = np.zeros(nq, dtype=bool)
         for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
             if end - start >= _REST_MIN:
@@ -340,7 +344,7 @@ class LicenceIndex:
             return np.zeros(0, dtype=np.int64)
         # long references are indexed by a sample of their shingles only, so a query shingle outside the sample
         # finds only short ones; both are in one table of distinct hashes
-        at = np.searchsorted(self.post_hashes, uq)
+        at = self.post_hashes.searchsorted(uq)
         at[at >= len(self.post_hashes)] = 0
         at = at[self.post_hashes[at] == uq]
         if not len(at):
@@ -348,22 +352,22 @@ class LicenceIndex:
         left = self.post_start[at]
         counts = self.post_start[at + 1] - left
         total = int(counts.sum())
-        offsets = np.repeat(left - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        offsets = (left - np.concatenate(([0], counts.cumsum()[:-1]))).repeat(counts)
         per_rule = np.bincount(self.post_rules[offsets + np.arange(total)], minlength=len(self.n_index))
-        cand = np.flatnonzero(per_rule >= self.min_hits)
+        cand = (per_rule >= self.min_hits).nonzero()[0]
         if not len(cand):
             return cand
         hits = per_rule[cand]
         estimate = hits / self.n_index[cand]
         # by estimated matched size x containment; variants of one licence text compete for the same tokens
         value = hits * estimate * np.where(self.n_index[cand] < self.n_shingles[cand], _SAMPLE, 1)
-        order = np.argsort(-value, kind="stable")
+        order = (-value).argsort(kind="stable")
         cand, group = cand[order], self.expr_id[cand[order]]
         if len(cand) > _PER_EXPRESSION:
-            by_group = np.argsort(group, kind="stable")
+            by_group = group.argsort(kind="stable")
             g = group[by_group]
             rank = np.empty(len(g), dtype=np.int64)
-            rank[by_group] = np.arange(len(g)) - np.searchsorted(g, g, "left")
+            rank[by_group] = np.arange(len(g)) - g.searchsorted(g, "left")
             cand = cand[rank < _PER_EXPRESSION]
         return cand
 
@@ -388,7 +392,7 @@ class LicenceIndex:
         """Greedy cover: repeatedly accept the candidate explaining most still-free tokens x containment."""
         scored: dict[int, tuple[float, float, int, int]] = {}
         stale = list(masks)
-        matched = {r: np.flatnonzero(mask) for r, mask in masks.items()}  # each candidate's matched positions
+        matched = {r: mask.nonzero()[0] for r, mask in masks.items()}  # each candidate's matched positions
         while masks:
             for r in stale:  # (re)score the candidates whose tokens changed
                 scored.pop(r, None)
@@ -429,7 +433,7 @@ class LicenceIndex:
             return None
         if pos[-1] - pos[0] <= _GAP:
             return 0, len(pos) - 1
-        ends = np.flatnonzero((pos[1:] - pos[:-1]) > _GAP)  # a run ends at each of these, and at the last
+        ends = ((pos[1:] - pos[:-1]) > _GAP).nonzero()[0]  # a run ends at each of these, and at the last
         edges = np.concatenate(([-1], ends, [len(pos) - 1]))
         i = int((edges[1:] - edges[:-1]).argmax())
         return int(edges[i]) + 1, int(edges[i + 1])
@@ -438,18 +442,18 @@ class LicenceIndex:
         """References shorter than K tokens: exact runs, longest first, on tokens no other match explains."""
         n = len(ids)
         # only a position whose token begins some usable run can hold one: pack runs there alone
-        starts = np.flatnonzero(self.short_first[ids])
+        starts = self.short_first[ids].nonzero()[0]
         if not len(starts):
             return []
         bands = []
         for length in self.short_lengths:
-            pos = starts[: np.searchsorted(starts, n - length, "right")]
+            pos = starts[: starts.searchsorted(n - length, "right")]
             if len(pos):
                 bands.append((length, pos, _pack_at(ids, pos, length) | np.uint64(length << 62)))
         if not bands:
             return []
         codes = np.concatenate([code for _, _, code in bands])
-        at = np.searchsorted(self.short_codes, codes)
+        at = self.short_codes.searchsorted(codes)
         at[at >= len(self.short_codes)] = 0
         hit = self.short_codes[at] == codes
         hit &= self.short_ok[self.short_rule[at]]
