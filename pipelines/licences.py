@@ -49,7 +49,7 @@ import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 
 import numpy as np
@@ -650,7 +650,14 @@ _CHOICE = re.compile(
 )
 
 
-def _evidence(text: str, index: LicenceIndex) -> tuple[list[Match], str]:
+def _names_listed(m: Match) -> bool:
+    """Whether an SPDX line names a listed licence (an id that is not ``LicenseRef-``)."""
+    return any(not t.startswith("LicenseRef-") for t in _operands(m.spdx))
+
+
+def _evidence(text: str, index: LicenceIndex, listed_line_suffices: bool = False) -> tuple[list[Match], str]:
+    """SPDX lines, Korean notices and reference matches; with ``listed_line_suffices``, no reference matching
+    after an SPDX line that names a listed licence (:func:`detect_licences` keeps only the lines then)."""
     found: list[Match] = []
     rest = text
     if "spdx" in text or "SPDX" in text or "Spdx" in text:
@@ -660,6 +667,8 @@ def _evidence(text: str, index: LicenceIndex) -> tuple[list[Match], str]:
             rest = _SPDX_LINE.sub(" ", text)
     for spdx, start, end in korean_notices(text):
         found.append(Match(spdx, "korean", 1.0, start, end, "korean-notice"))
+    if listed_line_suffices and any(m.kind == "spdx" and _names_listed(m) for m in found):
+        return found, rest
     found.extend(index.match(tokenize(rest)))
     return found, rest
 
@@ -697,7 +706,8 @@ def _choices(matches: list[Match], rest: str) -> list[Match]:
     phrases = [m.start() for m in _CHOICE.finditer(rest)]
     if not phrases:
         return []
-    starts = [m.start() for m in _TOKEN.finditer(low)]
+    last = max((m.start for m in matches if m.kind not in ("spdx", "korean")), default=-1)
+    starts = [m.start() for m in islice(_TOKEN.finditer(low), last + 1)]  # token offsets up to the last needed
     near: list[Match] = []
     for m in matches:
         if m.kind in ("spdx", "korean") or " " in m.spdx or m.start >= len(starts) or _SKIP_KEYS.search(m.spdx):
@@ -718,9 +728,9 @@ def detect_licences(text: str, index: LicenceIndex | None = None) -> list[tuple[
     An explicit ``SPDX-License-Identifier`` wins over everything else in the same text, unless it names only
     ``LicenseRef-`` ids and the text names a listed licence.
     """
-    matches, rest = _evidence(text, index or default_index())
+    matches, rest = _evidence(text, index or default_index(), listed_line_suffices=True)
     spdx = [m for m in matches if m.kind == "spdx"]
-    listed = [m for m in spdx if any(not t.startswith("LicenseRef-") for t in _operands(m.spdx))]
+    listed = [m for m in spdx if _names_listed(m)]
     if listed or (spdx and not any(m.kind not in ("spdx", "korean") for m in matches)):
         matches = spdx + [m for m in matches if m.kind == "korean"]
     elif spdx:
