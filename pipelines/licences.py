@@ -198,6 +198,7 @@ def _compile(path: Path) -> dict[str, np.ndarray]:
     out["post_hashes"] = hashes[first]  # distinct hashes; postings of the i-th: post_start[i]:post_start[i+1]
     out["post_start"] = np.concatenate([np.flatnonzero(first), [len(hashes)]])
     n_index = out["n_index"] = np.bincount(rule_of[keep], minlength=n_rules)
+    out["sample_factor"] = np.where(n_index < n_shingles, _SAMPLE, 1)  # matched size from the sampled hits
     margin = np.where(small, 0.0, 0.12)
     retrieve_at = np.maximum(0.5, threshold - margin)
     out["min_hits"] = np.maximum(1, np.ceil(retrieve_at * n_index - 1e-9)).astype(np.int64)
@@ -347,7 +348,7 @@ class LicenceIndex:
         # long references are indexed by a sample of their shingles only, so a query shingle outside the sample
         # finds only short ones; both are in one table of distinct hashes
         at = self.post_hashes.searchsorted(uq)
-        at[at >= len(self.post_hashes)] = 0
+        np.minimum(at, len(self.post_hashes) - 1, out=at)
         at = at[self.post_hashes[at] == uq]
         if not len(at):
             return np.zeros(0, dtype=np.int64)
@@ -362,7 +363,7 @@ class LicenceIndex:
         hits = per_rule[cand]
         estimate = hits / self.n_index[cand]
         # by estimated matched size x containment; variants of one licence text compete for the same tokens
-        value = hits * estimate * np.where(self.n_index[cand] < self.n_shingles[cand], _SAMPLE, 1)
+        value = hits * estimate * self.sample_factor[cand]
         order = (-value).argsort(kind="stable")
         cand, group = cand[order], self.expr_id[cand[order]]
         if len(cand) > _PER_EXPRESSION:
