@@ -9,7 +9,9 @@ Reference texts are ScanCode's licence and rule texts (the registry package ``li
 CC-BY-4.0), compiled by :mod:`haetae.pipelines.licences_build` into ``data/licences/licensedcode.npz`` (3 MB):
 35,566 full texts, notices ("either version 3 of the License, or (at your option) any later version"),
 references ("Licensed under the MIT license") and tags, each with its SPDX expression, relevance, minimum
-coverage and required phrases. The index is built from it in about a second per process.
+coverage and required phrases. The index arrays derived from it (about 1.7 s of CPU) are built once per machine
+and kept in the array cache (:mod:`haetae.pipelines.array_cache`, keyed by the SHA-256 of the data file and
+of this module, checksums verified); a process then loads the index in about 0.15 s.
 
 1. *Explicit identifiers*: ``SPDX-License-Identifier:`` lines are parsed as SPDX expressions (score 1); they
    win over everything else in the text, unless they name only ``LicenseRef-`` ids and the text names a
@@ -44,11 +46,12 @@ Scores are containment x the reference's relevance (0-1).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
+from itertools import islice, repeat
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +108,8 @@ def _hash_shingles(ids: np.ndarray) -> np.ndarray:
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:
     """``np.unique`` by sort (numpy 2's hash-based unique is far slower on millions of 64-bit keys)."""
-    a = np.sort(a)
+    a = a.copy()
+    a.sort()
     if len(a) < 2:
         return a
     keep = np.empty(len(a), dtype=bool)
@@ -114,94 +118,159 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return a[keep]
 
 
-class LicenceIndex:
-    """The compiled reference texts with their shingle index (built once per process from the .npz)."""
+def index_cache_key(path: Path = DATA_FILE) -> str:
+    """What the index arrays are built from: the SHA-256 of the data file and of this module's code."""
+    from haetae.pipelines.array_cache import cache_key
 
-    def __init__(self, path: Path = DATA_FILE):
+    return cache_key(hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+                     hashlib.sha256(Path(__file__).read_bytes()).hexdigest())
+
+
+def compiled_arrays(path: Path = DATA_FILE) -> dict[str, np.ndarray]:
+    """The index arrays of the reference texts at ``path``, from the per-machine array cache when a process
+    built them already (each array's checksum verified: a damaged cache is rebuilt, never used)."""
+    from haetae.pipelines.array_cache import cached_arrays
+
+    return cached_arrays("licence-index", index_cache_key(path), lambda: _compile(path), verify=True)
+
+
+def _compile(path: Path) -> dict[str, np.ndarray]:
+    """Every array of the index (see the module notes), from the reference texts at ``path``."""
+    with np.load(path) as data:
+        words = data["vocab"].tobytes().decode("utf-8").split("\n")
+        tokens = data["tokens"].astype(np.int64)
+        starts = data["starts"].astype(np.int64)
+        meta = json.loads(data["meta"].tobytes().decode("utf-8"))
+    spdx = [m[0] for m in meta]
+    kind = [KINDS[m[1]] for m in meta]
+    name = [m[4] for m in meta]
+    out: dict[str, np.ndarray] = {}
+    relevance = out["relevance"] = np.array([m[2] for m in meta], dtype=np.float64) / 100.0
+    expr_ids: dict[str, int] = {}
+    out["expr_id"] = np.array([expr_ids.setdefault(e, len(expr_ids)) for e in spdx], dtype=np.int64)
+    # required phrases: their tokens concatenated, phrase i is required_tokens[bounds[i]:bounds[i+1]] of rule[i]
+    spans = [(i, starts[i] + a, starts[i] + b) for i, m in enumerate(meta) for a, b in m[5]]
+    out["required_rule"] = np.array([r for r, _, _ in spans], dtype=np.int64)
+    out["required_bounds"] = np.concatenate([[0], np.cumsum([b - a for _, a, b in spans])]).astype(np.int64)
+    out["required_tokens"] = np.concatenate([np.zeros(0, np.uint16)] + [tokens[a:b].astype(np.uint16)
+                                                                        for _, a, b in spans])
+    lengths = out["lengths"] = np.diff(starts)
+    n_rules = len(meta)
+    # thresholds: the rule's own minimum coverage, else by length
+    default = np.where(lengths < 12, 1.0, np.where(lengths < 40, 0.9, np.where(lengths < 200, 0.8, 0.7)))
+    own = np.array([m[3] for m in meta], dtype=np.float64) / 100.0
+    threshold = np.where(own > 0, np.maximum(own, 0.5), default)
+    threshold = out["threshold"] = np.where(lengths < 12, 1.0, threshold)
+    # shingles of every reference, deduplicated per reference
+    hashes = _hash_shingles(tokens)
+    rule_of = np.repeat(np.arange(n_rules, dtype=np.int64), lengths)[: len(hashes)]
+    valid = np.arange(len(hashes)) + K <= starts[rule_of + 1]
+    hashes, rule_of = hashes[valid], rule_of[valid]
+    if n_rules >= 1 << 16 or len(words) >= 1 << 16:
+        raise ValueError("the licence index packs rule and token ids in 16 bits")
+    # sort by (rule, hash) and by (hash, rule) on packed keys (rule ids < 2**16)
+    key = _sorted_unique((rule_of.astype(np.uint64) << np.uint64(40)) | hashes)
+    rule_hashes = out["rule_hashes"] = key & _H40  # sorted within each rule
+    rule_of = (key >> np.uint64(40)).astype(np.int64)
+    n_shingles = out["n_shingles"] = np.bincount(rule_of, minlength=n_rules)
+    out["rule_start"] = np.concatenate([[0], np.cumsum(n_shingles)])
+    # retrieval index: the long references by a sample of their shingles (hash mod _SAMPLE == 0, the same
+    # sample on the query side, so the share found estimates containment), the short ones by all of them
+    small = n_shingles <= _SMALL
+    sampled = (rule_hashes & np.uint64(_SAMPLE - 1)) == 0
+    # a shingle that many full-text variants share ("in no event shall") is kept in the sampled index only
+    # for the licences' own texts and for notices: the variants are found by their rarer shingles
+    by_hash = np.sort(rule_hashes[sampled & ~small[rule_of]])
+    first = np.concatenate([[True], by_hash[1:] != by_hash[:-1]]) if len(by_hash) else np.zeros(0, bool)
+    distinct = by_hash[first]
+    df = np.diff(np.concatenate([np.flatnonzero(first), [len(by_hash)]]))
+    at = np.minimum(np.searchsorted(distinct, rule_hashes), max(len(distinct) - 1, 0))
+    common = (distinct[at] == rule_hashes) & (df[at] > _DF_CAP)
+    canonical = out["canonical"] = np.array([k == "text" and not re.search(r"_\d+$", n)
+                                             for n, k in zip(name, kind)])
+    exempt = canonical | (np.array(kind) != "text")
+    sampled &= ~common | exempt[rule_of]
+    keep = (sampled & ~small[rule_of]) | small[rule_of]
+    key = np.sort((rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
+    out["post_rules"] = (key & np.uint64(0xFFFF)).astype(np.int64)
+    hashes = key >> np.uint64(16)
+    first = np.concatenate([[True], hashes[1:] != hashes[:-1]]) if len(hashes) else np.zeros(0, bool)
+    out["post_hashes"] = hashes[first]  # distinct hashes; postings of the i-th: post_start[i]:post_start[i+1]
+    out["post_start"] = np.concatenate([np.flatnonzero(first), [len(hashes)]])
+    n_index = out["n_index"] = np.bincount(rule_of[keep], minlength=n_rules)
+    out["sample_factor"] = np.where(n_index < n_shingles, _SAMPLE, 1)  # matched size from the sampled hits
+    margin = np.where(small, 0.0, 0.12)
+    retrieve_at = np.maximum(0.5, threshold - margin)
+    out["min_hits"] = np.maximum(1, np.ceil(retrieve_at * n_index - 1e-9)).astype(np.int64)
+    # references shorter than K tokens: exact token runs, one table per length (the best rule per run)
+    versionish = out["versionish"] = np.zeros(len(words) + 1, dtype=bool)
+    versionish[[i for i, w in enumerate(words) if w[:1].isdigit() or w in ("v", "version")]] = True
+    by_run: dict[tuple[int, ...], int] = {}
+    for r in np.flatnonzero(lengths < K).tolist():
+        run = tuple(tokens[starts[r] : starts[r + 1]].tolist())
+        if run not in by_run or relevance[r] > relevance[by_run[run]]:
+            by_run[run] = r
+    out["short_lengths"] = np.array(sorted({len(run) for run in by_run}), dtype=np.int64)
+    runs = sorted((_short_code(run), r) for run, r in by_run.items())
+    out["short_codes"] = np.array([c for c, _ in runs], dtype=np.uint64)
+    out["short_rule"] = np.array([r for _, r in runs], dtype=np.int64)
+    # bare ids (relevance 50 in ScanCode: "mpl-2.0") count when they carry a version; "mit" alone does not
+    digit_word = np.array([w[:1].isdigit() or "+" in w for w in words] + [False])
+    has_digit = np.add.reduceat(digit_word[tokens].astype(np.int64), starts[:-1]) > 0 if len(tokens) else \
+        np.zeros(n_rules, bool)
+    has_digit &= lengths > 0
+    out["short_versioned"] = has_digit
+    # an unversioned name right before a version ("GNU General Public License version 3") is not the match
+    out["unversioned_name"] = ~has_digit & np.isin(np.array(kind), ["reference", "tag"])
+    kinds_ok = np.array([k not in ("intro", "clue") for k in kind])
+    short_ok = out["short_ok"] = kinds_ok & ((relevance >= 0.8) | ((relevance >= 0.5) & (lengths >= 2) & has_digit))
+    # the first tokens of the usable short runs: a query position holding none of them starts no short match
+    usable = [run for run, r in by_run.items() if short_ok[r]]
+    out["short_first"] = np.zeros(len(words) + 1, dtype=bool)
+    out["short_first"][[run[0] for run in usable]] = True
+    return out
+
+
+class _Distinct:
+    """A query's distinct shingle hashes (sorted) and, for each shingle position, the index of its hash there."""
+
+    __slots__ = ("values", "all_distinct", "_q")
+
+    def __init__(self, q: np.ndarray):
+        self.values = _sorted_unique(q)
+        self.all_distinct = len(self.values) == len(q)
+        self._q = q
+
+    @property
+    def inverse(self) -> np.ndarray:
+        return self.values.searchsorted(self._q)
+
+
+class LicenceIndex:
+    """The compiled reference texts with their shingle index.
+
+    The index arrays are derived from the .npz alone (about 1.7 s of CPU); :func:`compiled_arrays` keeps them
+    in the per-machine array cache (:mod:`.array_cache`), so after the first process a build is a memory map.
+    """
+
+    def __init__(self, path: Path = DATA_FILE, cache: bool = True):
         with np.load(path) as data:
             words = data["vocab"].tobytes().decode("utf-8").split("\n")
-            tokens = data["tokens"].astype(np.int64)
-            starts = data["starts"].astype(np.int64)
             meta = json.loads(data["meta"].tobytes().decode("utf-8"))
-        self.vocab = {w: i for i, w in enumerate(words)}
+        self.vocab = dict(zip(words, range(len(words))))
         self.unknown = len(words)
         self.spdx = [m[0] for m in meta]
         self.kind = [KINDS[m[1]] for m in meta]
-        self.relevance = np.array([m[2] for m in meta], dtype=np.float64) / 100.0
         self.name = [m[4] for m in meta]
-        expr_ids: dict[str, int] = {}
-        self.expr_id = np.array([expr_ids.setdefault(e, len(expr_ids)) for e in self.spdx], dtype=np.int64)
-        self.required = {i: [tokens[starts[i] + a : starts[i] + b].astype(np.uint16).tobytes() for a, b in m[5]]
-                         for i, m in enumerate(meta) if m[5]}
-        lengths = np.diff(starts)
-        self.lengths = lengths
-        n_rules = len(meta)
-        # thresholds: the rule's own minimum coverage, else by length
-        default = np.where(lengths < 12, 1.0, np.where(lengths < 40, 0.9, np.where(lengths < 200, 0.8, 0.7)))
-        own = np.array([m[3] for m in meta], dtype=np.float64) / 100.0
-        self.threshold = np.where(own > 0, np.maximum(own, 0.5), default)
-        self.threshold = np.where(lengths < 12, 1.0, self.threshold)
-        # shingles of every reference, deduplicated per reference
-        hashes = _hash_shingles(tokens)
-        rule_of = np.repeat(np.arange(n_rules, dtype=np.int64), lengths)[: len(hashes)]
-        valid = np.arange(len(hashes)) + K <= starts[rule_of + 1]
-        hashes, rule_of = hashes[valid], rule_of[valid]
-        if n_rules >= 1 << 16 or self.unknown >= 1 << 16:
-            raise ValueError("the licence index packs rule and token ids in 16 bits")
-        # sort by (rule, hash) and by (hash, rule) on packed keys (rule ids < 2**16)
-        key = _sorted_unique((rule_of.astype(np.uint64) << np.uint64(40)) | hashes)
-        self.rule_hashes = key & _H40  # sorted within each rule
-        rule_of = (key >> np.uint64(40)).astype(np.int64)
-        self.n_shingles = np.bincount(rule_of, minlength=n_rules)
-        self.rule_start = np.concatenate([[0], np.cumsum(self.n_shingles)])
-        # retrieval index: the long references by a sample of their shingles (hash mod _SAMPLE == 0, the same
-        # sample on the query side, so the share found estimates containment), the short ones by all of them
-        small = self.n_shingles <= _SMALL
-        sampled = (self.rule_hashes & np.uint64(_SAMPLE - 1)) == 0
-        # a shingle that many full-text variants share ("in no event shall") is kept in the sampled index only
-        # for the licences' own texts and for notices: the variants are found by their rarer shingles
-        by_hash = np.sort(self.rule_hashes[sampled & ~small[rule_of]])
-        first = np.concatenate([[True], by_hash[1:] != by_hash[:-1]]) if len(by_hash) else np.zeros(0, bool)
-        distinct = by_hash[first]
-        df = np.diff(np.concatenate([np.flatnonzero(first), [len(by_hash)]]))
-        at = np.minimum(np.searchsorted(distinct, self.rule_hashes), max(len(distinct) - 1, 0))
-        common = (distinct[at] == self.rule_hashes) & (df[at] > _DF_CAP)
-        self.canonical = np.array([k == "text" and not re.search(r"_\d+$", n) for n, k in zip(self.name, self.kind)])
-        exempt = self.canonical | (np.array(self.kind) != "text")
-        sampled &= ~common | exempt[rule_of]
-        keep = (sampled & ~small[rule_of]) | small[rule_of]
-        key = np.sort((self.rule_hashes[keep] << np.uint64(16)) | rule_of[keep].astype(np.uint64))
-        self.post_rules = (key & np.uint64(0xFFFF)).astype(np.int64)
-        hashes = key >> np.uint64(16)
-        first = np.concatenate([[True], hashes[1:] != hashes[:-1]]) if len(hashes) else np.zeros(0, bool)
-        self.post_hashes = hashes[first]  # distinct hashes; postings of the i-th: post_start[i]:post_start[i+1]
-        self.post_start = np.concatenate([np.flatnonzero(first), [len(hashes)]])
-        self.n_index = np.bincount(rule_of[keep], minlength=n_rules)
-        margin = np.where(small, 0.0, 0.12)
-        self.retrieve_at = np.maximum(0.5, self.threshold - margin)
-        self.min_hits = np.maximum(1, np.ceil(self.retrieve_at * self.n_index - 1e-9)).astype(np.int64)
-        # references shorter than K tokens: exact token runs, one table per length (the best rule per run)
-        self.versionish = np.zeros(len(words) + 1, dtype=bool)
-        self.versionish[[i for i, w in enumerate(words) if w[:1].isdigit() or w in ("v", "version")]] = True
-        by_run: dict[tuple[int, ...], int] = {}
-        for r in np.flatnonzero(lengths < K).tolist():
-            run = tuple(tokens[starts[r] : starts[r + 1]].tolist())
-            if run not in by_run or self.relevance[r] > self.relevance[by_run[run]]:
-                by_run[run] = r
-        self.short_lengths = sorted({len(run) for run in by_run})
-        runs = sorted((_short_code(run), r) for run, r in by_run.items())
-        self.short_codes = np.array([c for c, _ in runs], dtype=np.uint64)
-        self.short_rule = np.array([r for _, r in runs], dtype=np.int64)
-        # bare ids (relevance 50 in ScanCode: "mpl-2.0") count when they carry a version; "mit" alone does not
-        digit_word = np.array([w[:1].isdigit() or "+" in w for w in words] + [False])
-        has_digit = np.add.reduceat(digit_word[tokens].astype(np.int64), starts[:-1]) > 0 if len(tokens) else \
-            np.zeros(n_rules, bool)
-        has_digit &= lengths > 0
-        self.short_versioned = has_digit
-        # an unversioned name right before a version ("GNU General Public License version 3") is not the match
-        self.unversioned_name = ~has_digit & np.isin(np.array(self.kind), ["reference", "tag"])
-        kinds_ok = np.array([k not in ("intro", "clue") for k in self.kind])
-        self.short_ok = kinds_ok & ((self.relevance >= 0.8) | ((self.relevance >= 0.5) & (lengths >= 2) & has_digit))
+        arrays = compiled_arrays(path) if cache else _compile(path)
+        for field, array in arrays.items():
+            setattr(self, field, np.asarray(array))  # a plain view of a memory map: no np.memmap overhead
+        self.short_lengths = self.short_lengths.tolist()
+        phrases = self.required_tokens.tobytes()
+        self.required: dict[int, list[bytes]] = {}
+        for r, a, b in zip(self.required_rule.tolist(), self.required_bounds[:-1].tolist(),
+                           self.required_bounds[1:].tolist()):
+            self.required.setdefault(r, []).append(phrases[2 * a : 2 * b])
 
     def ids(self, tokens: list[str]) -> np.ndarray:
         return np.fromiter(map(self.vocab.get, tokens, repeat(self.unknown, len(tokens))), dtype=np.int64,
@@ -239,95 +308,107 @@ class LicenceIndex:
     def _match_shingles(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         found: list[Match] = []
         free = np.ones(len(q), dtype=bool)
+        distinct = _Distinct(q)
+        rest = free  # after a round: the shingles in long unexplained runs
         # a round: retrieve on the still-free shingles, verify the best candidates, cover greedily; another
         # round only while many tokens are unexplained (a second licence further on) and the last one found some
         for _ in range(_ROUNDS):
-            cand = self._retrieve(q[free & self._long_runs(covered, len(q))] if found else q)
+            cand = self._retrieve(_sorted_unique(q[free & rest]) if found else distinct.values)
             if found and len(cand):
                 seen = {m.spdx for m in found}
                 cand = np.array([r for r in cand.tolist() if self.spdx[r] not in seen], dtype=np.int64)
             if not len(cand):
                 break
             before = len(found)
-            self._greedy(q, ids, covered, free, self._verify(q, cand[:_RETRIEVED]), found)
-            if len(found) == before or not self._long_runs(covered, len(q)).any():
+            self._greedy(q, ids, covered, free, self._verify(distinct, cand[:_RETRIEVED]), found, distinct)
+            if len(found) == before:
+                break
+            rest = self._long_runs(covered, len(q))
+            if not rest.any():
                 break
         return found
 
     @staticmethod
     def _long_runs(covered: np.ndarray, nq: int) -> np.ndarray:
         """Shingle positions inside runs of at least _REST_MIN unexplained tokens (room for another licence)."""
-        free = ~covered
-        edges = np.flatnonzero(np.diff(np.concatenate([[0], free.view(np.int8), [0]])))
+        free = np.zeros(len(covered) + 2, dtype=bool)
+        free[1:-1] = ~covered
+        edges = (free[1:] != free[:-1]).nonzero()[0]  # where a free run starts, and where it ends
         out = np.zeros(nq, dtype=bool)
         for start, end in zip(edges[::2].tolist(), edges[1::2].tolist()):
             if end - start >= _REST_MIN:
                 out[start : max(start, end - K + 1)] = True
         return out
 
-    def _retrieve(self, q: np.ndarray) -> np.ndarray:
-        """Candidate references for shingles ``q``, best first, at most _PER_EXPRESSION per expression."""
-        if not len(q):
+    def _retrieve(self, uq: np.ndarray) -> np.ndarray:
+        """Candidate references for the distinct shingles ``uq`` (sorted), best first, at most _PER_EXPRESSION
+        per expression."""
+        if not len(uq):
             return np.zeros(0, dtype=np.int64)
-        uq = _sorted_unique(q)
         # long references are indexed by a sample of their shingles only, so a query shingle outside the sample
         # finds only short ones; both are in one table of distinct hashes
-        at = np.searchsorted(self.post_hashes, uq)
-        at[at >= len(self.post_hashes)] = 0
+        at = self.post_hashes.searchsorted(uq)
+        np.minimum(at, len(self.post_hashes) - 1, out=at)
         at = at[self.post_hashes[at] == uq]
         if not len(at):
             return np.zeros(0, dtype=np.int64)
         left = self.post_start[at]
         counts = self.post_start[at + 1] - left
         total = int(counts.sum())
-        offsets = np.repeat(left - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+        offsets = (left - np.concatenate(([0], counts.cumsum()[:-1]))).repeat(counts)
         per_rule = np.bincount(self.post_rules[offsets + np.arange(total)], minlength=len(self.n_index))
-        cand = np.flatnonzero(per_rule >= self.min_hits)
+        cand = (per_rule >= self.min_hits).nonzero()[0]
         if not len(cand):
             return cand
         hits = per_rule[cand]
         estimate = hits / self.n_index[cand]
         # by estimated matched size x containment; variants of one licence text compete for the same tokens
-        value = hits * estimate * np.where(self.n_index[cand] < self.n_shingles[cand], _SAMPLE, 1)
-        order = np.argsort(-value, kind="stable")
+        value = hits * estimate * self.sample_factor[cand]
+        order = (-value).argsort(kind="stable")
         cand, group = cand[order], self.expr_id[cand[order]]
         if len(cand) > _PER_EXPRESSION:
-            by_group = np.argsort(group, kind="stable")
+            by_group = group.argsort(kind="stable")
             g = group[by_group]
             rank = np.empty(len(g), dtype=np.int64)
-            rank[by_group] = np.arange(len(g)) - np.searchsorted(g, g, "left")
+            rank[by_group] = np.arange(len(g)) - g.searchsorted(g, "left")
             cand = cand[rank < _PER_EXPRESSION]
         return cand
 
-    def _verify(self, q: np.ndarray, cand: np.ndarray) -> dict[int, np.ndarray]:
+    def _verify(self, distinct: _Distinct, cand: np.ndarray) -> dict[int, np.ndarray]:
         """Which query shingle positions are each candidate's shingles (all of them, not only the sampled):
-        one search for all candidates, their sorted shingles concatenated and keyed by candidate slot."""
+        the distinct query shingles (sorted) searched in each candidate's sorted shingles, spread back to the
+        positions."""
+        uq = distinct.values
         starts, ends = self.rule_start[cand], self.rule_start[cand + 1]
-        sizes = ends - starts
-        slot_of = np.repeat(np.arange(len(cand), dtype=np.uint64), sizes)
-        flat = self.rule_hashes[np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
-                                + np.arange(int(sizes.sum()))]
-        keys = (slot_of << np.uint64(40)) | flat
-        probe = (np.arange(len(cand), dtype=np.uint64)[:, None] << np.uint64(40)) | q[None, :]
-        at = np.searchsorted(keys, probe)
-        at[at >= len(keys)] = 0
-        matrix = keys[at] == probe
+        at = np.empty((len(cand), len(uq)), dtype=np.int64)
+        for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist())):
+            at[i] = self.rule_hashes[start:end].searchsorted(uq)
+        at += starts[:, None]
+        np.minimum(at, (ends - 1)[:, None], out=at)  # every candidate has shingles: end > start
+        matrix = (self.rule_hashes[at] == uq)[:, distinct.inverse]
         n_hit = matrix.sum(axis=1)
         return {int(r): matrix[i] for i, r in enumerate(cand.tolist())
                 if n_hit[i] >= self.threshold[r] * self.n_shingles[r]}
 
     def _greedy(self, q: np.ndarray, ids: np.ndarray, covered: np.ndarray, free: np.ndarray,
-                masks: dict[int, np.ndarray], found: list[Match]) -> None:
+                masks: dict[int, np.ndarray], found: list[Match], distinct: _Distinct) -> None:
         """Greedy cover: repeatedly accept the candidate explaining most still-free tokens x containment."""
         scored: dict[int, tuple[float, float, int, int]] = {}
         stale = list(masks)
+        matched = {r: mask.nonzero()[0] for r, mask in masks.items()}  # each candidate's matched positions
         while masks:
             for r in stale:  # (re)score the candidates whose tokens changed
                 scored.pop(r, None)
-                span = self._cluster(masks[r] & free)
-                if span is not None:
-                    lo, hi = span
-                    cov = len(_sorted_unique(q[lo:hi][masks[r][lo:hi] & free[lo:hi]])) / self.n_shingles[r]
+                pos = matched[r]
+                pos = matched[r] = pos[free[pos]]
+                run = self._cluster(pos)
+                if run is not None:
+                    first, last = run
+                    lo, hi = int(pos[first]), int(pos[last]) + 1
+                    # distinct shingles matched in the span [lo, hi): its matched positions, unless some repeat
+                    n_matched = last + 1 - first if distinct.all_distinct else \
+                        len(_sorted_unique(q[pos[first : last + 1]]))
+                    cov = n_matched / self.n_shingles[r]
                     # covered tokens only grow, so a reference below its threshold stays below it
                     if cov >= self.threshold[r] and self._has_required(r, ids, lo, hi) and not (
                             self.unversioned_name[r] and self.versionish[ids[hi + K - 1 : hi + K + 2]].any()):
@@ -348,46 +429,50 @@ class LicenceIndex:
             stale = [r for r in masks if masks[r][a:b].any()]
 
     @staticmethod
-    def _cluster(mask: np.ndarray) -> tuple[int, int] | None:
-        """The densest run of matched shingle positions (gaps of at most _GAP): [lo, hi) or None."""
-        pos = mask.nonzero()[0]
+    def _cluster(pos: np.ndarray) -> tuple[int, int] | None:
+        """The densest run of matched shingle positions ``pos`` (sorted; gaps of at most _GAP): the indexes
+        into ``pos`` of its first and last position, or None when there is none."""
         if not len(pos):
             return None
         if pos[-1] - pos[0] <= _GAP:
-            return int(pos[0]), int(pos[-1]) + 1
-        breaks = ((pos[1:] - pos[:-1]) > _GAP).nonzero()[0]
-        bounds = np.concatenate([[0], breaks + 1, [len(pos)]])
-        sizes = np.diff(bounds)
-        i = int(np.argmax(sizes))
-        return int(pos[bounds[i]]), int(pos[bounds[i + 1] - 1]) + 1
+            return 0, len(pos) - 1
+        ends = ((pos[1:] - pos[:-1]) > _GAP).nonzero()[0]  # a run ends at each of these, and at the last
+        edges = np.concatenate(([-1], ends, [len(pos) - 1]))
+        i = int((edges[1:] - edges[:-1]).argmax())
+        return int(edges[i]) + 1, int(edges[i + 1])
 
     def _match_short(self, ids: np.ndarray, covered: np.ndarray) -> list[Match]:
         """References shorter than K tokens: exact runs, longest first, on tokens no other match explains."""
         n = len(ids)
-        lengths = [length for length in self.short_lengths if n >= length]
-        if not lengths:
+        # only a position whose token begins some usable run can hold one: pack runs there alone
+        starts = self.short_first[ids].nonzero()[0]
+        if not len(starts):
             return []
-        codes = np.concatenate([_pack(ids, length) | np.uint64(length << 62) for length in lengths])
-        at = np.searchsorted(self.short_codes, codes)
+        bands = []
+        for length in self.short_lengths:
+            pos = starts[: starts.searchsorted(n - length, "right")]
+            if len(pos):
+                bands.append((length, pos, _pack_at(ids, pos, length) | np.uint64(length << 62)))
+        if not bands:
+            return []
+        codes = np.concatenate([code for _, _, code in bands])
+        at = self.short_codes.searchsorted(codes)
         at[at >= len(self.short_codes)] = 0
-        hit = np.flatnonzero(self.short_codes[at] == codes)
-        if len(hit):
-            hit = hit[self.short_ok[self.short_rule[at[hit]]]]
-        if not len(hit):
+        hit = self.short_codes[at] == codes
+        hit &= self.short_ok[self.short_rule[at]]
+        if not hit.any():
             return []
+        hits = []  # longest first, then by position
+        end = len(codes)
+        for length, pos, _ in reversed(bands):
+            ok, slots = hit[end - len(pos) : end], at[end - len(pos) : end]
+            hits.extend((length, i, slot) for i, slot in zip(pos[ok].tolist(), slots[ok].tolist()))
+            end -= len(pos)
         found = []
-        offsets = np.cumsum([0] + [n - length + 1 for length in lengths])
-        hits = []
-        for h in hit.tolist():
-            band = int(np.searchsorted(offsets, h, "right")) - 1
-            hits.append((-lengths[band], h - int(offsets[band]), int(at[h])))
-        for neg_len, i, slot in sorted(hits):
-            length = -neg_len
+        for length, i, slot in hits:
             if covered[i : i + length].any():
                 continue
             r = int(self.short_rule[slot])
-            if not self.short_ok[r]:
-                continue
             if not self.short_versioned[r] and self.versionish[ids[i + length : i + length + 3]].any():
                 continue  # "Mozilla Public License v. 2.0": the unversioned name is not the licence meant
             covered[i : i + length] = True
@@ -404,13 +489,11 @@ def _short_code(run: tuple[int, ...]) -> int:
     return code | (len(run) << 62)
 
 
-def _pack(ids: np.ndarray, length: int) -> np.ndarray:
-    """Every run of ``length`` (< K) token ids packed into one integer."""
-    ids = ids.astype(np.uint64)
-    n = len(ids) - length + 1
-    code = ids[0:n].copy()
+def _pack_at(ids: np.ndarray, pos: np.ndarray, length: int) -> np.ndarray:
+    """The runs of ``length`` (< K) token ids starting at positions ``pos``, each packed into one integer."""
+    code = ids[pos].astype(np.uint64)
     for j in range(1, length):
-        code = (code << np.uint64(16)) | ids[j : j + n]
+        code = (code << np.uint64(16)) | ids[pos + j].astype(np.uint64)
     return code
 
 
@@ -570,7 +653,14 @@ _CHOICE = re.compile(
 )
 
 
-def _evidence(text: str, index: LicenceIndex) -> tuple[list[Match], str]:
+def _names_listed(m: Match) -> bool:
+    """Whether an SPDX line names a listed licence (an id that is not ``LicenseRef-``)."""
+    return any(not t.startswith("LicenseRef-") for t in _operands(m.spdx))
+
+
+def _evidence(text: str, index: LicenceIndex, listed_line_suffices: bool = False) -> tuple[list[Match], str]:
+    """SPDX lines, Korean notices and reference matches; with ``listed_line_suffices``, no reference matching
+    after an SPDX line that names a listed licence (:func:`detect_licences` keeps only the lines then)."""
     found: list[Match] = []
     rest = text
     if "spdx" in text or "SPDX" in text or "Spdx" in text:
@@ -580,6 +670,8 @@ def _evidence(text: str, index: LicenceIndex) -> tuple[list[Match], str]:
             rest = _SPDX_LINE.sub(" ", text)
     for spdx, start, end in korean_notices(text):
         found.append(Match(spdx, "korean", 1.0, start, end, "korean-notice"))
+    if listed_line_suffices and any(m.kind == "spdx" and _names_listed(m) for m in found):
+        return found, rest
     found.extend(index.match(tokenize(rest)))
     return found, rest
 
@@ -617,7 +709,8 @@ def _choices(matches: list[Match], rest: str) -> list[Match]:
     phrases = [m.start() for m in _CHOICE.finditer(rest)]
     if not phrases:
         return []
-    starts = [m.start() for m in _TOKEN.finditer(low)]
+    last = max((m.start for m in matches if m.kind not in ("spdx", "korean")), default=-1)
+    starts = [m.start() for m in islice(_TOKEN.finditer(low), last + 1)]  # token offsets up to the last needed
     near: list[Match] = []
     for m in matches:
         if m.kind in ("spdx", "korean") or " " in m.spdx or m.start >= len(starts) or _SKIP_KEYS.search(m.spdx):
@@ -638,9 +731,9 @@ def detect_licences(text: str, index: LicenceIndex | None = None) -> list[tuple[
     An explicit ``SPDX-License-Identifier`` wins over everything else in the same text, unless it names only
     ``LicenseRef-`` ids and the text names a listed licence.
     """
-    matches, rest = _evidence(text, index or default_index())
+    matches, rest = _evidence(text, index or default_index(), listed_line_suffices=True)
     spdx = [m for m in matches if m.kind == "spdx"]
-    listed = [m for m in spdx if any(not t.startswith("LicenseRef-") for t in _operands(m.spdx))]
+    listed = [m for m in spdx if _names_listed(m)]
     if listed or (spdx and not any(m.kind not in ("spdx", "korean") for m in matches)):
         matches = spdx + [m for m in matches if m.kind == "korean"]
     elif spdx:
