@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from haetae.errors import UsageError
-from haetae.pipelines.config_files import YamlProblem, load_yaml_value, node_line, parse_yaml, read_yaml_file
+from haetae.pipelines.policy.loader import YamlProblem, load_yaml_value, node_line, parse_yaml, read_yaml_file
 
 STAGES = ("sft", "agapo", "grouper")
 

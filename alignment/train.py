@@ -2,7 +2,7 @@
 
 Order: the recipe is checked, the checkpoint's ``config.json`` planned (a layout that does not fit stops here,
 exit 2, with the numbers), the data read and checked, and only then are weights loaded. The run holds the lock
-on ``OUT`` (``haetae.pipelines.execution.job_output``) from start to publish.
+on ``OUT`` (``haetae.pipelines.runners.execution.job_output``) from start to publish.
 
 Folders under ``OUT``::
 
@@ -173,7 +173,7 @@ def run_training(stage: str, recipe: str | Recipe, overrides: list[str] | dict[s
     from haetae.alignment.recipe_plan import check_recipe_fits
     from haetae.alignment.train_data import stage_rows
     from haetae.alignment.train_stages import build_agapo, build_grouper, build_sft
-    from haetae.pipelines.execution import job_output
+    from haetae.pipelines.runners.execution import job_output
 
     hf_logging.set_verbosity_error()
     if not isinstance(recipe, Recipe):

@@ -34,12 +34,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from haetae.pipelines.local_audit import parse_size, show_size, tree_memory  # noqa: E402
+from haetae.pipelines.runners.local import parse_size, show_size, tree_memory  # noqa: E402
 
 DASK_DRIVER = """
 import sys
 from dask.distributed import LocalCluster
-from haetae.pipelines.audit import run_audit
+from haetae.pipelines.audit.job import run_audit
 corpus, out, workers, memory, plan = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 extra = sys.argv[6:]
 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
@@ -54,7 +54,7 @@ sys.exit(0 if summary.ok else 1)
 def write_corpus(n: int, path: Path) -> float:
     """``synthetic_corpus(n, seed=1)`` written once (cached by size); returns its MB."""
     if not path.exists():
-        from haetae.pipelines.samples import synthetic_corpus
+        from haetae.pipelines.io.samples import synthetic_corpus
 
         tmp = path.with_suffix(".tmp")
         tmp.write_text("\n".join(synthetic_corpus(n, seed=1)) + "\n", encoding="utf-8")
@@ -96,7 +96,7 @@ def measure(cmd: list[str], kill_at: int, env: dict[str, str]) -> dict:
 
 
 def _tree(pid: int) -> list[int]:
-    from haetae.pipelines.local_audit import process_tree
+    from haetae.pipelines.runners.local import process_tree
 
     return process_tree(pid)
 

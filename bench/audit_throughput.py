@@ -1,6 +1,6 @@
 """Throughput of the full audit job against a naive single-process loop, measured in the same run.
 
-Corpus: ``haetae.pipelines.samples.synthetic_corpus`` (mixed Korean/English, ~1 KB documents, planted PII,
+Corpus: ``haetae.pipelines.io.samples.synthetic_corpus`` (mixed Korean/English, ~1 KB documents, planted PII,
 copyright footers and near duplicates), 20,000 documents by default.
 
 - haetae: ``haetae audit`` end to end (DirectRunner, multi-processing, one worker per core): read, language,
@@ -95,8 +95,8 @@ def main() -> int:
                         help="skip the second run at 2x docs that measures steady-state throughput")
     args = parser.parse_args()
 
-    from haetae.pipelines.audit import run_audit
-    from haetae.pipelines.samples import synthetic_corpus
+    from haetae.pipelines.audit.job import run_audit
+    from haetae.pipelines.io.samples import synthetic_corpus
 
     def timed_audit(corpus_lines: list[str]):
         size = sum(len(line.encode("utf-8")) for line in corpus_lines) / 1e6
@@ -128,7 +128,7 @@ def main() -> int:
     naive_mb = sum(len(line.encode("utf-8")) for line in naive_lines) / 1e6
     stock = stock_analyzer()
     naive_s = naive_loop(naive_lines, lambda text, lang: stock.analyze(text=text, language=lang))
-    from haetae.pipelines.pii import PiiScanner
+    from haetae.pipelines.pii.scanner import PiiScanner
 
     tuned_s = naive_loop(lines[: args.naive_docs * 4], PiiScanner.from_config().scan)
 

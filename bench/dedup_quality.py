@@ -92,7 +92,7 @@ def english_docs(limit: int) -> list[str]:
 
 def distinct(docs: list[str], max_jaccard: float, limit: int) -> list[str]:
     """Greedy: keep a document only if its char-5-gram Jaccard to every kept one is below max_jaccard."""
-    from haetae.pipelines.minhash import DedupParams, shingles
+    from haetae.pipelines.dedup.minhash import DedupParams, shingles
 
     params = DedupParams(ngram=5)
     kept, kept_sets = [], []
@@ -279,15 +279,15 @@ def run_beam(items, params, runner_mode: str) -> tuple[dict[str, str], float, di
     from apache_beam.metrics.metric import MetricsFilter
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from haetae.pipelines.dedup import NAMESPACE, Deduplicate
-    from haetae.pipelines.io import ReadRecords
+    from haetae.pipelines.dedup.transforms import NAMESPACE, Deduplicate
+    from haetae.pipelines.io.beam_io import ReadRecords
 
     with tempfile.TemporaryDirectory(prefix="haetae_dedup_bench_") as tmp:
         src = Path(tmp, "in.jsonl")
         with src.open("w", encoding="utf-8") as f:
             for doc_id, text in items:
                 f.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
-        opts = PipelineOptions(["--runner=haetae.pipelines.runners.DirectRunner", f"--direct_running_mode={runner_mode}",
+        opts = PipelineOptions(["--runner=haetae.pipelines.runners.options.DirectRunner", f"--direct_running_mode={runner_mode}",
                                 f"--direct_num_workers={1 if runner_mode == 'in_memory' else 2}"])
         t0 = time.perf_counter()
         p = beam.Pipeline(options=opts)
@@ -316,7 +316,7 @@ def run_local_audit(items, params) -> tuple[dict[str, str], float]:
     import pyarrow.parquet as pq
     import yaml
 
-    from haetae.pipelines.audit import run_audit
+    from haetae.pipelines.audit.job import run_audit
 
     root = Path(__file__).resolve().parents[1]
     policy = yaml.safe_load((root / "policies" / "data_policy.yaml").read_text(encoding="utf-8"))
@@ -354,7 +354,7 @@ def run_datasketch_lsh(items, params) -> tuple[dict[str, str], float]:
     """Peer: datasketch MinHashLSH in memory (one index over the corpus), same shingles, union-find."""
     from datasketch import MinHash, MinHashLSH
 
-    from haetae.pipelines.minhash import UnionFind, shingles
+    from haetae.pipelines.dedup.minhash import UnionFind, shingles
 
     t0 = time.perf_counter()
     lsh = MinHashLSH(threshold=params.threshold, num_perm=params.num_perm)
@@ -393,7 +393,7 @@ def main() -> int:
     parser.add_argument("--verify", choices=["signature", "shingles"], help="override DedupParams.verify")
     args = parser.parse_args()
 
-    from haetae.pipelines.minhash import DedupParams, near_duplicate_clusters
+    from haetae.pipelines.dedup.minhash import DedupParams, near_duplicate_clusters
 
     items, labels, base_counts = build_labelled_set(args.positives_per_doc, args.en_limit)
     n_chars = sum(len(t) for _, t in items)

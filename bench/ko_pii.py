@@ -86,7 +86,7 @@ def timed(predict, texts: list[str]) -> tuple[list, float]:
 def per_kb_ms(scanner, documents: list[str], cold: bool = True) -> float:
     """Milliseconds of ``scanner.scan`` per 1,000 UTF-8 bytes over ``documents`` (Korean); ``cold`` empties
     the cache of Kiwi's verdicts first (a worker's first documents), else it is kept (a worker later on)."""
-    from haetae.pipelines.pii_korean_names import kiwi_reads_as_name, kiwi_vetoes
+    from haetae.pipelines.pii.recognizers.korea_names import kiwi_reads_as_name, kiwi_vetoes
 
     if cold:
         kiwi_vetoes.cache_clear()
@@ -115,8 +115,8 @@ def print_table(title: str, tables: dict[str, dict]) -> None:
 def main(argv: list[str]) -> None:
     from audit_throughput import stock_analyzer
 
-    from haetae.pipelines.pii import PiiScanner, load_config
-    from haetae.pipelines.pii_korean_names import kiwi_reads_as_name, kiwi_vetoes, shared_kiwi
+    from haetae.pipelines.pii.recognizers.korea_names import kiwi_reads_as_name, kiwi_vetoes, shared_kiwi
+    from haetae.pipelines.pii.scanner import PiiScanner, load_config
 
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)  # stock: "not added to registry" lines
 
@@ -158,9 +158,9 @@ def main(argv: list[str]) -> None:
 def audit_corpus_cost(scanner, plain, n: int = 3000) -> None:
     """The PII step alone on the audit benchmark's corpus (bench/audit_throughput.py: ~1.1 KB documents, 60 %
     Korean legal text, 40 % English), one process, with and without the two recognisers; Kiwi cache cold."""
-    from haetae.pipelines.pii import measure_scan_speed
-    from haetae.pipelines.pii_korean_names import kiwi_reads_as_name, kiwi_vetoes
-    from haetae.pipelines.samples import synthetic_corpus
+    from haetae.pipelines.io.samples import synthetic_corpus
+    from haetae.pipelines.pii.recognizers.korea_names import kiwi_reads_as_name, kiwi_vetoes
+    from haetae.pipelines.pii.scanner import measure_scan_speed
 
     records = [json.loads(line) for line in synthetic_corpus(n, seed=1)]
     docs = [(r["text"], "ko" if re.search("[가-힣]", r["text"][:200]) else "en") for r in records]

@@ -49,7 +49,7 @@ def canonical(expr: str | None) -> str | None:
     """SPDX expression in a canonical form: flattened, deduplicated, sorted operands; None stays None."""
     if not expr or not expr.strip():
         return None
-    from haetae.pipelines.licences import normalise_spdx_id
+    from haetae.pipelines.rights.licences import normalise_spdx_id
 
     toks = re.findall(r"\(|\)|[A-Za-z0-9][A-Za-z0-9.+\-:]*", expr)
     pos = 0
@@ -122,7 +122,7 @@ def load_set() -> tuple[list[dict], int]:
 
 
 def run_haetae(texts: list[str]) -> tuple[list[str | None], float, float]:
-    from haetae.pipelines.licences import LicenceIndex, detect_licences, licence_expression
+    from haetae.pipelines.rights.licences import LicenceIndex, detect_licences, licence_expression
 
     t0 = time.perf_counter()
     index = LicenceIndex()

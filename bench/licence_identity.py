@@ -3,7 +3,7 @@
     .venv/bin/python bench/licence_identity.py --against REV [--docs 3000] [--passes 3]
 
 ``REV`` (a commit, branch or tag) is checked out with ``git worktree add`` into a temporary folder and its
-``pipelines/licences.py`` (with that tree's ``pipelines/data/licences``) is imported beside this tree's. Both
+``pipelines/rights/licences.py`` (with that tree's ``pipelines/data/licences``) is imported beside this tree's. Both
 run ``detect_licences`` and ``find_matches`` on the same texts: the labelled licence texts of
 ``bench/licence_detection.py`` and ``--docs`` audit documents (``samples.synthetic_corpus``, the texts the
 audit's rights step sees). Printed: how many outputs differ (must be 0; the first few are shown) and the
@@ -32,7 +32,11 @@ sys.path.insert(0, str(HERE))
 
 def load_detector(tree: Path, name: str) -> ModuleType:
     """``tree/pipelines/licences.py`` as module ``name`` (registered, so its dataclasses work)."""
-    spec = importlib.util.spec_from_file_location(name, tree / "pipelines" / "licences.py")
+    path = next(p for p in (tree / "pipelines" / "rights" / "licences.py", tree / "pipelines" / "licences.py")
+                if p.exists())  # the role-folder layout, or the flat one of revisions before it
+    for old, new in (("haetae.pipelines.array_cache", "haetae.pipelines.io.array_cache"),):
+        sys.modules.setdefault(old, importlib.import_module(new))  # what a flat-layout licences.py imports
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -43,7 +47,7 @@ def texts_to_check(n_docs: int) -> tuple[list[str], int]:
     """The labelled licence texts (those present on this machine) and ``n_docs`` audit documents."""
     from licence_detection import load_set
 
-    from haetae.pipelines.samples import synthetic_corpus
+    from haetae.pipelines.io.samples import synthetic_corpus
 
     rows, _ = load_set()
     docs = [json.loads(line)["text"] for line in synthetic_corpus(n_docs, seed=1)]

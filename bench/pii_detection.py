@@ -17,7 +17,7 @@ Two sets, every system on both in the same run:
 
 Systems: Haetae (``PiiScanner`` with the bundled recognisers; language ko for the Korean set, en for the
 English one); with ``--ner`` also "haetae+ner", the same with the optional spaCy recogniser ``en_person_ner`` on
-(pipelines/pii_ner.py; needs ``pip install 'haetae[ner]'``); stock Presidio (its predefined recognisers for en and ko plus its five Korean ones, no_op NLP
+(pipelines/pii/recognizers/english_names.py; needs ``pip install 'haetae[ner]'``); stock Presidio (its predefined recognisers for en and ko plus its five Korean ones, no_op NLP
 engine, as in bench/audit_throughput.py; the union of its ko and en results, so each of its pattern
 recognisers gets its chance); and the Korean packages of PyPI (ko-pii, maskingtape) run by
 bench/pii_baseline_worker.py in the interpreter given by ``--baseline-python`` (a throwaway virtualenv: they
@@ -223,7 +223,7 @@ def normalise(system: str, spans, address_type: str, types: tuple[str, ...]) -> 
 
 
 def haetae_system(ner: bool = False):
-    from haetae.pipelines.pii import PiiScanner, load_config
+    from haetae.pipelines.pii.scanner import PiiScanner, load_config
 
     config = load_config()
     if ner:

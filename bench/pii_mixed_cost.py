@@ -3,7 +3,7 @@
 Usage: python bench/pii_mixed_cost.py [--docs 3000] [--repeats 3]
 
 Corpus: ``synthetic_corpus(docs, seed=1)`` (the audit benchmark's documents), each in the language
-:class:`~haetae.pipelines.langid.LanguageIdentifier` gives it, as the audit scans them. One process; the two
+:class:`~haetae.pipelines.detectors.language.LanguageIdentifier` gives it, as the audit scans them. One process; the two
 scanners alternate, each pass timed alone. Prints seconds per pass, ms per KB and the spans each finds, and how
 many documents hold a stretch in the other script.
 """
@@ -25,10 +25,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from haetae.pipelines.langid import LanguageIdentifier
-    from haetae.pipelines.pii import SCRIPT_LANGUAGES, PiiScanner, load_config
-    from haetae.pipelines.samples import synthetic_corpus
-    from haetae.pipelines.script_spans import may_mix, script_spans
+    from haetae.pipelines.detectors.language import LanguageIdentifier
+    from haetae.pipelines.detectors.script_spans import may_mix, script_spans
+    from haetae.pipelines.io.samples import synthetic_corpus
+    from haetae.pipelines.pii.scanner import SCRIPT_LANGUAGES, PiiScanner, load_config
 
     identify = LanguageIdentifier()
     texts = [json.loads(line)["text"] for line in synthetic_corpus(args.docs, seed=1)]

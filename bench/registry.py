@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from haetae.pipelines.registry import (  # noqa: E402
+from haetae.pipelines.rights.registry import (  # noqa: E402
     Registry,
     build_registry,
 )
@@ -68,7 +68,7 @@ def documents(n_bytes: int, seed: int, ko: list[str], en: list[str], doc_bytes: 
 
 def write_works(path: str, target_shingles: int, ko: list[str], en: list[str], seed: int) -> int:
     """Write documents until their windows reach target_shingles; returns the number of documents."""
-    from haetae.pipelines.minhash import shingle_text
+    from haetae.pipelines.dedup.minhash import shingle_text
 
     windows = docs = 0
     with open(path, "w", encoding="utf-8") as fh:

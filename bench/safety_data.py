@@ -228,7 +228,7 @@ def measure(out: Path, taxonomy_dir: str | None = None) -> dict:
 
 
 def mixed_clusters(data: dict[str, list[dict]]) -> int:
-    from haetae.pipelines.dedup import DedupParams, near_duplicate_clusters
+    from haetae.pipelines.dedup.transforms import DedupParams, near_duplicate_clusters
     from haetae.taxonomy.checks import clusters_from_mapping
 
     texts, split = {}, {}

@@ -29,7 +29,7 @@ def main() -> None:
     from haetae.offline import ensure_offline
 
     ensure_offline()
-    from haetae.pipelines.dedup import DedupParams, near_duplicate_clusters
+    from haetae.pipelines.dedup.transforms import DedupParams, near_duplicate_clusters
     from haetae.taxonomy.checks import clusters_from_mapping
     from haetae.taxonomy.generate import GenerateConfig, generate
     from haetae.taxonomy.items import ItemConfig, build_items, request_text

@@ -19,7 +19,7 @@ from haetae.errors import EXIT_CODES_HELP, EXIT_FAILED, EXIT_INTERRUPTED, Haetae
 from haetae.offline import ensure_offline
 
 PARTS = (
-    "haetae.pipelines.cli",
+    "haetae.pipelines.commands.cli",
     "haetae.taxonomy.cli",
     "haetae.alignment.cli",
     "haetae.reports.cli",

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from haetae import __version__
-from haetae.pipelines.copyright import PERSONAL_HOLDER
+from haetae.pipelines.rights.copyright import PERSONAL_HOLDER
 from haetae.reports.charts import bar_chart
 
 _COLORS = {"keep": "#2e7d32", "redact": "#1565c0", "drop": "#c62828", "quarantine": "#ef6c00"}
@@ -61,7 +61,7 @@ def audit_context(aggregates: dict[str, Any], validation: dict[str, Any], second
 
 def _rights_context(aggregates: dict[str, Any]) -> dict[str, Any]:
     """The Licences, Copyright and Registry sections."""
-    from haetae.pipelines.audit import REGISTRY_BUCKETS
+    from haetae.pipelines.audit.job import REGISTRY_BUCKETS
 
     rules = aggregates["rules"]
     holders = dict(aggregates.get("copyright_holders", {}))

@@ -74,8 +74,8 @@ def load_audit(audit_dir: str | Path) -> dict[str, Any]:
 
 
 def _masker():
-    from haetae.pipelines.audit import mask_text
-    from haetae.pipelines.pii import PiiScanner
+    from haetae.pipelines.audit.job import mask_text
+    from haetae.pipelines.pii.scanner import PiiScanner
 
     scanner = PiiScanner.from_config()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from haetae.errors import UsageError
-from haetae.pipelines.config_files import ConfigError, did_you_mean, fail, load_config_file
+from haetae.pipelines.policy.loader import ConfigError, did_you_mean, fail, load_config_file
 from haetae.reports.safety_metrics import METRICS_KIND, SCHEMA_VERSION
 
 DEFAULT_GATE = "safety_gate.yaml"

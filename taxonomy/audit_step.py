@@ -1,9 +1,9 @@
 """The audit step of safety-data generation: PII, rights and exact duplicates before anything is written.
 
-``mode="pipeline"`` (default) runs the data-audit job itself (``haetae.pipelines.audit.run_audit``, Apache
+``mode="pipeline"`` (default) runs the data-audit job itself (``haetae.pipelines.audit.job.run_audit``, Apache
 Beam) over one document per item with the generated-data policy ``data/generated_data_policy.yaml`` and
 reads each item's decision back from the audit ledger. ``mode="inline"`` applies the same PII rules and
-exact-duplicate rule in-process, the policy's own :class:`~haetae.pipelines.policy_rules.Rule` objects over
+exact-duplicate rule in-process, the policy's own :class:`~haetae.pipelines.policy.rules.Rule` objects over
 ``PiiScanner`` counts and ``exact_key`` (seconds instead of a Beam start-up; for small runs and tests).
 Anything the audit does not ``keep`` is not written as training data.
 """
@@ -57,7 +57,7 @@ def audit_documents(docs: list[dict], work_dir: str | Path, mode: str = "pipelin
 def _pipeline(docs: list[dict], work_dir: Path) -> AuditResult:
     import pyarrow.parquet as pq
 
-    from haetae.pipelines.audit import run_audit
+    from haetae.pipelines.audit.job import run_audit
 
     work_dir.mkdir(parents=True, exist_ok=True)
     source = work_dir / "audit_input.jsonl"
@@ -82,9 +82,9 @@ def _inline(docs: list[dict]) -> AuditResult:
     """The policy's own PII rules, then its exact-duplicate rule among the documents they left undecided (as the
     pipeline's dedup sees only those), then redaction and keep: the audit's rule list, less the rules whose
     signals (quality, licences, registry) are not computed here."""
-    from haetae.pipelines.minhash import exact_key
-    from haetae.pipelines.pii import PiiScanner, count_by_type
-    from haetae.pipelines.policy import PRE_DEDUP, first_verdict, load_policy, rules_named
+    from haetae.pipelines.dedup.minhash import exact_key
+    from haetae.pipelines.pii.scanner import PiiScanner, count_by_type
+    from haetae.pipelines.policy.schema import PRE_DEDUP, first_verdict, load_policy, rules_named
 
     policy = load_policy(GENERATED_DATA_POLICY)
     pii = policy.section("pii")

@@ -1,6 +1,6 @@
 """Checks that need the whole taxonomy: area counts, near-duplicate areas, boilerplate criteria.
 
-Near-duplicate detection uses the project's own MinHash dedup (``haetae.pipelines.dedup``) over each area's
+Near-duplicate detection uses the project's own MinHash dedup (``haetae.pipelines.dedup.transforms``) over each area's
 name + description + criteria, once in Korean and once in English.
 """
 
@@ -34,7 +34,7 @@ def clusters_from_mapping(mapping: dict) -> list[list]:
 
 def near_duplicate_groups(items: Iterable[tuple[str, str]], params=None) -> list[list[str]]:
     """Clusters (>= 2 ids) of near-duplicate texts, found with the project's MinHash dedup."""
-    from haetae.pipelines.dedup import DedupParams, near_duplicate_clusters
+    from haetae.pipelines.dedup.transforms import DedupParams, near_duplicate_clusters
 
     return clusters_from_mapping(near_duplicate_clusters(list(items), params or DedupParams()))
 

@@ -197,7 +197,7 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
         max_retries=args.max_retries, requests_per_second=args.rate_limit,
         cache_dir=args.cache_dir or str(Path(args.out) / "_cache"), allow_insecure_http=args.allow_insecure_http,
     ) if args.backend == "openai" else make_backend("template")
-    from haetae.pipelines.execution import job_output
+    from haetae.pipelines.runners.execution import job_output
 
     try:
         settings = {"languages": list(languages), "holdout_areas": args.holdout_areas, "seed": args.seed,
@@ -211,9 +211,9 @@ def _generate(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"haetae safety generate: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # configuration errors of the audit step (policy, PII or rights config)
-        from haetae.pipelines.pii import PiiConfigError
-        from haetae.pipelines.policy import PolicyError
-        from haetae.pipelines.rights import RightsConfigError
+        from haetae.pipelines.pii.scanner import PiiConfigError
+        from haetae.pipelines.policy.schema import PolicyError
+        from haetae.pipelines.rights.score import RightsConfigError
 
         if not isinstance(exc, PolicyError | PiiConfigError | RightsConfigError):
             raise

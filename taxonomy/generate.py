@@ -177,7 +177,7 @@ def generate(
 ) -> dict:
     """Generate every file into ``out_dir``; returns the manifest (also written as manifest.json). ``seeds`` and
     ``contrast`` default to the taxonomy's ``seeds/`` and ``contrast/`` folders."""
-    from haetae.pipelines.minhash import DedupParams
+    from haetae.pipelines.dedup.minhash import DedupParams
 
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     backend = backend or TemplateBackend()

@@ -1,4 +1,4 @@
-"""Near-duplicate removal for generated items with the project's MinHash dedup (haetae.pipelines.minhash).
+"""Near-duplicate removal for generated items with the project's MinHash dedup (haetae.pipelines.dedup.minhash).
 
 Signatures are computed once per text and shared by both steps:
 
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from haetae.pipelines.minhash import (
+from haetae.pipelines.dedup.minhash import (
     DedupParams,
     MinHasher,
     band_keys,

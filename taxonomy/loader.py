@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from haetae.errors import UsageError
-from haetae.pipelines.config_files import YamlProblem, parse_yaml, read_yaml_file
+from haetae.pipelines.policy.loader import YamlProblem, parse_yaml, read_yaml_file
 from haetae.taxonomy.model import Area, Domain, Precedence, Taxonomy
 from haetae.taxonomy.schema import (
     AREA_ID,

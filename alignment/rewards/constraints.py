@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from haetae.alignment.rewards.base import Reward, Unscored
 from haetae.errors import UsageError
-from haetae.pipelines.langid import script_shares
+from haetae.pipelines.detectors.language import script_shares
 
 _BULLET = re.compile(r"^\s*[-*•]\s+\S", re.MULTILINE)
 _JSON_FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(.*?)\n?```\s*$", re.DOTALL | re.IGNORECASE)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from haetae.alignment.recipe import RecipeError, load_recipe, parse_override
-from haetae.pipelines.config_files import parse_yaml
+from haetae.pipelines.policy.loader import parse_yaml
 
 
 @pytest.mark.parametrize(

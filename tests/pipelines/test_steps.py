@@ -8,7 +8,7 @@ from apache_beam.testing.util import assert_that, equal_to
 
 from haetae.pipelines.steps import Step, counter_key
 
-IN_MEMORY = ["--runner=haetae.pipelines.runners.DirectRunner", "--direct_running_mode=in_memory"]
+IN_MEMORY = ["--runner=haetae.pipelines.runners.options.DirectRunner", "--direct_running_mode=in_memory"]
 
 
 class CountWords(Step):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from haetae.pipelines.dedup import DedupParams, near_duplicate_clusters
+from haetae.pipelines.dedup.transforms import DedupParams, near_duplicate_clusters
 from haetae.taxonomy.checks import clusters_from_mapping
 from haetae.taxonomy.generate import OUTPUT_FILES, GenerateConfig, generate
 from haetae.taxonomy.items import ItemConfig
