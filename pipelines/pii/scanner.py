@@ -461,6 +461,7 @@ class PiiScanner:
         self._validated_operators: set[str] = set()
         self.mixed_language_spans = bool(config.get("mixed_language_spans", True))
         self._span_scans = self._span_analyzers() if self.mixed_language_spans else {}
+        self._all_languages: tuple[AnalyzerEngine, EntityGates] | None = None  # built on first use
 
     def _span_analyzers(self) -> dict[str, dict[str, tuple[str, AnalyzerEngine, EntityGates]]]:
         """Document language -> script -> (the script's language, an analyzer of the recognisers that language
@@ -531,7 +532,43 @@ class PiiScanner:
 
     def scan_all_languages(self, text: str) -> list[PiiSpan]:
         """Spans found with every language's recognisers (overlaps resolved): for strings with no language
-        of their own, such as ids and quarantined raw lines."""
+        of their own, such as ids and quarantined raw lines.
+
+        One Presidio call over the union of the languages' recognisers, each once: a recogniser that several
+        languages run (the language-neutral ones: phones, cards, Korean identifiers ...) has the same patterns,
+        context words and options in each, so scanning per language found every one of its spans twice, and an
+        id with a run of digits paid two calls. The spans are the same (tests/pipelines/pii/test_pii.py checks
+        it against the per-language scans)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        if not text:
+            return []
+        if self._all_languages is None:
+            self._all_languages = self._union_analyzer()
+        analyzer, gates = self._all_languages
+        return resolve_overlaps(self._analyze(analyzer, gates, text, self.languages[0]))
+
+    def _union_analyzer(self) -> tuple[AnalyzerEngine, EntityGates]:
+        """An analyzer, under the first language's code, of every enabled recogniser once: the first language's
+        own objects, and the others' recognisers that it lacks built again for that code."""
+        first = self.languages[0]
+        built = {r.name: r for r in self.analyzer.registry.recognizers if r.supported_language == first}
+        recognizers, seen = [], set()
+        for name, _language in enabled_recognizers(self.config):
+            if name in seen:
+                continue
+            seen.add(name)
+            if f"{name}_{first}" in built:
+                recognizers.append(built[f"{name}_{first}"])
+            else:
+                settings = self.config["recognizers"][name] or {}
+                recognizers.append(RECOGNIZERS[name].build(first, settings.get("context"), settings.get("options")))
+        analyzer = analyzer_for(recognizers, self.config, nlp_engine=self.analyzer.nlp_engine)
+        return analyzer, EntityGates.for_language(analyzer, first)
+
+    def _scan_each_language(self, text: str) -> list[PiiSpan]:
+        """What :meth:`scan_all_languages` did before: one scan per language, overlaps resolved (kept for the
+        test that the union analyzer finds the same spans)."""
         return resolve_overlaps([span for language in self.languages for span in self._scan(text, language, False)])
 
     def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None,

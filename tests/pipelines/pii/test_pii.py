@@ -499,3 +499,18 @@ def test_context_words_match_korean_substrings_and_whole_english_words():
     assert pattern.search("연락처전화는")
     assert pattern.search("Tel: 02") and pattern.search("phones") and pattern.search("IP주소")
     assert not pattern.search("the hotel lobby") and not pattern.search("telephoto ship")
+
+
+@pytest.mark.parametrize("text, types", [
+    ("doc-0001234", set()),
+    ("user 010-1234-5678", {"PHONE_NUMBER"}),
+    ("my ssn is 536-80-4398", {"US_SSN"}),  # only the English set has us_ssn
+    ("담당자 홍길동 씨에게 연락", {"PERSON"}),  # only the Korean set has kr_person_name
+    ("주민등록번호 900101-1234567, 연락처 010-1234-5678", {"KR_RRN", "PHONE_NUMBER"}),
+    ("raw line {\"id\": \"a@example.com\", \"text\": \"+1 415 555 0132\"", {"EMAIL_ADDRESS", "PHONE_NUMBER"}),
+])
+def test_scan_all_languages_runs_each_recogniser_once_with_the_same_spans(scanner, text, types):
+    """One call over the union of the languages' recognisers finds what one scan per language finds."""
+    spans = scanner.scan_all_languages(text)
+    assert spans == scanner._scan_each_language(text)
+    assert {s.type for s in spans} == types
