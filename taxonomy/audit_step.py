@@ -84,7 +84,8 @@ def _inline(docs: list[dict]) -> AuditResult:
     signals (quality, licences, registry) are not computed here."""
     from haetae.pipelines.dedup.minhash import exact_key
     from haetae.pipelines.pii.scanner import PiiScanner, count_by_type
-    from haetae.pipelines.policy.schema import PRE_DEDUP, first_verdict, load_policy, rules_named
+    from haetae.pipelines.policy.rules import PRE_DEDUP, first_verdict, rules_named
+    from haetae.pipelines.policy.schema import load_policy
 
     policy = load_policy(GENERATED_DATA_POLICY)
     pii = policy.section("pii")

@@ -72,14 +72,8 @@ from haetae.pipelines.pii.fields import (
     pii_field_labels,
     redact_fields,
 )
-from haetae.pipelines.policy.schema import (
-    Policy,
-    Verdict,
-    final_verdict,
-    load_policy,
-    pre_dedup_verdict,
-    spans_to_redact,
-)
+from haetae.pipelines.policy.rules import Verdict, final_verdict, pre_dedup_verdict, spans_to_redact
+from haetae.pipelines.policy.schema import Policy, load_policy
 from haetae.pipelines.steps import Step, counter_key
 
 if TYPE_CHECKING:

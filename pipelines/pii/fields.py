@@ -184,7 +184,7 @@ def redact_fields(
     document's (shared with its text, so a name has one pseudonym in every field); fields are redacted in
     the order they were scanned."""
     from haetae.pipelines.pii.scanner import PiiSpan
-    from haetae.pipelines.policy.schema import spans_to_redact
+    from haetae.pipelines.policy.rules import spans_to_redact
 
     replacements: dict[FieldPath, str] = {}
     redactions = residual = 0

@@ -1,10 +1,9 @@
-"""Data policy: loading and validation (errors name the YAML line), and the decision rules' entry points.
+"""Data policy: loading and validation (errors name the YAML line).
 
 The file is validated against its schema (policies/schemas/data_policy.schema.json) through the one
 configuration path (:mod:`haetae.pipelines.policy.loader`), then by the checks a schema cannot state:
 ``dedup.minhash``'s parameters, the detector files it names, entity names that their recognisers report and
-operator parameters as Presidio reads them. The rules themselves are :mod:`haetae.pipelines.policy.rules`,
-re-exported here.
+operator parameters as Presidio reads them. The decision rules are :mod:`haetae.pipelines.policy.rules`.
 """
 
 from __future__ import annotations
@@ -27,32 +26,12 @@ from haetae.pipelines.policy.loader import (
     read_yaml_file,
     schema_problem,
 )
-from haetae.pipelines.policy.rules import (
-    FINAL,
-    FINAL_RULES,
-    PRE_DEDUP,
-    PRE_DEDUP_RULES,
-    REGISTRY_DEFAULTS,
-    RULES,
-    Rule,
-    Verdict,
-    final_verdict,
-    first_verdict,
-    pre_dedup_verdict,
-    registry_rule,
-    rules_named,
-    spans_to_redact,
-)
 from haetae.pipelines.rights.spdx import LicenceLists
 
 if TYPE_CHECKING:
     from haetae.pipelines.pii.pseudonyms import PiiKey
 
-__all__ = [
-    "ACTIONS", "FINAL", "FINAL_RULES", "POLICY_SCHEMA", "PRE_DEDUP", "PRE_DEDUP_RULES", "REGISTRY_DEFAULTS",
-    "RULES", "Policy", "PolicyError", "Rule", "Verdict", "final_verdict", "first_verdict", "load_policy",
-    "pre_dedup_verdict", "registry_rule", "rules_named", "spans_to_redact",
-]
+__all__ = ["ACTIONS", "POLICY_SCHEMA", "Policy", "PolicyError", "load_policy"]
 
 SCHEMA = "data_policy"
 POLICY_SCHEMA: dict[str, Any] = load_schema(SCHEMA)

@@ -12,7 +12,8 @@ import hashlib
 from dataclasses import dataclass
 
 from haetae.errors import one_line
-from haetae.pipelines.policy.schema import Policy, registry_rule
+from haetae.pipelines.policy.rules import registry_rule
+from haetae.pipelines.policy.schema import Policy
 from haetae.pipelines.rights.registry import Registry, RegistryError
 
 

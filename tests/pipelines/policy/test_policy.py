@@ -12,17 +12,16 @@ import pytest
 
 from haetae.pipelines.io import records as R
 from haetae.pipelines.policy.loader import YamlProblem, parse_yaml
-from haetae.pipelines.policy.schema import (
+from haetae.pipelines.policy.rules import (
     FINAL,
     PRE_DEDUP,
     RULES,
-    PolicyError,
     final_verdict,
     first_verdict,
-    load_policy,
     pre_dedup_verdict,
     rules_named,
 )
+from haetae.pipelines.policy.schema import PolicyError, load_policy
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT = ROOT / "policies" / "data_policy.yaml"
