@@ -80,7 +80,6 @@ class LedgerRow:
     policy_sha256: str = column(STRING, "the policy file's hash")
 
 
-
 LEDGER_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(LedgerRow))
 """The ledger's column names, in order."""
 
@@ -112,24 +111,26 @@ def decided_row(rec: R.Record, *, policy: str, policy_sha256: str, pii_fields: l
     }
 
 
+def _unscored_row() -> dict[str, Any]:
+    """Every column, in order, as nothing scored: an empty list for list columns, else None."""
+    return {f.name: [] if f.metadata["arrow"] == STRINGS else None for f in dataclasses.fields(LedgerRow)}
+
+
 def quarantined_row(q: R.QuarantineRow, *, policy: str, policy_sha256: str, pii_fields: list[str]) -> dict[str, Any]:
     """A reader's or duplicate-id quarantine row's row (after ``ScanQuarantine``): ``sha256`` and ``bytes`` of
     the input as read (a file-level row: the file's bytes not read, no sha256), PII counts of its raw line,
     nothing scored."""
     counts = Counter(s["type"] for s in q.get("raw_spans") or [])
-    return {
-        "key": q["key"], "id": q.get("id"), "id_key": q.get("id_key"), "source": q["source"], "line": q["line"],
-        "offset": q["offset"], "sha256": q["sha256"], "bytes": q["bytes"], "lang": None, "lang_score": None,
-        "pii_counts": [{"type": t, "count": n} for t, n in sorted(counts.items())], "pii_total": counts.total(),
-        "pii_fields": pii_fields,
-        "copyright_signals": [], "copyright_holders": [], "licence": None, "licences": [], "licence_score": None,
-        "registry_fraction": None, "registry_shingles": None,
-        "dup_cluster": None, "dup_kind": None, "dup_cluster_size": None, "dup_similarity": None,
-        "chars": None, "symbol_ratio": None, "repeated_line_ratio": None,
-        "decision": R.QUARANTINE, "rule": f"input.{q['reason']}",
-        "reasons": [q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
-        "redactions": 0, "residual_pii": 0, "policy": policy, "policy_sha256": policy_sha256,
-    }
+    row = _unscored_row()
+    row.update(
+        key=q["key"], id=q.get("id"), id_key=q.get("id_key"), source=q["source"], line=q["line"],
+        offset=q["offset"], sha256=q["sha256"], bytes=q["bytes"],
+        pii_counts=[{"type": t, "count": n} for t, n in sorted(counts.items())], pii_total=counts.total(),
+        pii_fields=pii_fields, decision=R.QUARANTINE, rule=f"input.{q['reason']}",
+        reasons=[q["reason"] + (f": {q['detail']}" if q.get("detail") else "")],
+        redactions=0, residual_pii=0, policy=policy, policy_sha256=policy_sha256,
+    )
+    return row
 
 
 def ledger_schema():
