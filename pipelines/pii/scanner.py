@@ -447,6 +447,13 @@ def _empty_nlp_artifacts(analyzer: AnalyzerEngine, languages: tuple[str, ...]) -
     return {language: analyzer.nlp_engine.process_text("", language) for language in languages}
 
 
+def _nonempty_text(text: str) -> bool:
+    """Whether there is text to scan; a non-string is a TypeError (a caller's bug, not input to skip)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}")
+    return bool(text)
+
+
 class PiiScanner:
     """Scan and redact text. Build once per process/worker; ``scan`` is thread-compatible, not shared-state."""
 
@@ -506,9 +513,7 @@ class PiiScanner:
         return self._scan(text, language, mixed=True)
 
     def _scan(self, text: str, language: str | None, mixed: bool) -> list[PiiSpan]:
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, got {type(text).__name__}")
-        if not text:
+        if not _nonempty_text(text):
             return []
         language = self.resolve_language(language)
         spans = self._analyze(self.analyzer, self.gates[language], text, language)
@@ -538,10 +543,8 @@ class PiiScanner:
         languages run (the language-neutral ones: phones, cards, Korean identifiers ...) has the same patterns,
         context words and options in each, so scanning per language found every one of its spans twice, and an
         id with a run of digits paid two calls. The spans are the same (tests/pipelines/pii/test_pii.py checks
-        it against the per-language scans)."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be str, got {type(text).__name__}")
-        if not text:
+        them against one scan per language)."""
+        if not _nonempty_text(text):
             return []
         if self._all_languages is None:
             self._all_languages = self._union_analyzer()
@@ -565,11 +568,6 @@ class PiiScanner:
                 recognizers.append(RECOGNIZERS[name].build(first, settings.get("context"), settings.get("options")))
         analyzer = analyzer_for(recognizers, self.config, nlp_engine=self.analyzer.nlp_engine)
         return analyzer, EntityGates.for_language(analyzer, first)
-
-    def _scan_each_language(self, text: str) -> list[PiiSpan]:
-        """What :meth:`scan_all_languages` did before: one scan per language, overlaps resolved (kept for the
-        test that the union analyzer finds the same spans)."""
-        return resolve_overlaps([span for language in self.languages for span in self._scan(text, language, False)])
 
     def redact(self, text: str, spans: list[PiiSpan], operators: dict[str, dict] | None = None,
                pseudonyms: Pseudonymizer | None = None) -> str:
