@@ -49,6 +49,10 @@ from haetae.errors import HaetaeError, UsageError
 
 WORK_DIR = "_work"
 PROGRESS_EVERY = 256  # records between updates of the shared progress counters
+# Records a worker scores step by step: each scorer runs over the batch before the next starts, which keeps its
+# code and tables in the CPU's caches (record by record the steps evict each other: ~1.3x the CPU per record).
+SCORE_BATCH_RECORDS = 1024
+SCORE_BATCH_CHARS = 4 << 20  # and at most this much text held at once
 SHARD_ROWS = 20_000  # rows per output shard (the Beam path's bundle sinks: 100,000)
 WORKER_BASE_BYTES = 450 << 20  # what one worker process needs before its first range (measured: ~0.35-0.45 GiB)
 WORKING_SET_BYTES = 192 << 20  # the driver's arrays per LSH partition or verification chunk (less if the budget is tight)
@@ -338,24 +342,17 @@ def score_range(index: int) -> dict[str, Any]:
     pending = 0
     last_offset = max(fr.start, 0)
     empty_sig = np.full(p.num_perm, EMPTY_SIGNATURE_VALUE, dtype=np.uint32).tobytes()
-    with _counting() as tracker, _quiet_reader(), open(_path(spec, "scored", index, "pkl"), "wb") as spill:
-        spec.reader.start_bundle()
-        for out in spec.reader.process(fr):
-            if isinstance(out, TaggedOutput):
-                if out.tag == QUARANTINE_TAG:
-                    pickle.dump(("q", out.value), spill, protocol=5)
-                elif out.tag == LINES_TAG:
-                    range_lines = out.value[1][1]
-                elif out.tag == FILE_FAULTS_TAG:
-                    faults.append(out.value)
-                continue
-            rec = out
-            for step in spec.scorers:
-                rec = _one(step, rec)
-            if "decision" in rec:
-                sketch = None
-            else:
-                sketch = document_sketch(spec._hasher, rec["text"])
+    batch: list[dict] = []
+    batch_bytes = 0
+
+    def score_batch() -> None:
+        """Each scorer over the whole batch, then sketch and spill its records in input order."""
+        nonlocal batch_bytes, pending, last_offset
+        scored = batch
+        for step in spec.scorers:
+            scored = [_one(step, rec) for rec in scored]
+        for rec in scored:
+            sketch = None if "decision" in rec else document_sketch(spec._hasher, rec["text"])
             pickle.dump(("r", rec), spill, protocol=5)
             ids.append(rec["id_key"])
             offsets.append(rec["offset"])
@@ -368,11 +365,33 @@ def score_range(index: int) -> dict[str, Any]:
                 keys.append(bytes.fromhex(sketch[0]))
                 sigs.append(sketch[1])
                 extras.append(sketch[2])
-            pending += 1
+        if scored:
+            pending += len(scored)
             if pending >= PROGRESS_EVERY:
+                offset = scored[-1]["offset"]
                 _bump_progress(spec, 0, pending)
-                _bump_progress(spec, 1, max(0, rec["offset"] - last_offset))
-                last_offset, pending = max(last_offset, rec["offset"]), 0
+                _bump_progress(spec, 1, max(0, offset - last_offset))
+                last_offset, pending = max(last_offset, offset), 0
+        batch.clear()
+        batch_bytes = 0
+
+    with _counting() as tracker, _quiet_reader(), open(_path(spec, "scored", index, "pkl"), "wb") as spill:
+        spec.reader.start_bundle()
+        for out in spec.reader.process(fr):
+            if isinstance(out, TaggedOutput):
+                if out.tag == QUARANTINE_TAG:
+                    score_batch()  # the spill keeps the input's order of records and quarantined lines
+                    pickle.dump(("q", out.value), spill, protocol=5)
+                elif out.tag == LINES_TAG:
+                    range_lines = out.value[1][1]
+                elif out.tag == FILE_FAULTS_TAG:
+                    faults.append(out.value)
+                continue
+            batch.append(out)
+            batch_bytes += len(out["text"])
+            if len(batch) >= SCORE_BATCH_RECORDS or batch_bytes >= SCORE_BATCH_CHARS:
+                score_batch()
+        score_batch()
         produced = spec.reader._produced
         counters = tracker.counters()
     _bump_progress(spec, 0, pending)

@@ -97,6 +97,27 @@ def test_local_dedup_matches_beam_with_oversized_buckets_and_shingle_verificatio
         "verified_edges", "rejected_pairs", "pairs_already_connected"))
 
 
+def test_scoring_in_batches_gives_the_record_by_record_result(tmp_path, monkeypatch):
+    """Each scorer runs over a batch before the next (for the CPU's caches): batches of 7 (bad lines, a blank
+    line and duplicate ids falling inside batches) and of one record publish the same rows in the same order."""
+    from haetae.pipelines.runners import local as local_audit
+
+    corpus = tmp_path / "corpus.jsonl"
+    _mixed_corpus(corpus, n=950)
+    published = {}
+    for size in (1, 7):
+        monkeypatch.setattr(local_audit, "SCORE_BATCH_RECORDS", size)
+        out = tmp_path / f"batch-{size}"
+        run_audit([str(corpus)], str(out), progress=False, report=False, workers=0)
+        kept = [line for path in sorted((out / "kept").glob("*.jsonl"))
+                for line in path.read_text(encoding="utf-8").splitlines()]
+        published[size] = outputs(out), kept
+    assert published[7] == published[1]
+    ledger = published[7][0]["ledger"]
+    assert {"input.duplicate_id", "input.malformed_json"} <= {r["rule"] for r in ledger}
+    assert len(published[7][1]) > 500
+
+
 def test_memory_budget_sizes():
     assert parse_size("4GiB") == 4 << 30
     assert parse_size("512m") == 512 << 20
