@@ -800,11 +800,7 @@ def decide_range(index: int, first_line: int | None, out_dir: str | None = None,
 
     k = d = later = pending = 0
     with _counting() as tracker, open(_path(spec, "scored", index, "pkl"), "rb") as spill:
-        while True:
-            try:
-                tag, item = pickle.load(spill)
-            except EOFError:
-                break
+        for tag, item in _spilled(spec, spill):
             if tag == "q":
                 input_quarantine(item)
                 continue
@@ -848,6 +844,22 @@ def decide_range(index: int, first_line: int | None, out_dir: str | None = None,
     if not keep_inputs:
         remove_inputs(spec, index)
     return {"index": index, "counters": counters}
+
+
+def _spilled(spec: _Spec, spill) -> Iterator[tuple[str, Any]]:
+    """A range's spilled entries in order, read a batch at a time; the public form of each batch's record ids
+    is looked up before its records are decided (see :meth:`FinalDecide.look_up_ids`)."""
+    ended = False
+    while not ended:
+        batch, chars = [], 0
+        try:
+            while len(batch) < SCORE_BATCH_RECORDS and chars < SCORE_BATCH_CHARS:
+                batch.append(pickle.load(spill))
+                chars += len(batch[-1][1].get("text") or "") if batch[-1][0] == "r" else 0
+        except EOFError:
+            ended = True
+        spec.final.look_up_ids(item["id"] for tag, item in batch if tag == "r")
+        yield from batch
 
 
 def remove_inputs(spec: _Spec, index: int) -> None:

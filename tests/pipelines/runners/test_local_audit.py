@@ -98,8 +98,9 @@ def test_local_dedup_matches_beam_with_oversized_buckets_and_shingle_verificatio
 
 
 def test_scoring_in_batches_gives_the_record_by_record_result(tmp_path, monkeypatch):
-    """Each scorer runs over a batch before the next (for the CPU's caches): batches of 7 (bad lines, a blank
-    line and duplicate ids falling inside batches) and of one record publish the same rows in the same order."""
+    """Each scorer runs over a batch before the next, and the decide phase reads the spill a batch at a time
+    (for the CPU's caches): batches of 7 (bad lines, a blank line and duplicate ids falling inside batches) and
+    of one record publish the same rows in the same order."""
     from haetae.pipelines.runners import local as local_audit
 
     corpus = tmp_path / "corpus.jsonl"
@@ -109,13 +110,13 @@ def test_scoring_in_batches_gives_the_record_by_record_result(tmp_path, monkeypa
         monkeypatch.setattr(local_audit, "SCORE_BATCH_RECORDS", size)
         out = tmp_path / f"batch-{size}"
         run_audit([str(corpus)], str(out), progress=False, report=False, workers=0)
-        kept = [line for path in sorted((out / "kept").glob("*.jsonl"))
-                for line in path.read_text(encoding="utf-8").splitlines()]
-        published[size] = outputs(out), kept
+        shards = sorted(path.read_text(encoding="utf-8").splitlines()  # shard names are random: order by content
+                        for path in (out / "kept").glob("*.jsonl"))
+        published[size] = outputs(out), shards
     assert published[7] == published[1]
     ledger = published[7][0]["ledger"]
     assert {"input.duplicate_id", "input.malformed_json"} <= {r["rule"] for r in ledger}
-    assert len(published[7][1]) > 500
+    assert sum(map(len, published[7][1])) > 500
 
 
 def test_memory_budget_sizes():
