@@ -6,12 +6,12 @@ import json
 
 import apache_beam as beam
 import pytest
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from haetae.cli import main
+from haetae.pipelines.audit.job import runner_counters
 from haetae.pipelines.pii.scanner import ScorePii
 
 IN_MEMORY = ["--direct_running_mode=in_memory"]
@@ -50,14 +50,11 @@ def test_score_pii_in_beam():
     )
     result = p.run()
     result.wait_until_finish()
-    counters = {
-        c.key.metric.name: c.committed
-        for c in result.metrics().query(MetricsFilter().with_namespace("pii"))["counters"]
-    }
-    assert counters["records"] == 3
-    assert counters["records_with_pii"] == 2
-    assert counters["entity_EMAIL_ADDRESS"] == 2
-    assert counters["entity_PHONE_NUMBER"] == 1
+    counters = runner_counters(result)
+    assert counters["pii.records"] == 3
+    assert counters["pii.records_with_pii"] == 2
+    assert counters["pii.entity_EMAIL_ADDRESS"] == 2
+    assert counters["pii.entity_PHONE_NUMBER"] == 1
 
 
 def test_score_pii_rejects_a_bad_config_before_the_job():

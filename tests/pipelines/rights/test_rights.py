@@ -7,11 +7,11 @@ from pathlib import Path
 
 import apache_beam as beam
 import pytest
-from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
+from haetae.pipelines.audit.job import runner_counters
 from haetae.pipelines.rights.score import (
     DETECTORS,
     RightsConfigError,
@@ -277,14 +277,11 @@ def test_score_rights_in_beam():
     )
     result = p.run()
     result.wait_until_finish()
-    counters = {
-        c.key.metric.name: c.committed
-        for c in result.metrics().query(MetricsFilter().with_namespace("rights"))["counters"]
-    }
-    assert counters["records"] == 3
-    assert counters["records_with_copyright"] == 1
-    assert counters["licence_MIT"] == 1
-    assert counters["copyright_ko_no_redistribution"] == 2
+    counters = runner_counters(result)
+    assert counters["rights.records"] == 3
+    assert counters["rights.records_with_copyright"] == 1
+    assert counters["rights.licence_MIT"] == 1
+    assert counters["rights.copyright_ko_no_redistribution"] == 2
 
 
 def test_gates_do_not_change_results(scanner, monkeypatch):
